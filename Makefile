@@ -1,0 +1,27 @@
+# Two commands on a fresh machine: `make serve` and `make test`.
+# Both create .venv on first use and reinstall when setup.cfg changes.
+PYTHON ?= python3
+VENV   ?= .venv
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test schemas bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[test,train]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c python:riskservice.gunicorn_conf 'riskservice:create_app()'
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+schemas: $(STAMP)
+	$(VENV)/bin/riskservice export-schemas schemas/
+
+clean:
+	rm -rf $(VENV) build *.egg-info
