@@ -1,0 +1,16 @@
+"""POST /v1/score: one patient's flat risk-factor record in, the full result out."""
+from flask import Blueprint, current_app, jsonify
+
+from riskservice.api import requestid
+from riskservice.api.jsonbody import json_body
+
+bp = Blueprint("score", __name__)
+
+
+@bp.post("/v1/score")
+def score():
+    scorer = current_app.extensions["riskservice"]
+    result = scorer.score(json_body(), request_id=requestid.current())
+    response = jsonify(result)
+    response.headers["Cache-Control"] = "no-store"
+    return response

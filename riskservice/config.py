@@ -1,0 +1,15 @@
+"""Configuration defaults; every key can be overridden with a RISKSERVICE_<KEY> variable."""
+
+DEFAULTS = {
+    # Largest accepted request body in bytes (413 beyond it).
+    "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+    # Knowledge directory; None = the files shipped in the package.
+    "KNOWLEDGE_DIR": None,
+    # "on" loads the model from MODEL_DIR at start-up; "off" serves rules only (model: null).
+    "MODEL": "on",
+    # Model directory; None = models/ next to the package (the repository's models/).
+    "MODEL_DIR": None,
+    # Deepest JSON nesting accepted before parsing is refused (400).
+    "MAX_JSON_DEPTH": 20,
+    "JSON_SORT_KEYS": False,
+}
