@@ -83,7 +83,7 @@ def score_rules(patient, kb) -> dict:
     _apply_groups(kb, contributions, missing)
     possible -= _group_overlap(kb, ctx)
     total = sum(c["points"] for c in contributions)
-    headroom = sum(m["max_points"] for m in missing)
+    headroom = _headroom(kb, missing)
     result = {
         "points": total,
         "max_points": possible,
@@ -187,6 +187,19 @@ def _apply_groups(kb, contributions, missing):
         for m in missing:
             if m["factor"] in group["factors"]:
                 m["max_points"] = max(0, m["max_points"] - best["points"])
+
+
+def _headroom(kb, missing) -> int:
+    """Most points the missing factors could still add (a group shares one slot)."""
+    grouped = {fid: g["id"] for g in kb.ruleset.get("exclusive_groups", []) for fid in g["factors"]}
+    total, per_group = 0, {}
+    for m in missing:
+        gid = grouped.get(m["factor"])
+        if gid is None:
+            total += m["max_points"]
+        else:
+            per_group[gid] = max(per_group.get(gid, 0), m["max_points"])
+    return total + sum(per_group.values())
 
 
 def _group_overlap(kb, ctx) -> int:
