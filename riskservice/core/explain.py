@@ -6,6 +6,13 @@ supporting evidence without adding weight.
 """
 from __future__ import annotations
 
+import numpy as np
+
+
+def weight_key(weight):
+    """Ranking key shared with the batch path: rounding removes summation-order noise."""
+    return np.round(weight, 6)
+
 
 def rank_mechanisms(contributions: list, indices: dict, kb) -> list:
     weights, drivers, support = {}, {}, {}
@@ -28,7 +35,7 @@ def rank_mechanisms(contributions: list, indices: dict, kb) -> list:
                     {"index": ix_id, "name": result["name"], "value": result["value"]})
     total = sum(c["points"] for c in contributions) or 0
     downstream = kb.downstream_chain["steps"]
-    ranked = sorted(weights, key=lambda m: (-weights[m], -len(drivers.get(m, [])) - len(support.get(m, [])), m))
+    ranked = sorted(weights, key=lambda m: (-weight_key(weights[m]), -len(drivers.get(m, [])) - len(support.get(m, [])), m))
     out = []
     for rank, mid in enumerate(ranked, start=1):
         mech = kb.mechanisms[mid]

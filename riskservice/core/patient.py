@@ -55,6 +55,8 @@ def normalise(data: dict, kb, errors: dict) -> Patient:
                                    f"{unit_key} was given without {f.name}; ignored"})
             continue
         if f.kind == "number":
+            if f"{f.name}_unit" in errors:
+                continue  # unit already reported; a range check in an assumed unit would mislead
             _numeric(kb, f.name, value, data.get(unit_key), p, errors)
         elif f.kind == "list":
             _medications(kb, value, p)

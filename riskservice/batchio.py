@@ -1,0 +1,211 @@
+"""CSV and JSON-array batch I/O around the vectorised core (:mod:`riskservice.core.batch`).
+
+Input is read block by block with pyarrow's streaming CSV reader and written back block by
+block, so memory stays flat whatever the file size. Every input row produces exactly one
+output row, in input order: rows the CSV parser cannot split (wrong number of fields) come
+back with an error instead of disappearing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from riskservice.core import batch as core
+from riskservice.core.errors import ValidationProblem
+
+BLOCK_SIZE = 1 << 23  # 8 MiB of CSV text per block (~80k rows)
+SHORT_DISCLAIMER = "Decision support for professionals; not a diagnosis. See the full disclaimer."
+RESULT_COLUMNS = ("points", "max_points", "band", "probability", *core.INDEX_COLUMNS,
+                  "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings",
+                  "error", "disclaimer")
+
+
+class HeaderProblem(ValidationProblem):
+    """The columns are unusable (required column missing, misspelt field): 422 before scoring."""
+
+    def __init__(self, errors):
+        super().__init__(errors, title="Unusable CSV header")
+
+
+@dataclass
+class Stats:
+    rows: int = 0
+    scored: int = 0
+    errors: int = 0
+    bytes_read: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class BatchScorer:
+    """Scores CSV streams and JSON arrays with one knowledge base and optional model."""
+
+    def __init__(self, knowledge, model=None):
+        self.knowledge = knowledge
+        self.model = model
+
+    # ------------------------------------------------------------------ CSV
+    def read_header(self, stream):
+        """Read and check the header line; return (names, plan, header_bytes)."""
+        line = stream.readline()
+        if not line:
+            raise HeaderProblem({"_file": ["The CSV is empty: a header row is required."]})
+        if isinstance(line, str):
+            line = line.encode("utf-8")
+        text = line.decode("utf-8-sig", errors="replace")
+        names = next(csv.reader([text]))
+        plan = core.plan_columns(names)
+        if len(set(names)) != len(names):
+            plan.problems.setdefault("_header", []).append("column names must be unique")
+        if plan.problems:
+            raise HeaderProblem(plan.problems)
+        return names, plan, len(line)
+
+    def iter_csv(self, stream, stats: Stats | None = None, names=None, plan=None):
+        """Yield the output CSV (bytes) block by block; the header line is read here
+        unless the caller already did (``names``/``plan`` given)."""
+        stats = stats if stats is not None else Stats()
+        if names is None:
+            names, plan, consumed = self.read_header(stream)
+            stats.bytes_read += consumed
+        out_names = [*plan.passthrough, *RESULT_COLUMNS]
+        yield _csv_line(out_names)
+        bad_rows: list = []
+
+        def on_invalid(row):
+            bad_rows.append((row.number, row.actual_columns, row.expected_columns))
+            return "skip"
+
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE, use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        emitted = 0  # data rows written so far (1-based numbering of data lines below)
+        pending = []
+        for record_batch in reader:
+            table = self.score_table(record_batch, plan)
+            pending.extend(sorted(bad_rows))
+            bad_rows.clear()
+            emitted, chunks = self._merge(table, pending, emitted, out_names, stats)
+            yield from chunks
+        pending.extend(sorted(bad_rows))
+        emitted, chunks = self._merge(None, pending, emitted, out_names, stats)
+        yield from chunks
+
+    def _merge(self, table, pending, emitted, out_names, stats):
+        """Interleave scored rows with rows the parser rejected, by their line number."""
+        chunks = []
+        n = 0 if table is None else table.num_rows
+        start = 0
+        while pending and (table is None or pending[0][0] is None or pending[0][0] <= emitted + (n - start) + 1):
+            number, actual, expected = pending[0]
+            take = n - start if number is None else max(0, number - emitted - 1)
+            take = min(take, n - start)
+            if take:
+                chunks.append(_table_csv(table.slice(start, take)))
+                start += take
+                emitted += take
+            pending.pop(0)
+            chunks.append(_csv_line(_invalid_row(out_names, number, actual, expected)))
+            emitted += 1
+            stats.rows += 1
+            stats.errors += 1
+        if table is not None and start < n:
+            chunks.append(_table_csv(table.slice(start)))
+            emitted += n - start
+        if table is not None:
+            stats.rows += n
+            scored = table.column("error").null_count
+            stats.scored += scored
+            stats.errors += n - scored
+        return emitted, chunks
+
+    def score_table(self, record_batch, plan) -> pa.Table:
+        n = record_batch.num_rows
+        columns = {key: record_batch.column(src) for key, src in plan.fields.items()}
+        out = self.score_columns(columns, n)
+        arrays = [record_batch.column(name) for name in plan.passthrough]
+        arrays += [out[name] for name in RESULT_COLUMNS]
+        return pa.table(arrays, names=[*plan.passthrough, *RESULT_COLUMNS])
+
+    def score_columns(self, columns: dict, n: int, strict_types: bool = False) -> dict:
+        """Result arrays (pyarrow) for ``n`` rows of raw columns."""
+        cols, errors = core.parse(columns, n, self.knowledge, strict_types=strict_types)
+        res = core.score_columns(cols, errors, self.knowledge, model=self.model)
+        ok = res["_ok"]
+        bad = ~ok
+        out = {}
+        for name in ("points", "max_points"):
+            out[name] = pa.array(res[name], mask=bad, type=pa.int64())
+        for name in ("probability", *core.INDEX_COLUMNS):
+            values = res[name]
+            out[name] = pa.array(values, mask=bad | np.isnan(values), type=pa.float64())
+        for name in ("band", "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings"):
+            values = res[name].copy()
+            values[bad] = None
+            out[name] = pa.array(values, type=pa.string())
+        out["error"] = pa.array(res["error"], type=pa.string())
+        out["disclaimer"] = pa.array(np.full(n, SHORT_DISCLAIMER, dtype=object), type=pa.string())
+        return out
+
+    # ------------------------------------------------------------------ JSON arrays
+    def score_records(self, records: list) -> list:
+        """Score a JSON array of objects; one result dict per record, in order."""
+        if not isinstance(records, list):
+            raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
+        n = len(records)
+        keys = set()
+        for rec in records:
+            if isinstance(rec, dict):
+                keys.update(rec)
+        plan = core.plan_columns(sorted(keys | {"age", "sex"}))
+        if plan.problems:
+            raise HeaderProblem(plan.problems)
+        columns = {}
+        for key in plan.fields:
+            columns[key] = [rec.get(key) if isinstance(rec, dict) else None for rec in records]
+        out = self.score_columns(columns, n, strict_types=True)
+        lists = {name: out[name].to_pylist() for name in RESULT_COLUMNS}
+        rows = []
+        for i, rec in enumerate(records):
+            row = {"row": i + 1}
+            if isinstance(rec, dict):
+                row.update({k: rec[k] for k in plan.passthrough if k in rec})
+            row.update({name: lists[name][i] for name in RESULT_COLUMNS if name != "disclaimer"})
+            if not isinstance(rec, dict):
+                row["error"] = "_row: each array item must be a JSON object"
+            rows.append(row)
+        return rows
+
+
+def _invalid_row(out_names, number, actual, expected):
+    row = [""] * len(out_names)
+    where = f"line {number + 1}" if number is not None else "a line"
+    row[out_names.index("error")] = (f"_row: {where} of the file has {actual} fields, the header has {expected}; "
+                                     "the row could not be read")
+    row[out_names.index("disclaimer")] = SHORT_DISCLAIMER
+    return row
+
+
+def _csv_line(values) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(values)
+    return buf.getvalue().encode("utf-8")
+
+
+def _table_csv(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return sink.getvalue().to_pybytes()
+
+
+def records_to_jsonl(rows) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
