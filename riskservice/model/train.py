@@ -80,6 +80,11 @@ def nhanes_cohort(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dict]:
     if missing:
         raise TrainingDataError(f"NHANES file lacks expected columns: {missing}")
     flow = {"rows_in_file": int(len(raw))}
+    raw = raw[list(NH.values())].copy()
+    # the SAS-transport conversion stores some zeros as 5.4e-79: set them back to 0
+    for col in raw.columns:
+        if pd.api.types.is_float_dtype(raw[col]):
+            raw.loc[raw[col].abs() < 1e-30, col] = 0.0
     a = raw[raw[NH["age"]] >= ADULT_AGE]
     flow["adults_20_plus"] = int(len(a))
     told = a[NH["told_dm"]].isin(["1", "Borderline"]) | (a[NH["told_pre"]] == 1)
