@@ -188,10 +188,23 @@ def self_check(model: LoadedModel, pipe) -> float:
 
 
 def save_artifact(pipe, path: Path) -> str:
-    """joblib.dump the Pipeline (uncompressed, deterministic) and return its sha256."""
-    import joblib
+    """Write the Pipeline in joblib's uncompressed format and return its sha256.
+
+    Reruns must give byte-identical files. Pickle normally writes a string once and then refers back
+    to it when the *same object* appears again, and which equal strings are the same object depends on
+    the process (string interning). The pickler below never memoises strings, so the bytes depend only
+    on the values; the file is a normal joblib file for ``joblib.load``.
+    """
+    from joblib.numpy_pickle import NumpyPickler
+
+    class _ValuePickler(NumpyPickler):
+        def memoize(self, obj):
+            if type(obj) is str:
+                return
+            super().memoize(obj)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(pipe, path)
+    with open(path, "wb") as fh:
+        _ValuePickler(fh).dump(pipe)
     return sha256_file(path)
