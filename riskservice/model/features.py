@@ -140,7 +140,11 @@ def _num(v):
         if v == "":
             return None
     f = float(v)
-    return None if math.isnan(f) else f
+    if math.isnan(f):
+        return None
+    if math.isinf(f):
+        raise ValueError("infinite input value")
+    return f
 
 
 def _height_m(height_cm):
@@ -219,7 +223,10 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _numcol(df, name) -> np.ndarray:
-    return pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    if np.isinf(v).any():
+        raise ValueError(f"infinite values in column {name!r}")
+    return v
 
 
 def _catcol(df, name) -> np.ndarray:

@@ -403,6 +403,13 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
         is_default = False
     data_sha = hashlib.sha256(raw_bytes).hexdigest()
     log(f"data: {source['file']} sha256 {data_sha[:16]}..., n={flow['n']}, events={flow['positives']}")
+    afile = f"{model_id}-{version}.joblib"
+    mname = f"{model_id}-{version}.manifest.json"
+    others = sorted(p.name for p in out.glob("*.manifest.json") if p.name != mname) if out.is_dir() else []
+    if others:
+        raise TrainingDataError(
+            f"{out} already holds another model ({', '.join(others)}); the service loads exactly one model per "
+            "directory, so choose another --out or remove the old files first")
 
     X_full = F.engineer_frame(canon)
     terms = list(F.TERM_NAMES) if is_default else select_terms(X_full)
@@ -433,7 +440,6 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
 
     # artifact first (its sha256 goes into the manifest)
     out.mkdir(parents=True, exist_ok=True)
-    afile = f"{model_id}-{version}.joblib"
     sha = save_artifact(pipe, out / afile)
 
     imp, sc, lr = (pipe.named_steps[s] for s in ("impute", "scale", "logreg"))
@@ -496,7 +502,7 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
         "seed": seed,
         "versions": _versions(),
     }
-    mpath = out / f"{model_id}-{version}.manifest.json"
+    mpath = out / mname
     mpath.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     log(f"wrote {out / afile} (sha256 {sha[:16]}...) and {mpath}")
 

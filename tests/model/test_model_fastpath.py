@@ -126,3 +126,12 @@ def test_single_row_latency(model, make_patients):
     # target < 20 us on the 2-core dev machine; the bound leaves room for slow CI runners while still
     # excluding the ~235 us per-row Pipeline.predict_proba path
     assert best < 100e-6, f"{best * 1e6:.1f} us per call"
+
+
+def test_non_finite_inputs_are_refused(model):
+    with pytest.raises(ValueError, match="infinite"):
+        model.predict_one({"age": 50, "sex": "male", "bmi": float("inf")})
+    with pytest.raises(ValueError, match="infinite"):
+        model.predict_frame(pd.DataFrame({"age": [50.0], "sex": ["male"], "bmi": [np.inf]}))
+    r = model.predict_one({"age": 50, "sex": "male", "bmi": float("nan")})  # NaN means missing
+    assert any(i["feature"] == "bmi" for i in r["imputed"])

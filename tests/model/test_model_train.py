@@ -127,3 +127,26 @@ def test_clear_errors(tmp_path, args, msg):
 def test_train_function_raises_training_data_error(tmp_path):
     with pytest.raises(TrainingDataError):
         train(data=tmp_path / "missing.csv", outcome="x", out=tmp_path / "o", log=lambda *a: None)
+
+
+def test_refuses_to_mix_models_in_one_directory(tmp_path, models_copy):
+    df = _user_frame(200)
+    csv = tmp_path / "mine.csv"
+    df.to_csv(csv, index=False)
+    res = CliRunner().invoke(train_cmd, ["--data", str(csv), "--outcome", "ir", "--out", str(models_copy)])
+    assert res.exit_code == 2 and "already holds another model" in res.output
+    assert len(list(models_copy.glob("*.manifest.json"))) == 1
+
+
+def test_regenerating_the_card_keeps_the_rules_section(tmp_path, models_dir):
+    from riskservice.model.report import RULES_BEGIN, RULES_END, write_model_card
+
+    m = json.loads(find_manifest(models_dir).read_text())
+    card = tmp_path / "MODEL_CARD.md"
+    write_model_card(m, card)
+    text = card.read_text()
+    i, j = text.index(RULES_BEGIN) + len(RULES_BEGIN) + 1, text.index(RULES_END)
+    card.write_text(text[:i] + "| rules score without fasting glucose | 112 | 0.700 (0.600-0.800) |\n" + text[j:])
+    write_model_card(m, card)
+    assert "0.700 (0.600-0.800)" in card.read_text()
+    assert "_pending_" not in card.read_text()
