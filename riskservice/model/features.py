@@ -114,7 +114,7 @@ RANGE_CHECKED = {
 }
 
 CANONICAL_INPUTS = {
-    "age": "years", "sex": "female|male", "ethnicity": "|".join(ETHNICITY_TO_CATEGORY),
+    "age": "years", "sex": "female|male", "ethnicity": "|".join(k for k in ETHNICITY_TO_CATEGORY if k != "asian") + " (optional)",
     "bmi": "kg/m2", "waist": "cm", "height": "cm", "weight": "kg",
     "mvpa_minutes_per_week": "min/week", "sedentary_hours_per_day": "h/day",
     "smoking": "never|former|current", "sleep_hours_per_night": "h", "hdl_cholesterol": "mg/dL",

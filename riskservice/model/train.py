@@ -503,7 +503,7 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
         "versions": _versions(),
     }
     mpath = out / mname
-    mpath.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    mpath.write_text(json.dumps(manifest, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
     log(f"wrote {out / afile} (sha256 {sha[:16]}...) and {mpath}")
 
     if plots:
