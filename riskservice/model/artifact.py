@@ -72,7 +72,7 @@ def read_manifest(path: Path) -> dict:
             m = json.load(fh)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot read model manifest {path}: {exc}") from exc
-    for key in ("model_id", "version", "artifact", "terms", "outcome", "versions"):
+    for key in ("model_id", "version", "artifact", "terms", "intercept", "outcome", "versions"):
         if key not in m:
             raise ModelLoadError(f"model manifest {path} lacks the '{key}' field")
     return m
