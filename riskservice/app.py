@@ -5,6 +5,8 @@ loaded and verified once in the master; a broken knowledge file fails start-up.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from riskservice.config import DEFAULTS
@@ -25,20 +27,27 @@ def build_app(test_config=None) -> Flask:
     model = _load_model(app)
     app.extensions["riskservice"] = Scorer(knowledge, model=model)
 
-    from riskservice.api import errors, meta, requestid, score
+    from riskservice.api import batch, errors, meta, requestid, score
     requestid.init_app(app)
     errors.init_app(app)
     app.register_blueprint(meta.bp)
     app.register_blueprint(score.bp)
+    app.register_blueprint(batch.bp)
     return app
 
 
+def default_model_dir() -> Path:
+    """The repository's models/ directory (set RISKSERVICE_MODEL_DIR when installed elsewhere)."""
+    return Path(__file__).resolve().parent.parent / "models"
+
+
 def _load_model(app):
-    """Load and verify the shipped model unless RISKSERVICE_MODEL=off."""
+    """Load and verify the shipped model unless RISKSERVICE_MODEL=off.
+
+    Any doubt (hash mismatch, other scikit-learn, failed self-check) raises ModelLoadError and
+    the service refuses to start: a model that cannot be verified is never served.
+    """
     if str(app.config["MODEL"]).lower() in ("off", "false", "0", "no"):
         return None
-    try:
-        from riskservice.model.artifact import load_model
-    except ImportError:
-        return None
-    return load_model(app.config["MODEL_DIR"])
+    from riskservice.model import load_model
+    return load_model(app.config["MODEL_DIR"] or default_model_dir())

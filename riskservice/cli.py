@@ -38,6 +38,22 @@ def score_cmd(infile, no_model):
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+@main.command("score-csv")
+@click.argument("infile", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("-o", "--output", "outfile", default="-", type=click.Path(allow_dash=True, dir_okay=False),
+              help="Output CSV (default: stdout).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--no-model", is_flag=True, help="Rules and indices only (probability left empty).")
+def score_csv(infile, outfile, quiet, no_model):
+    """Score a CSV file (or - for stdin), one output row per input row, in order.
+
+    Exit status: 0 when every row scored, 2 when some rows had errors (each error is in its
+    row's `error` column), 1 on a fatal error (unreadable file, unusable header).
+    """
+    from riskservice.batchcli import run_score_csv
+    sys.exit(run_score_csv(infile, outfile, quiet=quiet, model=not no_model))
+
+
 @main.command("export-schemas")
 @click.argument("directory", default="schemas")
 def export_schemas(directory):
@@ -50,6 +66,11 @@ def export_schemas(directory):
         raise click.ClickException(str(exc))
     for name in export(kb, directory):
         click.echo(f"wrote {directory}/{name}")
+
+
+from riskservice.model.commands import train_command  # noqa: E402
+
+main.add_command(train_command)
 
 
 @main.command("check-knowledge")

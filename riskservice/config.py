@@ -11,5 +11,7 @@ DEFAULTS = {
     "MODEL_DIR": None,
     # Deepest JSON nesting accepted before parsing is refused (400).
     "MAX_JSON_DEPTH": 20,
-    "JSON_SORT_KEYS": False,
+    # Batch limits: bytes per upload and data rows per request (413 beyond them).
+    "BATCH_MAX_BYTES": 256 * 1024 * 1024,
+    "BATCH_MAX_ROWS": 1_000_000,
 }

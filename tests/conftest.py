@@ -27,6 +27,19 @@ def scorer(kb):
 
 
 @pytest.fixture(scope="session")
+def model():
+    from riskservice.app import default_model_dir
+    from riskservice.model import load_model
+    return load_model(default_model_dir())
+
+
+@pytest.fixture(scope="session")
+def full_scorer(kb, model):
+    """Rules plus the shipped model, as the service runs by default."""
+    return Scorer(kb, model=model)
+
+
+@pytest.fixture(scope="session")
 def app():
     return create_app({"TESTING": True})
 

@@ -115,20 +115,22 @@ def single_expectation(scorer, p):
         "mechanisms": [m["name"] for m in r["mechanisms"][:3]],
         "missing": ";".join(m["factor"] for m in r["missing"] if m["kind"] == "factor"),
         "warnings": {f"{w['field']}: {w['message']}" for w in r["warnings"]},
+        "probability": r["model"]["probability"] if r["model"] else None,
     }
 
 
-def batch_results(kb, keys, rows):
+def batch_results(kb, keys, rows, model=None):
     n = len(rows)
     columns = {k: pa.array([row[k] for row in rows], type=pa.string()) for k in keys}
-    return BatchScorer(kb).score_columns(columns, n)
+    return BatchScorer(kb, model).score_columns(columns, n)
 
 
-def test_batch_equals_single_on_2000_random_patients(kb, scorer):
+def test_batch_equals_single_on_2000_random_patients(kb, model, full_scorer):
+    scorer = full_scorer
     rng = random.Random(20261125)
     patients = [random_patient(rng, messy=rng.random() < 0.15) for _ in range(2000)]
     keys, rows = to_csv_rows(patients)
-    out = {name: arr.to_pylist() for name, arr in batch_results(kb, keys, rows).items()}
+    out = {name: arr.to_pylist() for name, arr in batch_results(kb, keys, rows, model).items()}
     errors = 0
     for i, p in enumerate(patients):
         want = single_expectation(scorer, p)
@@ -150,6 +152,7 @@ def test_batch_equals_single_on_2000_random_patients(kb, scorer):
         got_mechs = [m for m in (out["mechanism_1"][i], out["mechanism_2"][i], out["mechanism_3"][i]) if m]
         assert got_mechs == want["mechanisms"], (i, p)
         assert out["missing_factors"][i] == want["missing"], (i, p)
+        assert out["probability"][i] == pytest.approx(want["probability"], rel=1e-12, abs=1e-15), (i, p)
         got_warn = set(w for w in (out["warnings"][i] or "").split("; ") if w)
         assert got_warn == want["warnings"], (i, p)
     assert 200 < errors < 400
