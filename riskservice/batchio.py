@@ -10,10 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import queue
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from riskservice.core import batch as core
@@ -68,17 +72,21 @@ class BatchScorer:
 
     def iter_csv(self, stream, stats: Stats | None = None, names=None, plan=None):
         """Yield the output CSV (bytes) block by block; the header line is read here
-        unless the caller already did (``names``/``plan`` given)."""
+        unless the caller already did (``names``/``plan`` given).
+
+        Three stages overlap on separate threads (pyarrow releases the GIL): parsing the
+        next block, scoring this one, and formatting the previous one as CSV.
+        """
         stats = stats if stats is not None else Stats()
         if names is None:
             names, plan, consumed = self.read_header(stream)
             stats.bytes_read += consumed
         out_names = [*plan.passthrough, *RESULT_COLUMNS]
         yield _csv_line(out_names)
-        bad_rows: list = []
+        rejected: queue.SimpleQueue = queue.SimpleQueue()
 
         def on_invalid(row):
-            bad_rows.append((row.number, row.actual_columns, row.expected_columns))
+            rejected.put((row.number, row.actual_columns, row.expected_columns))
             return "skip"
 
         reader = pacsv.open_csv(
@@ -88,21 +96,28 @@ class BatchScorer:
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-        emitted = 0  # data rows written so far (1-based numbering of data lines below)
-        pending = []
-        for record_batch in reader:
-            table = self.score_table(record_batch, plan)
-            pending.extend(sorted(bad_rows))
-            bad_rows.clear()
-            emitted, chunks = self._merge(table, pending, emitted, out_names, stats)
-            yield from chunks
-        pending.extend(sorted(bad_rows))
-        emitted, chunks = self._merge(None, pending, emitted, out_names, stats)
-        yield from chunks
+        emitted, pending, formatting = 0, [], deque()
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch") as pool:
+            ahead = pool.submit(_next_batch, reader)
+            while True:
+                record_batch = ahead.result()
+                if record_batch is not None:
+                    ahead = pool.submit(_next_batch, reader)
+                table = None if record_batch is None else self.score_table(record_batch, plan)
+                pending.extend(_drain(rejected))
+                pending.sort(key=lambda r: (r[0] is None, r[0] or 0))
+                emitted, pieces = self._merge(table, pending, emitted, out_names, stats)
+                formatting.append(pool.submit(_format, pieces))
+                while len(formatting) > 1:
+                    yield formatting.popleft().result()
+                if record_batch is None:
+                    break
+            while formatting:
+                yield formatting.popleft().result()
 
     def _merge(self, table, pending, emitted, out_names, stats):
         """Interleave scored rows with rows the parser rejected, by their line number."""
-        chunks = []
+        pieces = []
         n = 0 if table is None else table.num_rows
         start = 0
         while pending and (table is None or pending[0][0] is None or pending[0][0] <= emitted + (n - start) + 1):
@@ -110,23 +125,23 @@ class BatchScorer:
             take = n - start if number is None else max(0, number - emitted - 1)
             take = min(take, n - start)
             if take:
-                chunks.append(_table_csv(table.slice(start, take)))
+                pieces.append(table.slice(start, take))
                 start += take
                 emitted += take
             pending.pop(0)
-            chunks.append(_csv_line(_invalid_row(out_names, number, actual, expected)))
+            pieces.append(_csv_line(_invalid_row(out_names, number, actual, expected)))
             emitted += 1
             stats.rows += 1
             stats.errors += 1
         if table is not None and start < n:
-            chunks.append(_table_csv(table.slice(start)))
+            pieces.append(table.slice(start))
             emitted += n - start
         if table is not None:
             stats.rows += n
             scored = table.column("error").null_count
             stats.scored += scored
             stats.errors += n - scored
-        return emitted, chunks
+        return emitted, pieces
 
     def score_table(self, record_batch, plan) -> pa.Table:
         n = record_batch.num_rows
@@ -149,11 +164,9 @@ class BatchScorer:
             values = res[name]
             out[name] = pa.array(values, mask=bad | np.isnan(values), type=pa.float64())
         for name in ("band", "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings"):
-            values = res[name].copy()
-            values[bad] = None
-            out[name] = pa.array(values, type=pa.string())
+            out[name] = _coded_strings(res[name], bad)
         out["error"] = pa.array(res["error"], type=pa.string())
-        out["disclaimer"] = pa.array(np.full(n, SHORT_DISCLAIMER, dtype=object), type=pa.string())
+        out["disclaimer"] = pa.repeat(pa.scalar(SHORT_DISCLAIMER, pa.string()), n)
         return out
 
     # ------------------------------------------------------------------ JSON arrays
@@ -186,6 +199,15 @@ class BatchScorer:
         return rows
 
 
+def _coded_strings(coded, bad) -> pa.Array:
+    """Materialise a Coded column in C++ (pc.take), nulls where empty or the row failed."""
+    idx = np.asarray(coded.index)
+    mask = bad | (idx < 0)
+    indices = pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask)
+    dictionary = pa.array(coded.values if coded.values else [""], type=pa.string())
+    return pc.take(dictionary, indices)
+
+
 def _invalid_row(out_names, number, actual, expected):
     row = [""] * len(out_names)
     where = f"line {number + 1}" if number is not None else "a line"
@@ -195,6 +217,26 @@ def _invalid_row(out_names, number, actual, expected):
     return row
 
 
+def _next_batch(reader):
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
+
+
+def _drain(q):
+    out = []
+    while True:
+        try:
+            out.append(q.get_nowait())
+        except queue.Empty:
+            return out
+
+
+def _format(pieces) -> bytes:
+    return b"".join(p if isinstance(p, bytes) else _table_csv(p) for p in pieces)
+
+
 def _csv_line(values) -> bytes:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(values)
@@ -202,6 +244,9 @@ def _csv_line(values) -> bytes:
 
 
 def _table_csv(table: pa.Table) -> bytes:
+    """CSV text for a block; floats are rounded to 6 decimals (JSON keeps full precision)."""
+    table = pa.table([pc.round(c, 6) if pa.types.is_floating(c.type) else c for c in table.columns],
+                     names=table.column_names)
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return sink.getvalue().to_pybytes()

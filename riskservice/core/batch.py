@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskservice.core import units as unit_table
-from riskservice.core.explain import weight_key
 from riskservice.core.fields import ALL_KEYS, FIELDS, FIELD_BY_NAME
 from riskservice.core.indices import COMPARE, FORMULAS, cutoff_for
 from riskservice.core.patient import fmt, range_message
@@ -115,7 +114,8 @@ class Columns:
     given_unit_assumed: dict = field(default_factory=dict)
     med_classes: list = field(default_factory=list)      # per class id: bool array
     med_present: np.ndarray = None
-    med_unknown: np.ndarray = None                        # object array of warning text or None
+    med_unknown_text: list = None                         # per distinct cell: warning text or None
+    med_unknown_idx: np.ndarray = None                    # per row: index into med_unknown_text
     unit_without_value: dict = field(default_factory=dict)
 
 
@@ -201,7 +201,7 @@ def _parse_number(kb, name, raw, raw_unit, n, out, errors, strict):
     canon = spec["canonical"]
     factor = np.ones(n)
     offset = np.zeros(n)
-    unit_names = np.full(n, canon, dtype=object)
+    unit_of = lambda i: canon  # noqa: E731  (only error rows ask for their unit)
     if raw_unit is not None:
         if strict:
             py = _pylist(raw_unit, n)
@@ -218,7 +218,8 @@ def _parse_number(kb, name, raw, raw_unit, n, out, errors, strict):
         offsets = np.array([spec["units"][c].get("offset", 0.0) for c in choices] + [0.0])
         names = np.array(choices + [canon], dtype=object)
         pick = np.where(given & ~invalid, idx, len(choices))
-        factor, offset, unit_names = factors[pick], offsets[pick], names[pick]
+        factor, offset = factors[pick], offsets[pick]
+        unit_of = lambda i: names[pick[i]]  # noqa: E731
         assumed = ~given
     else:
         assumed = np.ones(n, dtype=bool)
@@ -230,7 +231,7 @@ def _parse_number(kb, name, raw, raw_unit, n, out, errors, strict):
     outside = present & ~((converted >= lo) & (converted <= hi))
     if raw_unit is not None:
         outside &= ~invalid  # the unit is already reported; a range in the wrong unit would mislead
-    errors.add(outside, name, lambda i: range_message(kb, name, _clean(values[i]), unit_names[i], converted[i]))
+    errors.add(outside, name, lambda i: range_message(kb, name, _clean(values[i]), unit_of(i), converted[i]))
     converted[outside] = np.nan
     out.numeric[name] = converted
     if len(spec["units"]) > 1:
@@ -329,7 +330,7 @@ def _parse_medications(kb, raw, n, out, errors, strict):
     dictionary = enc.dictionary.to_pylist()
     k = len(dictionary)
     member = np.zeros((k + 1, len(ids)), dtype=bool)
-    unknown = np.empty(k + 1, dtype=object)
+    unknown = [None] * (k + 1)
     for d, text in enumerate(dictionary):
         entries = splitter(text)
         missing = []
@@ -343,7 +344,8 @@ def _parse_medications(kb, raw, n, out, errors, strict):
     idx = np.asarray(pc.fill_null(enc.indices, -1)).astype(np.intp)
     out.med_present = idx >= 0
     out.med_classes = [member[idx, j] for j in range(len(ids))]
-    out.med_unknown = unknown[idx]
+    out.med_unknown_text = unknown
+    out.med_unknown_idx = np.where(idx >= 0, idx, k)
 
 
 def _derive_bmi(kb, out, errors):
@@ -379,6 +381,13 @@ def _value_present(cols, factor):
     return cols.codes[name] >= 0
 
 
+def _lut_mask(codes, allowed_codes, size):
+    """codes in allowed_codes, by table lookup (codes are small ints, -1 = missing)."""
+    lut = np.zeros(size + 1, dtype=bool)
+    lut[list(allowed_codes)] = True
+    return lut[codes]          # -1 indexes the last (False) slot
+
+
 def _variant_masks(variants, cols, n):
     sex = cols.codes["sex"]
     eth = cols.codes["ethnicity"]
@@ -390,9 +399,10 @@ def _variant_masks(variants, cols, n):
         cond = remaining.copy()
         when = v["when"]
         if "sex" in when:
-            cond &= np.isin(sex, [sex_choices.index(s) for s in when["sex"]])
+            cond &= _lut_mask(sex, [sex_choices.index(x) for x in when["sex"]], len(sex_choices))
         if "ethnicity" in when:
-            cond &= np.isin(eth, [eth_choices.index(e) for e in when["ethnicity"] if e in eth_choices])
+            cond &= _lut_mask(eth, [eth_choices.index(e) for e in when["ethnicity"] if e in eth_choices],
+                              len(eth_choices))
         masks.append(cond)
         remaining &= ~cond
     return masks
@@ -415,6 +425,18 @@ def _band_mask(band, factor, cols):
 
 
 @dataclass
+class Coded:
+    """A string column as distinct values plus one index per row (-1 = empty), so that
+    millions of rows never become millions of Python strings."""
+
+    values: list
+    index: np.ndarray
+
+    def to_list(self):
+        return [None if i < 0 else self.values[i] for i in self.index]
+
+
+@dataclass
 class FactorColumns:
     factor: dict
     applicable: np.ndarray
@@ -427,7 +449,7 @@ class FactorColumns:
 
 def _factor_columns(factor, cols, n):
     sexes = factor.get("sexes", ("female", "male"))
-    applicable = np.isin(cols.codes["sex"], [FIELD_BY_NAME["sex"].choices.index(s) for s in sexes])
+    applicable = _lut_mask(cols.codes["sex"], [FIELD_BY_NAME["sex"].choices.index(s) for s in sexes], 2)
     present = _value_present(cols, factor) & applicable
     band_points = np.zeros(n, dtype=np.int64)
     top = np.zeros(n, dtype=np.int64)
@@ -486,8 +508,7 @@ def score_columns(cols: Columns, errors: Errors, kb, model=None) -> dict:
     del headroom  # the CSV reports the missing factors themselves, not the headroom
     thresholds = kb.ruleset["bands"]["thresholds"]
     mins = np.array([t["min_points"] for t in thresholds])
-    band_names = np.array([t["id"] for t in thresholds], dtype=object)
-    band = band_names[np.searchsorted(mins, points, side="right") - 1]
+    band = Coded([t["id"] for t in thresholds], np.searchsorted(mins, points, side="right") - 1)
 
     # indices
     ctx_values = dict(cols.numeric)
@@ -508,7 +529,7 @@ def score_columns(cols: Columns, errors: Errors, kb, model=None) -> dict:
     warnings = _warnings(fc, cols, n)
     probability = np.full(n, np.nan)
     if model is not None and ok.any():
-        probability[ok] = model.predict_frame(_model_frame(cols, ok))
+        probability[ok] = model.predict_columns(_model_columns(cols, ok), int(ok.sum()))
     result = {
         "points": points, "max_points": max_points, "band": band, "probability": probability,
         **index_out, **top3, "missing_factors": missing_factors, "warnings": warnings,
@@ -535,40 +556,45 @@ def _flagged(index, value, cols, n):
 def _top_mechanisms(kb, fc, counted, cols, flagged, n):
     mech_ids = sorted(kb.mechanisms)
     col = {m: j for j, m in enumerate(mech_ids)}
-    weight = np.zeros((n, len(mech_ids)))
-    count = np.zeros((n, len(mech_ids)), dtype=np.int64)
-    present = np.zeros((n, len(mech_ids)), dtype=bool)
+    shares, attached, links = [], [], []
     for fid, c in fc.items():
         mechs = c.factor["mechanisms"]
-        if not mechs:
-            continue
-        share = counted[fid] / len(mechs)
-        for m in mechs:
-            weight[:, col[m]] += np.where(c.attached, share, 0.0)
-            count[:, col[m]] += c.attached
-            present[:, col[m]] |= c.attached
+        if mechs:
+            shares.append(counted[fid] / len(mechs))
+            attached.append(c.attached)
+            links.append(mechs)
     for cls, member in zip(kb.drug_classes, cols.med_classes):
-        mechs = cls["mechanisms"]
-        share = cls["points"] / len(mechs)
-        for m in mechs:
-            weight[:, col[m]] += np.where(member, share, 0.0)
-            count[:, col[m]] += member
-            present[:, col[m]] |= member
-    for index in kb.indices:
-        if index["id"] not in flagged:
-            continue
-        for m in index.get("mechanisms_when_flagged", []):
-            count[:, col[m]] += flagged[index["id"]]
-            present[:, col[m]] |= flagged[index["id"]]
-    rounded = weight_key(weight)
-    id_rank = np.broadcast_to(np.arange(len(mech_ids)), weight.shape)
-    order = np.lexsort((id_rank, -count, -rounded), axis=-1)
-    names = np.array([kb.mechanisms[m]["name"] for m in mech_ids] + [None], dtype=object)
+        shares.append(np.full(n, cls["points"] / len(cls["mechanisms"])))
+        attached.append(member)
+        links.append(cls["mechanisms"])
+    link = np.zeros((len(links), len(mech_ids)))
+    for k, mechs in enumerate(links):
+        link[k, [col[m] for m in mechs]] = 1.0
+    A = np.column_stack(attached).astype(np.float64)
+    weight = (np.column_stack(shares) * A) @ link
+    count = A @ link
+    flags = [(flagged[ix["id"]], ix.get("mechanisms_when_flagged", [])) for ix in kb.indices
+             if ix["id"] in flagged and ix.get("mechanisms_when_flagged")]
+    if flags:
+        F = np.column_stack([f for f, _ in flags]).astype(np.float64)
+        flink = np.zeros((len(flags), len(mech_ids)))
+        for k, (_, mechs) in enumerate(flags):
+            flink[k, [col[m] for m in mechs]] = 1.0
+        count += F @ flink
+    count = np.rint(count).astype(np.int64)
+    present = count > 0
+    # One integer sort key per cell reproduces the single path's ranking:
+    # weight (rounded like weight_key) descending, then driver count descending, then id.
+    w_int = np.rint(weight * 1e6).astype(np.int64)
+    key = (w_int.max(initial=0) - w_int) * 65536 + (255 - np.minimum(count, 255)) * 256 \
+        + np.arange(len(mech_ids))
+    order = np.argsort(key, axis=1, kind="stable")
+    names = [kb.mechanisms[m]["name"] for m in mech_ids]
     out = {}
     for k in range(3):
         j = order[:, k]
         has = present[np.arange(n), j]
-        out[f"mechanism_{k + 1}"] = names[np.where(has, j, len(mech_ids))]
+        out[f"mechanism_{k + 1}"] = Coded(names, np.where(has, j, -1))
     return out
 
 
@@ -586,8 +612,7 @@ def _missing_strings(kb, fc, cols, n):
     for bit, m in enumerate(masks):
         code |= m.astype(np.int64) << bit
     uniq, inv = np.unique(code, return_inverse=True)
-    text = np.array([";".join(ids[b] for b in range(len(ids)) if (u >> b) & 1) for u in uniq], dtype=object)
-    return text[inv]
+    return Coded([";".join(ids[b] for b in range(len(ids)) if (u >> b) & 1) for u in uniq], inv)
 
 
 def _warnings(fc, cols, n):
@@ -605,28 +630,26 @@ def _warnings(fc, cols, n):
     code = np.zeros(n, dtype=np.int64)
     for bit, (mask, _) in enumerate(parts):
         code |= mask.astype(np.int64) << bit
-    uniq, inv = np.unique(code, return_inverse=True)
-    text = np.array(["; ".join(parts[b][1] for b in range(len(parts)) if (u >> b) & 1) for u in uniq], dtype=object)
-    out = text[inv]
-    if cols.med_unknown is not None:
-        meds = cols.med_unknown
-        has = np.array([m is not None for m in meds]) if meds.dtype == object else np.zeros(n, dtype=bool)
-        for i in np.flatnonzero(has):
-            out[i] = f"medications: {meds[i]}" + (f"; {out[i]}" if out[i] else "")
-    return out
+    med = cols.med_unknown_idx if cols.med_unknown_idx is not None else np.full(n, -1)
+    stride = int(med.max(initial=0)) + 2
+    uniq, inv = np.unique(code * stride + (med + 1), return_inverse=True)
+    texts = []
+    for u in uniq:
+        c, m = divmod(int(u), stride)
+        m -= 1
+        items = [parts[b][1] for b in range(len(parts)) if (c >> b) & 1]
+        if m >= 0 and cols.med_unknown_text[m]:
+            items.insert(0, f"medications: {cols.med_unknown_text[m]}")
+        texts.append("; ".join(items))
+    return Coded(texts, inv.reshape(-1))
 
 
-def _model_frame(cols, ok):
-    import pandas as pd
-    frame = {}
-    for name, arr in cols.numeric.items():
-        frame[name] = arr[ok]
+def _model_columns(cols, ok):
+    """Canonical columns for the model: floats with NaN, categories as objects with None."""
+    frame = {name: arr[ok] for name, arr in cols.numeric.items()}
     for name, codes in cols.codes.items():
         f = FIELD_BY_NAME[name]
-        if f.kind == "bool":
-            lookup = np.array([False, True, None], dtype=object)
-        else:
-            lookup = np.array(list(f.choices) + [None], dtype=object)
+        lookup = np.array([False, True, None] if f.kind == "bool" else list(f.choices) + [None], dtype=object)
         c = codes[ok].astype(np.intp)
         frame[name] = lookup[np.where(c < 0, len(lookup) - 1, c)]
-    return pd.DataFrame(frame)
+    return frame

@@ -223,16 +223,55 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _numcol(df, name) -> np.ndarray:
-    v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    raw = df.cols.get(name) if isinstance(df, _Columns) else None
+    if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
+        v = raw.astype("float64", copy=False)
+    else:
+        v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
     if np.isinf(v).any():
         raise ValueError(f"infinite values in column {name!r}")
     return v
 
 
 def _catcol(df, name) -> np.ndarray:
+    """Object array of the column's values with every kind of missing (None, NaN, NA) as None."""
+    raw = df.cols.get(name) if isinstance(df, _Columns) else None
+    if isinstance(raw, np.ndarray) and raw.dtype == object:
+        return raw
     s = _col(df, name)
-    return np.array([None if (v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA) else v
-                     for v in s.tolist()], dtype=object)
+    return s.to_numpy(dtype=object, na_value=None)
+
+
+class _Columns:
+    """Column access for :func:`engineer_columns`: numpy arrays pass straight through."""
+
+    def __init__(self, cols, n):
+        self.cols, self.n = cols, n
+
+    def __len__(self):
+        return self.n
+
+    @property
+    def columns(self):
+        return list(self.cols)
+
+    @property
+    def index(self):
+        return pd.RangeIndex(self.n)
+
+    def __getitem__(self, name):
+        v = self.cols[name]
+        return v if isinstance(v, pd.Series) else pd.Series(v, dtype=(object if v.dtype == object else None))
+
+
+def engineer_columns(cols: dict, n: int) -> np.ndarray:
+    """``engineer_frame`` for a plain mapping of canonical columns (numpy arrays: float with NaN
+    for numbers, object with None for categories), without building a DataFrame."""
+    return engineer_frame(_Columns(cols, n))
+
+
+def _unique_values(arr) -> set:
+    return set(pd.unique(np.asarray(arr, dtype=object))) - {None}
 
 
 def engineer_frame(df: pd.DataFrame) -> np.ndarray:
@@ -244,15 +283,17 @@ def engineer_frame(df: pd.DataFrame) -> np.ndarray:
     n = len(df)
     age = _numcol(df, "age")
     sex = _catcol(df, "sex")
-    bad = {v for v in sex if v is not None and v not in SEX_VALUES}
+    bad = {v for v in _unique_values(sex) if v not in SEX_VALUES}
     if bad:
         raise ValueError(f"sex must be one of {SEX_VALUES}, got {sorted(map(str, bad))}")
     male = np.where(sex == None, np.nan, (sex == "male").astype("float64"))  # noqa: E711
     eth = _catcol(df, "ethnicity")
-    bad = {v for v in eth if v is not None and v not in ETHNICITY_TO_CATEGORY}
+    bad = {v for v in _unique_values(eth) if v not in ETHNICITY_TO_CATEGORY}
     if bad:
         raise ValueError(f"unknown ethnicity {sorted(map(str, bad))}")
-    cat = np.array([None if v is None else ETHNICITY_TO_CATEGORY[v] for v in eth], dtype=object)
+    cat = np.full(n, None, dtype=object)
+    for value in _unique_values(eth):
+        cat[eth == value] = ETHNICITY_TO_CATEGORY[value]
     known = cat != None  # noqa: E711
     eth_cols = [np.where(known, (cat == d).astype("float64"), np.nan) for d in ETHNICITY_DUMMIES]
     height = _numcol(df, "height")
@@ -266,7 +307,7 @@ def engineer_frame(df: pd.DataFrame) -> np.ndarray:
         whtr = np.where(height > 0, waist / height, np.nan)
     hdl = _numcol(df, "hdl_cholesterol")
     smoking = _catcol(df, "smoking")
-    bad = {v for v in smoking if v is not None and v not in SMOKING_VALUES}
+    bad = {v for v in _unique_values(smoking) if v not in SMOKING_VALUES}
     if bad:
         raise ValueError(f"smoking must be one of {SMOKING_VALUES}, got {sorted(map(str, bad))}")
     sk = smoking != None  # noqa: E711

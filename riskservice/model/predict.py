@@ -190,18 +190,28 @@ class LoadedModel:
         X = np.where(np.isnan(X), self.fill_, X)
         return ((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
 
+    def predict_columns(self, cols: dict, n: int) -> np.ndarray:
+        """``predict_frame`` for a mapping of numpy columns (the batch path), no DataFrame needed."""
+        X = F.engineer_columns(cols, n)[:, self._idx]
+        X = np.where(np.isnan(X), self.fill_, X)
+        return _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
+
     def predict_frame(self, df: pd.DataFrame) -> np.ndarray:
         """Vectorised probabilities for a DataFrame of canonical columns (missing columns/NaN allowed)."""
-        z = self.logit_frame(df)
-        out = np.empty_like(z)
-        pos = z >= 0
-        out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-        ez = np.exp(z[~pos])
-        out[~pos] = ez / (1.0 + ez)
-        return out
+        return _sigmoid(self.logit_frame(df))
 
     def __repr__(self) -> str:
         return f"LoadedModel({self.model_id} {self.version}, sha256={self.sha256[:12]}..., {len(self.term_names)} terms)"
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function, identical to the original predict_frame maths."""
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
 
 
 def _group_value(g: str, d: dict):
