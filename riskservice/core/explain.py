@@ -6,12 +6,12 @@ supporting evidence without adding weight.
 """
 from __future__ import annotations
 
-import numpy as np
 
 
-def weight_key(weight):
-    """Ranking key shared with the batch path: rounding removes summation-order noise."""
-    return np.round(weight, 6)
+def weight_key(weight: float) -> int:
+    """Ranking key shared with the batch path (np.rint(w * 1e6)): round-half-even on the same
+    double, so summation-order noise cannot reorder tied mechanisms."""
+    return round(weight * 1e6)
 
 
 def rank_mechanisms(contributions: list, indices: dict, kb) -> list:

@@ -6,6 +6,8 @@ path computes exactly what the single path does. Cut-offs live in ``indices.json
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from riskservice.core.rules import select_variant
@@ -63,6 +65,7 @@ FORMULAS = {
     "homa_ir": homa_ir, "quicki": quicki, "tyg": tyg, "tg_hdl": tg_hdl, "mets_ir": mets_ir,
     "mcauley": mcauley, "spise": spise, "whtr": whtr, "whr": whr,
 }
+SCALAR_COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 COMPARE = {
     ">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal,
 }
@@ -102,7 +105,7 @@ def describe(index: dict, value: float, cut) -> dict:
         entry.update(flagged=None, cutoff=None,
                      interpretation=index["interpretation"]["no_cutoff"])
         return entry
-    flagged = bool(COMPARE[cut["comparison"]](value, cut["value"]))
+    flagged = bool(SCALAR_COMPARE[cut["comparison"]](value, cut["value"]))
     entry.update(
         flagged=flagged,
         cutoff={k: cut[k] for k in ("value", "comparison", "population", "method", "references")

@@ -6,8 +6,23 @@ carries the points, the rule text and the citations. There is no expression lang
 from __future__ import annotations
 
 
+_VARIANT_CACHE: dict = {}
+
+
 def select_variant(factor: dict, ctx: dict):
-    """First variant whose ``when`` conditions all hold for ``ctx`` (sex, ethnicity)."""
+    """First variant whose ``when`` conditions all hold for ``ctx`` (sex, ethnicity).
+
+    Memoised per (factor object, sex, ethnicity): the tables are immutable once loaded."""
+    key = (id(factor), ctx.get("sex"), ctx.get("ethnicity"))
+    hit = _VARIANT_CACHE.get(key)
+    if hit is not None and hit[0] is factor:
+        return hit[1]
+    chosen = _select(factor, ctx)
+    _VARIANT_CACHE[key] = (factor, chosen)
+    return chosen
+
+
+def _select(factor, ctx):
     for variant in factor["variants"]:
         if all(ctx.get(key) in allowed for key, allowed in variant["when"].items()):
             return variant
