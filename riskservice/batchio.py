@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import queue
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import pyarrow.csv as pacsv
 from riskservice.core import batch as core
 from riskservice.core.errors import ValidationProblem
 
-BLOCK_SIZE = 1 << 23  # 8 MiB of CSV text per block (~80k rows)
+BLOCK_SIZE = 1 << 22  # 4 MiB of CSV text per block (~35k rows)
 SHORT_DISCLAIMER = "Decision support for professionals; not a diagnosis. See the full disclaimer."
 RESULT_COLUMNS = ("points", "max_points", "band", "probability", *core.INDEX_COLUMNS,
                   "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings",
@@ -70,11 +69,14 @@ class BatchScorer:
             raise HeaderProblem(plan.problems)
         return names, plan, len(line)
 
-    def iter_csv(self, stream, stats: Stats | None = None, names=None, plan=None):
+    def iter_csv(self, stream, stats: Stats | None = None, names=None, plan=None,
+                 header: bool = True, line_offset: int = 0):
         """Yield the output CSV (bytes) block by block; the header line is read here
-        unless the caller already did (``names``/``plan`` given).
+        unless the caller already did (``names``/``plan`` given). ``header=False`` and
+        ``line_offset`` (data rows before this stream) serve the parallel CLI's segments.
 
-        Three stages overlap on separate threads (pyarrow releases the GIL): parsing the
+        The input is cut into blocks at line ends (so a quoted cell must not contain a line
+        break) and three stages overlap on threads (pyarrow releases the GIL): parsing the
         next block, scoring this one, and formatting the previous one as CSV.
         """
         stats = stats if stats is not None else Stats()
@@ -82,70 +84,52 @@ class BatchScorer:
             names, plan, consumed = self.read_header(stream)
             stats.bytes_read += consumed
         out_names = [*plan.passthrough, *RESULT_COLUMNS]
-        yield _csv_line(out_names)
-        rejected: queue.SimpleQueue = queue.SimpleQueue()
-
-        def on_invalid(row):
-            rejected.put((row.number, row.actual_columns, row.expected_columns))
-            return "skip"
-
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE, use_threads=False),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-        emitted, pending, formatting = 0, [], deque()
+        if header:
+            yield _csv_line(out_names)
+        blocks = _line_blocks(stream, BLOCK_SIZE)
+        lines_before = line_offset
+        formatting = deque()
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch") as pool:
-            ahead = pool.submit(_next_batch, reader)
+            ahead = pool.submit(_parse_block, next(blocks, None), names)
             while True:
-                record_batch = ahead.result()
-                if record_batch is not None:
-                    ahead = pool.submit(_next_batch, reader)
-                table = None if record_batch is None else self.score_table(record_batch, plan)
-                pending.extend(_drain(rejected))
-                pending.sort(key=lambda r: (r[0] is None, r[0] or 0))
-                emitted, pieces = self._merge(table, pending, emitted, out_names, stats)
+                parsed = ahead.result()
+                if parsed is None:
+                    break
+                ahead = pool.submit(_parse_block, next(blocks, None), names)
+                table, rejected, nlines = parsed
+                scored = self.score_table(table, plan) if table.num_rows else None
+                pieces = self._merge(scored, rejected, lines_before, out_names, stats)
+                lines_before += nlines
                 formatting.append(pool.submit(_format, pieces))
                 while len(formatting) > 1:
                     yield formatting.popleft().result()
-                if record_batch is None:
-                    break
             while formatting:
                 yield formatting.popleft().result()
 
-    def _merge(self, table, pending, emitted, out_names, stats):
-        """Interleave scored rows with rows the parser rejected, by their line number."""
-        pieces = []
+    def _merge(self, table, rejected, lines_before, out_names, stats):
+        """Interleave one block's scored rows with the rows the parser rejected, in line order."""
+        pieces, emitted = [], 0
         n = 0 if table is None else table.num_rows
-        start = 0
-        while pending and (table is None or pending[0][0] is None or pending[0][0] <= emitted + (n - start) + 1):
-            number, actual, expected = pending[0]
-            take = n - start if number is None else max(0, number - emitted - 1)
-            take = min(take, n - start)
+        for number, actual, expected in sorted(rejected):
+            take = min(max(0, number - 1 - emitted - _rejected_before(rejected, number)), n - emitted)
             if take:
-                pieces.append(table.slice(start, take))
-                start += take
+                pieces.append(table.slice(emitted, take))
                 emitted += take
-            pending.pop(0)
-            pieces.append(_csv_line(_invalid_row(out_names, number, actual, expected)))
-            emitted += 1
+            pieces.append(_csv_line(_invalid_row(out_names, lines_before + number, actual, expected)))
             stats.rows += 1
             stats.errors += 1
-        if table is not None and start < n:
-            pieces.append(table.slice(start))
-            emitted += n - start
+        if table is not None and emitted < n:
+            pieces.append(table.slice(emitted))
         if table is not None:
             stats.rows += n
             scored = table.column("error").null_count
             stats.scored += scored
             stats.errors += n - scored
-        return emitted, pieces
+        return pieces
 
     def score_table(self, record_batch, plan) -> pa.Table:
         n = record_batch.num_rows
-        columns = {key: record_batch.column(src) for key, src in plan.fields.items()}
+        columns = {key: _single_chunk(record_batch.column(src)) for key, src in plan.fields.items()}
         out = self.score_columns(columns, n)
         arrays = [record_batch.column(name) for name in plan.passthrough]
         arrays += [out[name] for name in RESULT_COLUMNS]
@@ -208,29 +192,61 @@ def _coded_strings(coded, bad) -> pa.Array:
     return pc.take(dictionary, indices)
 
 
+def _single_chunk(col):
+    if isinstance(col, pa.ChunkedArray):
+        return col.chunk(0) if col.num_chunks == 1 else pa.concat_arrays(col.chunks)
+    return col
+
+
 def _invalid_row(out_names, number, actual, expected):
     row = [""] * len(out_names)
-    where = f"line {number + 1}" if number is not None else "a line"
+    where = f"line {number + 1}"
     row[out_names.index("error")] = (f"_row: {where} of the file has {actual} fields, the header has {expected}; "
                                      "the row could not be read")
     row[out_names.index("disclaimer")] = SHORT_DISCLAIMER
     return row
 
 
-def _next_batch(reader):
-    try:
-        return reader.read_next_batch()
-    except StopIteration:
-        return None
-
-
-def _drain(q):
-    out = []
+def _line_blocks(stream, size):
+    """Chunks of about ``size`` bytes that end at a line end (the last may lack one)."""
+    tail = b""
     while True:
-        try:
-            out.append(q.get_nowait())
-        except queue.Empty:
-            return out
+        data = stream.read(size)
+        if not data:
+            if tail.strip():
+                yield tail if tail.endswith(b"\n") else tail + b"\n"
+            return
+        data = tail + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            tail = data
+            continue
+        yield data[:cut + 1]
+        tail = data[cut + 1:]
+
+
+def _parse_block(block, names):
+    """(table, rejected rows, line count) for one block of CSV text, or None at the end."""
+    if block is None:
+        return None
+    rejected = []
+
+    def on_invalid(row):
+        rejected.append((row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    table = pacsv.read_csv(
+        pa.py_buffer(block),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=len(block) + 1, use_threads=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    ).combine_chunks()
+    return table, rejected, block.count(b"\n")
+
+
+def _rejected_before(rejected, number):
+    return sum(1 for r in rejected if r[0] < number)
 
 
 def _format(pieces) -> bytes:
