@@ -23,7 +23,8 @@ def build_app(test_config=None) -> Flask:
 
     knowledge = load_knowledge(app.config["KNOWLEDGE_DIR"])
     model = _load_model(app)
-    app.extensions["riskservice"] = Scorer(knowledge, model=model)
+    app.extensions["riskservice"] = Scorer(
+        knowledge, model=model, require_approved=_flag(app.config["REQUIRE_APPROVED"]))
 
     from riskservice.api import errors, meta, requestid, score
     requestid.init_app(app)
@@ -31,6 +32,13 @@ def build_app(test_config=None) -> Flask:
     app.register_blueprint(meta.bp)
     app.register_blueprint(score.bp)
     return app
+
+
+def _flag(value) -> bool:
+    """A boolean from config: True/False, or a string such as "true", "on", "1"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    return bool(value)
 
 
 def _load_model(app):

@@ -12,4 +12,7 @@ DEFAULTS = {
     # Deepest JSON nesting accepted before parsing is refused (400).
     "MAX_JSON_DEPTH": 20,
     "JSON_SORT_KEYS": False,
+    # Refuse to serve a result that used any knowledge entry whose review_status is below
+    # "approved" (503 problem+json naming the entries). Off by default; see docs/review.md.
+    "REQUIRE_APPROVED": False,
 }
