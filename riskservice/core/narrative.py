@@ -8,6 +8,7 @@ Citations are numbered in order of first use: [1] is ``references[0]`` of the re
 from __future__ import annotations
 
 AUDIENCES = ("clinician", "patient")
+PATIENT_MECHANISMS = 3  # the patient narrative stays short: the top routes only
 BAND_WORDS = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "very high"}
 
 
@@ -27,33 +28,44 @@ class Citations:
 
 
 def _value(c) -> str:
+    """The value as given, with its unit; empty for yes/no answers (the band label says it)."""
     if c["factor"].startswith("medication:"):
         return ", ".join(c["value"])
     value = c["value"]
-    text = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, str):
+        return value.replace("_", " ")
     unit = c["unit"] or c["canonical_unit"]
-    return f"{text} {unit}" if unit and not isinstance(value, (bool, str)) else text
+    return f"{value:g} {unit}" if unit else f"{value:g}"
+
+
+LABELS = {"hdl_cholesterol": "HDL cholesterol", "hba1c": "HbA1c", "alt": "ALT", "hs_crp": "hs-CRP"}
 
 
 def _label(name: str) -> str:
-    return name.replace("_", " ")
+    return LABELS.get(name, name.replace("_", " "))
 
 
 def _missing_sentences(missing: list, audience: str) -> list:
+    """What the absent inputs would allow: per set of inputs (clinician), or in one line (patient)."""
+    index_gaps = [m for m in missing if m["kind"] == "index"]
+    if not index_gaps:
+        return []
+    if audience == "patient":
+        inputs = list(dict.fromkeys(n for m in index_gaps for n in m["needs"]))
+        n = len(index_gaps)
+        return [f"Adding {_join([_label(i) for i in inputs])} would allow {n} more "
+                f"{'measure' if n == 1 else 'measures'} of how well insulin works."]
     by_needs = {}
-    for m in missing:
-        if m["kind"] == "index":
-            by_needs.setdefault(tuple(m["needs"]), []).append(m["name"])
-    out = []
-    for needs, names in by_needs.items():
-        what = " and ".join(_label(n) for n in needs)
-        if audience == "patient":
-            out.append(f"Adding {what} would allow {len(names)} more "
-                       f"{'measure' if len(names) == 1 else 'measures'} of how well insulin works "
-                       f"({', '.join(names)}).")
-        else:
-            out.append(f"Adding {what} would allow {', '.join(names)}.")
-    return out
+    for m in index_gaps:
+        by_needs.setdefault(tuple(m["needs"]), []).append(m["name"])
+    return [f"Adding {_join([_label(n) for n in needs])} would allow {', '.join(names)}."
+            for needs, names in by_needs.items()]
+
+
+def _join(items: list) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def build(result: dict, kb, audience: str) -> tuple:
@@ -84,12 +96,14 @@ def _clinician(r, kb, cites) -> str:
             else:
                 body = kb.factor_by_id[c["factor"]]["clinician_text"]
             via = "; ".join(kb.mechanisms[m]["name"] for m in c["mechanisms"])
-            lines.append(f"- **{c['label']}** {_value(c)} ({c['band_label']}, {pts}): {body}"
+            shown = f" {_value(c)}" if _value(c) else ""
+            lines.append(f"- **{c['label']}**{shown} ({c['band_label']}, {pts}): {body}"
                          + (f" Acts through {via}." if via else "") + cites.cite(c["references"]))
     quiet = [c for c in rules["contributions"] if c not in scoring]
     if quiet:
         lines.append("\nAlso given, adding no points: "
-                     + "; ".join(f"{c['label']} {_value(c)} ({c['band_label']})" for c in quiet) + ".")
+                     + "; ".join(f"{c['label']} {_value(c)} ({c['band_label']})".replace("  ", " ")
+                                 for c in quiet) + ".")
     mechs = [m for m in r["mechanisms"] if m["weight"] > 0]
     if mechs:
         lines.append("\n**Mechanisms, ranked by the points flowing through them**")
@@ -150,7 +164,8 @@ def _patient(r, kb, cites) -> str:
                 lines.append(f"- **Medicines** ({names}): " + kb.factor_by_id["medications"]["patient_text"]
                              + cites.cite(refs))
                 continue
-            lines.append(f"- **{c['label']}** ({_value(c)}): "
+            shown = f" ({_value(c)})" if _value(c) else ""
+            lines.append(f"- **{c['label']}**{shown}: "
                          + kb.factor_by_id[c["factor"]]["patient_text"] + cites.cite(c["references"]))
     if fixed:
         lines.append("\n**Things you cannot change**")
@@ -160,8 +175,11 @@ def _patient(r, kb, cites) -> str:
     mechs = [m for m in r["mechanisms"] if m["weight"] > 0]
     if mechs:
         lines.append("\n**What happens in the body**")
-        for m in mechs:
+        for m in mechs[:PATIENT_MECHANISMS]:
             lines.append(f"- {kb.mechanisms[m['id']]['patient_text']}" + cites.cite(m["references"]))
+        if len(mechs) > PATIENT_MECHANISMS:
+            rest = len(mechs) - PATIENT_MECHANISMS
+            lines.append(f"- {rest} other {'route plays' if rest == 1 else 'routes play'} a smaller part here.")
         dc = kb.downstream_chain
         lines.append("\n**Where it can lead:** " + dc["patient_text"] + cites.cite(dc["chain_references"])
                      + " " + dc["consequences_patient_text"] + cites.cite(dc["consequences_references"]))
