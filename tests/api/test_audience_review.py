@@ -1,6 +1,8 @@
 """Issue 7 over HTTP: ?audience=, the REQUIRE_APPROVED switch, statuses in /v1/knowledge, CLI."""
 import json
+from pathlib import Path
 
+import jsonschema
 from click.testing import CliRunner
 
 from riskservice import create_app
@@ -9,6 +11,12 @@ from riskservice.core.readability import fk_grade
 from tests.core.test_explanation import numbers
 from tests.core.test_review import approve_everything
 
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def published(name):
+    return jsonschema.Draft202012Validator(json.loads((SCHEMAS / name).read_text()))
+
 
 def test_audience_query_parameter(client, patient):
     clin = client.post("/v1/score", json=patient).get_json()
@@ -16,6 +24,7 @@ def test_audience_query_parameter(client, patient):
     assert clin["meta"]["audience"] == "clinician" and pat["meta"]["audience"] == "patient"
     assert numbers(pat) == numbers(clin)
     assert fk_grade(pat["explanation"]) <= 9
+    published("response.schema.json").validate(pat)
 
 
 def test_bad_audience_is_422_naming_the_parameter(client, patient):
@@ -23,6 +32,7 @@ def test_bad_audience_is_422_naming_the_parameter(client, patient):
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     body = r.get_json()
     assert list(body["errors"]) == ["audience"] and "patient" in body["errors"]["audience"][0]
+    published("error.schema.json").validate(body)
 
 
 def test_strict_switch_refuses_with_503_problem(patient):
@@ -33,6 +43,7 @@ def test_strict_switch_refuses_with_503_problem(patient):
     assert body["type"] == "/problems/unapproved-knowledge"
     assert body["unapproved_entries"]["drug_class:glucocorticoids"] == "draft"
     assert "not approved by clinical review" in body["detail"]
+    published("error.schema.json").validate(body)
 
 
 def test_strict_switch_from_the_environment(monkeypatch):
