@@ -25,7 +25,8 @@ def build_app(test_config=None) -> Flask:
 
     knowledge = load_knowledge(app.config["KNOWLEDGE_DIR"])
     model = _load_model(app)
-    app.extensions["riskservice"] = Scorer(knowledge, model=model)
+    app.extensions["riskservice"] = Scorer(
+        knowledge, model=model, require_approved=_flag(app.config["REQUIRE_APPROVED"]))
 
     from riskservice.api import batch, errors, meta, requestid, score
     requestid.init_app(app)
@@ -39,6 +40,13 @@ def build_app(test_config=None) -> Flask:
 def default_model_dir() -> Path:
     """The repository's models/ directory (set RISKSERVICE_MODEL_DIR when installed elsewhere)."""
     return Path(__file__).resolve().parent.parent / "models"
+
+
+def _flag(value) -> bool:
+    """A boolean from config: True/False, or a string such as "true", "on", "1"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    return bool(value)
 
 
 def _load_model(app):

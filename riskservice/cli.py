@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from riskservice.core.errors import KnowledgeError, ValidationProblem
+from riskservice.core.errors import KnowledgeError, UnapprovedKnowledge, ValidationProblem
 
 
 @click.group()
@@ -24,17 +24,22 @@ def _scorer(model: bool):
 @main.command("score")
 @click.argument("infile", type=click.File("r"), default="-")
 @click.option("--no-model", is_flag=True, help="Rules and indices only.")
-def score_cmd(infile, no_model):
+@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
+              show_default=True, help="Who reads the texts; the numbers are the same.")
+def score_cmd(infile, no_model, audience):
     """Score one patient from a JSON file (or - for stdin) and print the JSON result."""
     try:
         payload = json.load(infile)
     except ValueError as exc:
         raise click.ClickException(f"not valid JSON: {exc}")
     try:
-        result = _scorer(not no_model).score(payload)
+        result = _scorer(not no_model).score(payload, audience=audience)
     except ValidationProblem as exc:
         click.echo(json.dumps({"errors": exc.errors}, indent=2), err=True)
         sys.exit(2)
+    except UnapprovedKnowledge as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(3)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 

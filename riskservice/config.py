@@ -14,4 +14,7 @@ DEFAULTS = {
     # Batch limits: bytes per upload and data rows per request (413 beyond them).
     "BATCH_MAX_BYTES": 256 * 1024 * 1024,
     "BATCH_MAX_ROWS": 1_000_000,
+    # Refuse to serve a result that used any knowledge entry whose review_status is below
+    # "approved" (503 problem+json naming the entries). Off by default; see docs/review.md.
+    "REQUIRE_APPROVED": False,
 }

@@ -60,13 +60,17 @@ def openapi(kb) -> dict:
     spec.path(path="/v1/score", operations={"post": {
         "summary": "Score one patient",
         "operationId": "score",
+        "parameters": [{"name": "audience", "in": "query", "required": False,
+                        "description": "Who reads the texts: clinician (default) or patient. Numbers are identical.",
+                        "schema": {"type": "string", "enum": ["clinician", "patient"], "default": "clinician"}}],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/PatientIn"}, "example": example}}},
         "responses": {
             "200": {"description": "Points, band, indices, mechanisms, model, missing, references, disclaimer",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreOut"}}}},
             "400": err("Malformed JSON"), "413": err("Body too large"),
-            "415": err("Not application/json"), "422": err("Invalid patient data: every field problem, keyed by field"),
+            "415": err("Not application/json"), "422": err("Invalid patient data or audience: every problem, keyed by field"),
+            "503": err("REQUIRE_APPROVED is on and the result used knowledge entries not approved by clinical review"),
         }}})
     spec.path(path="/v1/knowledge", operations={"get": {
         "summary": "The rules, mechanisms, drug classes, indices and references, for clinical review",

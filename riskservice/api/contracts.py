@@ -27,6 +27,8 @@ class ContributionOut(Schema):
     evidence = fields.String()
     note = fields.String()
     warning = fields.String()
+    text = fields.String(required=True, metadata={
+        "description": "The factor's stored text for the requested audience (clinician_text or patient_text)."})
 
 
 class RulesOut(Schema):
@@ -76,10 +78,14 @@ class MechanismOut(Schema):
     supporting_indices = fields.List(fields.Dict(), required=True)
     chain = fields.List(fields.String(), required=True)
     explanation = fields.String(required=True)
+    text = fields.String(required=True, metadata={
+        "description": "The mechanism's stored text for the requested audience."})
     references = fields.List(fields.String(), required=True)
 
 
 class ReferenceOut(Schema):
+    number = fields.Integer(required=True, metadata={
+        "description": "Citation number: [n] in the explanation is the reference with number n (item n of the list)."})
     id = fields.String(required=True)
     citation = fields.String(required=True)
     pmid = fields.String()
@@ -88,6 +94,8 @@ class ReferenceOut(Schema):
     url = fields.String()
     identifier_status = fields.String(required=True)
     note = fields.String()
+    in_explanation = fields.Boolean(required=True, metadata={
+        "description": "True when the explanation cites it; the others are cited by id in the structured parts."})
 
 
 class MetaOut(Schema):
@@ -98,6 +106,13 @@ class MetaOut(Schema):
     request_id = fields.String(allow_none=True, required=True)
     model_id = fields.String()
     model_version = fields.String()
+    audience = fields.String(required=True, metadata={"enum": ["clinician", "patient"]})
+    review_status = fields.String(required=True, allow_none=True, metadata={
+        "enum": ["draft", "under_review", "approved", None],
+        "description": "Lowest clinical review status among the knowledge entries this result used."})
+    review_lowest_entries = fields.List(fields.String(), required=True, metadata={
+        "description": "The entries that hold the lowest status, e.g. factor_band:bmi/variant3/obese."})
+    review_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
 class ScoreOut(Schema):
@@ -110,6 +125,9 @@ class ScoreOut(Schema):
     missing = fields.List(fields.Dict(), required=True)
     assumed = fields.List(fields.Dict(), required=True)
     warnings = fields.List(fields.Dict(), required=True)
+    explanation = fields.String(required=True, metadata={
+        "description": "Markdown narrative for the audience: factors -> mechanisms -> shared chain -> "
+                       "consequences, and what is missing; [n] cites references item n."})
     references = fields.List(fields.Nested(ReferenceOut), required=True)
     disclaimer = fields.String(required=True)
     meta = fields.Nested(MetaOut, required=True)
@@ -125,3 +143,5 @@ class ProblemOut(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          metadata={"description": "Every problem, keyed by field (422)."})
     known_fields = fields.List(fields.String())
+    unapproved_entries = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "503 with REQUIRE_APPROVED on: each used entry below approved, with its status."})

@@ -7,7 +7,7 @@ from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from riskservice.api import requestid
-from riskservice.core.errors import ValidationProblem
+from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
 from riskservice.core.fields import ALL_KEYS
 
 log = logging.getLogger("riskservice.errors")
@@ -47,6 +47,12 @@ def init_app(app):
     @app.errorhandler(ValidationProblem)
     def _validation(exc):
         return validation_response(exc)
+
+    @app.errorhandler(UnapprovedKnowledge)
+    def _unapproved(exc):
+        # The service is configured not to serve unreviewed knowledge: not the caller's fault.
+        return problem(503, "Knowledge not approved for use", str(exc),
+                       type_="/problems/unapproved-knowledge", unapproved_entries=exc.entries)
 
     @app.errorhandler(HTTPException)
     def _http(exc):

@@ -1,6 +1,8 @@
 """Service metadata: liveness and the knowledge base for clinical review."""
 from flask import Blueprint, current_app, jsonify
 
+from riskservice.core import review
+
 bp = Blueprint("meta", __name__)
 
 
@@ -28,4 +30,6 @@ def knowledge():
         established=kb.established,
         units=kb.units,
         references=list(kb.references.values()),
+        review={"require_approved": scorer.require_approved,
+                "entries": review.all_statuses(kb)},
     )

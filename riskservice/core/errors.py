@@ -16,3 +16,17 @@ class ValidationProblem(ValueError):
     def __str__(self):
         parts = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in sorted(self.errors.items())]
         return f"{self.title}: " + " | ".join(parts)
+
+
+class UnapprovedKnowledge(RuntimeError):
+    """The strict switch is on and a result used knowledge entries below ``approved``.
+
+    ``entries`` maps each such entry id to its review status.
+    """
+
+    def __init__(self, entries):
+        self.entries = dict(entries)
+        names = ", ".join(f"{k} ({v})" for k, v in self.entries.items())
+        super().__init__(
+            f"REQUIRE_APPROVED is on and this result would use {len(self.entries)} knowledge "
+            f"entr{'y' if len(self.entries) == 1 else 'ies'} not approved by clinical review: {names}")

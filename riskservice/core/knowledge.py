@@ -173,6 +173,8 @@ def _cross_check(kb: Knowledge) -> None:
     for m in mechs.values():
         need_refs(f"mechanisms.json {m['id']}", m["references"])
     need_refs("mechanisms.json downstream_chain", kb.downstream_chain["references"])
+    need_refs("mechanisms.json downstream_chain chain", kb.downstream_chain["chain_references"])
+    need_refs("mechanisms.json downstream_chain consequences", kb.downstream_chain["consequences_references"])
     for rid in kb.ruleset["bands"]["references"]:
         if rid not in refs:
             problems.append(f"ruleset.json bands: unknown reference id {rid!r}")

@@ -12,6 +12,7 @@ from riskservice.core.errors import ValidationProblem
 from riskservice.core.established import score_established
 from riskservice.core.explain import rank_mechanisms
 from riskservice.core.indices import compute_indices
+from riskservice.core import narrative, review
 from riskservice.core.patient import normalise
 from riskservice.core.rules import score_rules
 from riskservice.core.schema import build_patient_schema
@@ -20,9 +21,10 @@ from riskservice.core.schema import build_patient_schema
 class Scorer:
     """Scores patients with one knowledge base (and optionally one model)."""
 
-    def __init__(self, knowledge, model=None):
+    def __init__(self, knowledge, model=None, require_approved=False):
         self.knowledge = knowledge
         self.model = model
+        self.require_approved = bool(require_approved)
         self.schema_class = build_patient_schema(knowledge)
         self._schema = self.schema_class()
 
@@ -41,8 +43,17 @@ class Scorer:
             raise ValidationProblem(errors)
         return patient
 
-    def score(self, raw, request_id=None) -> dict:
+    def score(self, raw, request_id=None, audience="clinician") -> dict:
+        """Score ``raw``; ``audience`` (clinician|patient) changes the texts, never the numbers.
+
+        Raises ValidationProblem for bad input or audience, and UnapprovedKnowledge when
+        ``require_approved`` is on and the result used an entry below ``approved``.
+        """
         kb = self.knowledge
+        if audience not in narrative.AUDIENCES:
+            raise ValidationProblem({"audience": [
+                f"Must be one of: {', '.join(narrative.AUDIENCES)} (got {audience!r})."]},
+                title="Invalid query parameter")
         patient = self.parse(raw)
         rules, missing_factors = score_rules(patient, kb)
         indices, missing_indices = compute_indices(patient.values, kb)
@@ -52,8 +63,12 @@ class Scorer:
         for c in rules["contributions"]:
             if c.get("warning"):
                 warnings.append({"field": c["input"], "message": c["warning"]})
+        used = review.used_entries(kb, patient.values, rules, indices, mechanisms, established)
+        if self.require_approved:
+            review.enforce_approved(used)
+        _add_texts(kb, rules, mechanisms, audience)
         model = self.model.predict_one(patient.values) if self.model is not None else None
-        return {
+        result = {
             "rules": rules,
             "indices": indices,
             "established": established,
@@ -62,10 +77,13 @@ class Scorer:
             "missing": missing_factors + missing_indices,
             "assumed": patient.assumed,
             "warnings": warnings,
-            "references": self._references(rules, indices, established, mechanisms),
             "disclaimer": kb.disclaimer,
-            "meta": self.meta(request_id),
+            "meta": {**self.meta(request_id), "audience": audience, **review.summarise(used)},
         }
+        text, cited = narrative.build(result, kb, audience)
+        result["explanation"] = text
+        result["references"] = self._references(cited, rules, indices, established, mechanisms)
+        return result
 
     def meta(self, request_id=None) -> dict:
         kb = self.knowledge
@@ -81,9 +99,10 @@ class Scorer:
             meta["model_version"] = self.model.version
         return meta
 
-    def _references(self, rules, indices, established, mechanisms) -> list:
-        """Every reference the result relies on, in order of first use, with its citation."""
-        ids = []
+    def _references(self, cited, rules, indices, established, mechanisms) -> list:
+        """The references of the result: first those the explanation cites, numbered in its
+        order of first use ([n] is item n), then any other id the structured parts cite."""
+        ids = list(cited)
         for c in rules["contributions"]:
             ids.extend(c["references"])
         for ix in indices.values():
@@ -94,8 +113,20 @@ class Scorer:
             ids.extend(self.knowledge.downstream_chain["references"])
         for s in established.values():
             ids.extend(s["references"])
-        refs = self.knowledge.references
-        return [refs[rid] for rid in dict.fromkeys(ids)]
+        refs, cited = self.knowledge.references, set(cited)
+        return [{"number": n, **refs[rid], "in_explanation": rid in cited}
+                for n, rid in enumerate(dict.fromkeys(ids), start=1)]
+
+
+def _add_texts(kb, rules, mechanisms, audience):
+    """Attach the audience's stored text to each contribution and mechanism."""
+    key = f"{audience}_text"
+    for c in rules["contributions"]:
+        source = kb.factor_by_id["medications"] if c["factor"].startswith("medication:") \
+            else kb.factor_by_id[c["factor"]]
+        c["text"] = source[key]
+    for m in mechanisms:
+        m["text"] = kb.mechanisms[m["id"]][key]
 
 
 def _flatten(messages):
