@@ -56,7 +56,7 @@ class _Counting:
 
 
 def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = True,
-                  workers: int | None = None) -> int:
+                  workers: int | None = None, audience: str = "clinician") -> int:
     from riskservice.app import build_app
     try:
         scorer = build_app({"MODEL": "on" if model else "off"}).extensions["riskservice"]
@@ -65,7 +65,7 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     except (OSError, RuntimeError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
-    batch = BatchScorer(scorer.knowledge, scorer.model)
+    batch = BatchScorer(scorer.knowledge, scorer.model, audience=audience)
     show = not quiet and sys.stderr.isatty()
     start = time.perf_counter()
     workers = workers or os.cpu_count() or 1

@@ -48,9 +48,10 @@ class Stats:
 class BatchScorer:
     """Scores CSV streams and JSON arrays with one knowledge base and optional model."""
 
-    def __init__(self, knowledge, model=None):
+    def __init__(self, knowledge, model=None, audience: str = "clinician"):
         self.knowledge = knowledge
         self.model = model
+        self.audience = audience
 
     # ------------------------------------------------------------------ CSV
     def read_header(self, stream):
@@ -138,7 +139,7 @@ class BatchScorer:
     def score_columns(self, columns: dict, n: int, strict_types: bool = False) -> dict:
         """Result arrays (pyarrow) for ``n`` rows of raw columns."""
         cols, errors = core.parse(columns, n, self.knowledge, strict_types=strict_types)
-        res = core.score_columns(cols, errors, self.knowledge, model=self.model)
+        res = core.score_columns(cols, errors, self.knowledge, model=self.model, audience=self.audience)
         ok = res["_ok"]
         bad = ~ok
         out = {}

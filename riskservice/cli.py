@@ -49,14 +49,16 @@ def score_cmd(infile, no_model, audience):
               help="Output CSV (default: stdout).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--no-model", is_flag=True, help="Rules and indices only (probability left empty).")
-def score_csv(infile, outfile, quiet, no_model):
+@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
+              help="patient: plain-language mechanism labels.")
+def score_csv(infile, outfile, quiet, no_model, audience):
     """Score a CSV file (or - for stdin), one output row per input row, in order.
 
     Exit status: 0 when every row scored, 2 when some rows had errors (each error is in its
     row's `error` column), 1 on a fatal error (unreadable file, unusable header).
     """
     from riskservice.batchcli import run_score_csv
-    sys.exit(run_score_csv(infile, outfile, quiet=quiet, model=not no_model))
+    sys.exit(run_score_csv(infile, outfile, quiet=quiet, model=not no_model, audience=audience))
 
 
 @main.command("export-schemas")

@@ -12,6 +12,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskservice.api.jsonbody import json_body
 from riskservice.batchio import BatchScorer, records_to_jsonl
+from riskservice.core.errors import ValidationProblem
+from riskservice.core.narrative import AUDIENCES
 
 bp = Blueprint("batch", __name__)
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -22,8 +24,13 @@ class TooManyRows(RequestEntityTooLarge):
 
 
 def batch_scorer() -> BatchScorer:
+    """A BatchScorer for this request; ``?audience=patient`` gives plain mechanism labels."""
     scorer = current_app.extensions["riskservice"]
-    return BatchScorer(scorer.knowledge, scorer.model)
+    audience = request.args.get("audience", "clinician")
+    if audience not in AUDIENCES:
+        raise ValidationProblem({"audience": [f"Must be one of: {', '.join(AUDIENCES)} (got {audience!r})."]},
+                                title="Invalid query parameter")
+    return BatchScorer(scorer.knowledge, scorer.model, audience=audience)
 
 
 @bp.post("/v1/score/batch")
@@ -43,8 +50,8 @@ def score_batch():
     else:
         from riskservice.api.errors import UnsupportedType
         raise UnsupportedType("Send text/csv, a multipart upload of a CSV file, or a JSON array.")
-    spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"])
     scorer = batch_scorer()
+    spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"])
     try:
         names, plan, _ = scorer.read_header(spooled)  # HeaderProblem -> 422 before any row is scored
     except Exception:

@@ -468,7 +468,7 @@ def _factor_columns(factor, cols, n):
     return FactorColumns(factor, applicable, present, band_points, top, attached, warnings)
 
 
-def score_columns(cols: Columns, errors: Errors, kb, model=None) -> dict:
+def score_columns(cols: Columns, errors: Errors, kb, model=None, audience: str = "clinician") -> dict:
     """Result columns (numpy arrays, NaN/None where a row has an error)."""
     n = cols.n
     ok = ~errors.mask()
@@ -524,7 +524,7 @@ def score_columns(cols: Columns, errors: Errors, kb, model=None) -> dict:
             index_out[index["id"]] = value
         flagged[index["id"]] = _flagged(index, value, cols, n)
 
-    top3 = _top_mechanisms(kb, fc, counted, cols, flagged, n)
+    top3 = _top_mechanisms(kb, fc, counted, cols, flagged, n, audience)
     missing_factors = _missing_strings(kb, fc, cols, n)
     warnings = _warnings(fc, cols, n)
     probability = np.full(n, np.nan)
@@ -553,7 +553,7 @@ def _flagged(index, value, cols, n):
     return out
 
 
-def _top_mechanisms(kb, fc, counted, cols, flagged, n):
+def _top_mechanisms(kb, fc, counted, cols, flagged, n, audience="clinician"):
     mech_ids = sorted(kb.mechanisms)
     col = {m: j for j, m in enumerate(mech_ids)}
     shares, attached, links = [], [], []
@@ -589,7 +589,8 @@ def _top_mechanisms(kb, fc, counted, cols, flagged, n):
     key = (w_int.max(initial=0) - w_int) * 65536 + (255 - np.minimum(count, 255)) * 256 \
         + np.arange(len(mech_ids))
     order = np.argsort(key, axis=1, kind="stable")
-    names = [kb.mechanisms[m]["name"] for m in mech_ids]
+    label = "patient_name" if audience == "patient" else "name"
+    names = [kb.mechanisms[m][label] for m in mech_ids]
     out = {}
     for k in range(3):
         j = order[:, k]

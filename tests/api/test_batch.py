@@ -75,3 +75,13 @@ def test_single_and_batch_agree_on_the_acceptance_patient(client, patient):
     assert float(out["probability"]) == pytest.approx(single["model"]["probability"], abs=5e-7)
     assert float(out["homa_ir"]) == pytest.approx(single["indices"]["homa_ir"]["value"], abs=5e-7)
     assert out["mechanism_1"] == single["mechanisms"][0]["name"]
+
+
+def test_batch_audience_patient_uses_plain_labels(client, kb):
+    data = b"age,sex,bmi\n52,male,31.2\n"
+    plain = client.post("/v1/score/batch?audience=patient", data=data, content_type="text/csv").get_data(as_text=True)
+    expert = client.post("/v1/score/batch", data=data, content_type="text/csv").get_data(as_text=True)
+    assert "Fat build-up in muscle and liver" in plain and "Lipid accumulation in muscle and liver" in expert
+    assert plain.split("\n")[1].split(",")[:3] == expert.split("\n")[1].split(",")[:3]  # same numbers
+    r = client.post("/v1/score/batch?audience=kids", data=data, content_type="text/csv")
+    assert r.status_code == 422 and "audience" in r.get_json()["errors"]
