@@ -15,7 +15,7 @@ from riskservice.core.scoring import Scorer
 
 
 def build_app(test_config=None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the docs page serves its own two assets
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("RISKSERVICE")
     if test_config:
@@ -28,13 +28,37 @@ def build_app(test_config=None) -> Flask:
     app.extensions["riskservice"] = Scorer(
         knowledge, model=model, require_approved=_flag(app.config["REQUIRE_APPROVED"]))
 
-    from riskservice.api import batch, errors, meta, requestid, score
-    requestid.init_app(app)
-    errors.init_app(app)
+    _init_operations(app)
+    from riskservice.api import batch, meta, score
     app.register_blueprint(meta.bp)
     app.register_blueprint(score.bp)
     app.register_blueprint(batch.bp)
     return app
+
+
+def _init_operations(app) -> None:
+    """Request ids, logs, metrics, auth, headers, errors, contract and readiness.
+
+    Order matters: the request id and start time are set before the API-key check, so a
+    401 is logged and counted like any other answer.
+    """
+    from riskservice import __version__
+    from riskservice.api import accesslog, auth, docs, errors, headers, metrics, readiness, requestid
+    from riskservice.contract import openapi
+    accesslog.configure_logging()
+    requestid.init_app(app)
+    accesslog.init_app(app)
+    metrics.init_app(app)
+    auth.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    scorer = app.extensions["riskservice"]
+    app.extensions["riskservice_openapi"] = openapi(scorer.knowledge)
+    app.extensions["riskservice_ready"] = readiness.check(scorer, model_enabled=_model_enabled(app))
+    model = scorer.model
+    metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(docs.bp)
 
 
 def default_model_dir() -> Path:
@@ -49,13 +73,17 @@ def _flag(value) -> bool:
     return bool(value)
 
 
+def _model_enabled(app) -> bool:
+    return str(app.config["MODEL"]).lower() not in ("off", "false", "0", "no")
+
+
 def _load_model(app):
     """Load and verify the shipped model unless RISKSERVICE_MODEL=off.
 
     Any doubt (hash mismatch, other scikit-learn, failed self-check) raises ModelLoadError and
     the service refuses to start: a model that cannot be verified is never served.
     """
-    if str(app.config["MODEL"]).lower() in ("off", "false", "0", "no"):
+    if not _model_enabled(app):
         return None
     from riskservice.model import load_model
     return load_model(app.config["MODEL_DIR"] or default_model_dir())

@@ -17,4 +17,10 @@ DEFAULTS = {
     # Refuse to serve a result that used any knowledge entry whose review_status is below
     # "approved" (503 problem+json naming the entries). Off by default; see docs/review.md.
     "REQUIRE_APPROVED": False,
+    # API keys (comma-separated) or a file of their sha256 hex digests, one per line. When
+    # either is set, every endpoint but /healthz and /readyz needs the key (401 otherwise).
+    "API_KEYS": None,
+    "API_KEYS_FILE": None,
+    # Browser origins allowed by CORS, comma-separated (e.g. https://ehr.example.org); none = CORS off.
+    "CORS_ORIGINS": None,
 }

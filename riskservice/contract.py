@@ -39,48 +39,34 @@ def json_schemas(kb) -> dict:
 
 def openapi(kb) -> dict:
     """The OpenAPI 3.1 document for every route the service serves."""
-    from riskservice.api.contracts import ProblemOut, ScoreOut
+    from riskservice.api.contracts import HealthOut, ProblemOut, ReadyOut, ScoreOut
+    from riskservice.contract_paths import paths
     spec = APISpec(
         title="riskservice", version=__version__, openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Transparent insulin-resistance risk-factor scoring. " + kb.disclaimer},
+        info={"description": "Transparent insulin-resistance risk-factor scoring. " + kb.disclaimer
+              + " Every error is RFC 9457 application/problem+json. API keys are optional: when the "
+                "service is configured with RISKSERVICE_API_KEYS or RISKSERVICE_API_KEYS_FILE, every "
+                "operation but /healthz and /readyz needs one (bearer or X-API-Key); otherwise none does."},
     )
     spec.components.schema("PatientIn", schema=build_patient_schema(kb))
     spec.components.schema("ScoreOut", schema=ScoreOut)
     spec.components.schema("Problem", schema=ProblemOut)
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-
-    def err(desc):
-        return {"description": desc, "content": problem}
-
-    example = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
-               "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
-               "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
-               "triglycerides": 180, "hdl_cholesterol": 38}
-    spec.path(path="/v1/score", operations={"post": {
-        "summary": "Score one patient",
-        "operationId": "score",
-        "parameters": [{"name": "audience", "in": "query", "required": False,
-                        "description": "Who reads the texts: clinician (default) or patient. Numbers are identical.",
-                        "schema": {"type": "string", "enum": ["clinician", "patient"], "default": "clinician"}}],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/PatientIn"}, "example": example}}},
-        "responses": {
-            "200": {"description": "Points, band, indices, mechanisms, model, missing, references, disclaimer",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreOut"}}}},
-            "400": err("Malformed JSON"), "413": err("Body too large"),
-            "415": err("Not application/json"), "422": err("Invalid patient data or audience: every problem, keyed by field"),
-            "503": err("REQUIRE_APPROVED is on and the result used knowledge entries not approved by clinical review"),
-        }}})
-    spec.path(path="/v1/knowledge", operations={"get": {
-        "summary": "The rules, mechanisms, drug classes, indices and references, for clinical review",
-        "operationId": "knowledge",
-        "responses": {"200": {"description": "The knowledge base", "content": {"application/json": {"schema": {"type": "object"}}}}}}})
-    spec.path(path="/healthz", operations={"get": {
-        "summary": "Liveness", "operationId": "healthz",
-        "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}}}}}}})
-    return spec.to_dict()
+    spec.components.schema("Ready", schema=ReadyOut)
+    spec.components.schema("Health", schema=HealthOut)
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
+                                                   "description": "Authorization: Bearer <API key>"})
+    spec.components.security_scheme("apiKeyAuth", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
+    spec.components.header("X-Request-ID", {
+        "description": "The caller's X-Request-ID when well-formed ([A-Za-z0-9._:-]{1,128}), else a new id; "
+                       "also in meta.request_id and in the access log",
+        "required": True, "schema": {"type": "string"}})
+    for path, operations in paths(kb).items():
+        spec.path(path=path, operations=operations)
+    doc = spec.to_dict()
+    # Optional auth: an empty requirement means "no key needed" when none is configured.
+    doc["security"] = [{}, {"bearerAuth": []}, {"apiKeyAuth": []}]
+    return doc
 
 
 def all_documents(kb) -> dict:

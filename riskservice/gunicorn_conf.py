@@ -2,10 +2,18 @@
 
 Workers default to the core count (scoring is CPU work, not I/O); the app is preloaded so
 knowledge and model are read and verified once in the master, and a broken model fails
-the deploy instead of every worker. Logs go to stdout/stderr.
+the deploy instead of every worker. Workers are recycled after ``max_requests`` (with
+jitter, so they do not all restart at once). Every log line goes to stdout as JSON.
+
+Metrics: each worker is a process, so prometheus_client runs in multiprocess mode. This
+module sets ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory unless given) before
+the app is imported, and ``child_exit`` marks a dead worker's live gauges as gone.
 """
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -14,7 +22,38 @@ preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+control_socket_disable = True  # several instances may run on one host (tests, benchmarks)
 accesslog = None  # the app writes its own structured, PHI-free access log
-errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "riskservice.api.accesslog.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+                            "formatter": "json"}},
+    "root": {"level": "WARNING", "handlers": []},  # riskservice.* has its own stdout handler
+    "loggers": {"gunicorn.error": {"level": loglevel.upper(), "handlers": ["stdout"], "propagate": False},
+                "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False}},
+}
+
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="riskservice-metrics-")
+else:
+    # A reused directory would add up processes of an earlier run: empty it now, before the
+    # preloaded app writes its first value.
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+    for _stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        _stale.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -11,7 +11,8 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskservice.api.jsonbody import json_body
-from riskservice.batchio import BatchScorer, records_to_jsonl
+from riskservice.api.metrics import record_batch_rows
+from riskservice.batchio import BatchScorer, Stats, records_to_jsonl
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.narrative import AUDIENCES
 
@@ -58,11 +59,14 @@ def score_batch():
         spooled.close()
         raise
     kb = scorer.knowledge
+    stats = Stats()
+
     def generate():
         try:
-            yield from scorer.iter_csv(spooled, names=names, plan=plan)
+            yield from scorer.iter_csv(spooled, stats=stats, names=names, plan=plan)
         finally:
             spooled.close()
+            record_batch_rows(stats.rows)
 
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.call_on_close(spooled.close)
@@ -100,6 +104,7 @@ def _json_array():
     if isinstance(records, list) and len(records) > current_app.config["BATCH_MAX_ROWS"]:
         raise TooManyRows(f"{len(records)} records exceed the limit of {current_app.config['BATCH_MAX_ROWS']}.")
     rows = batch_scorer().score_records(records)
+    record_batch_rows(len(rows))
     kb = current_app.extensions["riskservice"].knowledge
     response = Response(records_to_jsonl(rows), mimetype="application/x-ndjson")
     response.headers["X-Disclaimer"] = kb.disclaimer

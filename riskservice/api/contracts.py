@@ -145,3 +145,15 @@ class ProblemOut(Schema):
     known_fields = fields.List(fields.String())
     unapproved_entries = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
         "description": "503 with REQUIRE_APPROVED on: each used entry below approved, with its status."})
+    reasons = fields.List(fields.String(), metadata={"description": "503 from /readyz: why the service is not ready."})
+
+
+class ReadyOut(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ready"]})
+    knowledge = fields.Dict(required=True, metadata={"description": "ruleset_version, ruleset_sha256, state"})
+    model = fields.Dict(required=True, metadata={
+        "description": "state loaded (model_id, version, sha256) or off (RISKSERVICE_MODEL=off: ready, model null)"})
+
+
+class HealthOut(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok"]})

@@ -56,7 +56,11 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def _http(exc):
-        return problem(exc.code, exc.name, exc.description)
+        response = problem(exc.code, exc.name, exc.description)
+        allow = dict(exc.get_headers()).get("Allow")  # 405 must say which methods are allowed
+        if allow:
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -1,5 +1,7 @@
-"""Service metadata: liveness and the knowledge base for clinical review."""
+"""Service metadata: liveness, readiness and the knowledge base for clinical review."""
 from flask import Blueprint, current_app, jsonify
+
+from riskservice.api.errors import problem
 
 from riskservice.core import review
 
@@ -9,6 +11,16 @@ bp = Blueprint("meta", __name__)
 @bp.get("/healthz")
 def healthz():
     return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """200 when knowledge and model are loaded and verified; 503 problem+json naming why not."""
+    state = current_app.extensions["riskservice_ready"]
+    if state["ready"]:
+        return jsonify(status="ready", knowledge=state["knowledge"], model=state["model"])
+    return problem(503, "Not ready", "; ".join(state["reasons"]), type_="/problems/not-ready",
+                   reasons=state["reasons"])
 
 
 @bp.get("/v1/knowledge")

@@ -1,0 +1,63 @@
+"""Prometheus metrics at GET /metrics: requests and latency per route template and status,
+batch rows scored, and which knowledge and model are loaded.
+
+Under gunicorn each worker is a process; ``riskservice.gunicorn_conf`` sets
+``PROMETHEUS_MULTIPROC_DIR`` before the app is imported, so the metrics are written to
+shared files and /metrics adds up every worker (prometheus_client multiprocess mode).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Blueprint, Response, g, request
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
+                               disable_created_metrics, generate_latest, multiprocess)
+
+from riskservice.api.accesslog import route_of
+
+bp = Blueprint("metrics", __name__)
+disable_created_metrics()  # *_created series double the output and nobody scrapes them
+
+REQUESTS = Counter("riskservice_http_requests", "HTTP requests by method, route template and status",
+                   ["method", "route", "status"])
+LATENCY = Histogram("riskservice_http_request_duration_seconds",
+                    "Time to produce the response (streamed bodies: until the first byte)",
+                    ["method", "route", "status"],
+                    buckets=(.001, .0025, .005, .0075, .01, .015, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+BATCH_ROWS = Counter("riskservice_batch_rows_scored", "Rows scored by POST /v1/score/batch (incl. rows with errors)")
+INFO = Gauge("riskservice_build_info", "1 for the loaded knowledge and model (model_version 'off' when disabled)",
+             ["service_version", "ruleset_version", "model_id", "model_version"], multiprocess_mode="max")
+
+
+def record_batch_rows(count: int) -> None:
+    if count:
+        BATCH_ROWS.inc(count)
+
+
+def set_info(service_version, ruleset_version, model_id, model_version) -> None:
+    INFO.labels(service_version, ruleset_version, model_id or "none", model_version or "off").set(1)
+
+
+def init_app(app):
+    @app.after_request
+    def _count(response):
+        route, status = route_of(request), str(response.status_code)
+        REQUESTS.labels(request.method, route, status).inc()
+        started = getattr(g, "started", None)  # set by accesslog before the view
+        if started is not None:
+            LATENCY.labels(request.method, route, status).observe(time.perf_counter() - started)
+        return response
+
+
+@bp.get("/metrics")
+def metrics():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    response = Response(generate_latest(registry), mimetype="text/plain")
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
+

@@ -1,0 +1,39 @@
+"""Readiness: knowledge loaded and verified, model loaded and verified (or deliberately off),
+and one known patient scored end to end. Checked once at start-up, after the loaders'
+own verification (schema, sha256, scikit-learn version, self-check) has passed.
+"""
+from __future__ import annotations
+
+from riskservice.core.errors import UnapprovedKnowledge
+
+# The README's acceptance patient: every part of the pipeline (rules, indices, established
+# scores, mechanisms, model, narrative) runs on it.
+PROBE = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
+         "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
+         "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
+         "triglycerides": 180, "hdl_cholesterol": 38}
+
+
+def check(scorer, model_enabled: bool) -> dict:
+    """{"ready": bool, "reasons": [...], "knowledge": {...}, "model": {...}}."""
+    kb, model = scorer.knowledge, scorer.model
+    reasons = []
+    knowledge = {"ruleset_version": kb.version, "ruleset_sha256": kb.sha256, "state": "loaded"}
+    if model is not None:
+        model_state = {"state": "loaded", "model_id": model.model_id, "version": model.version,
+                       "sha256": model.sha256}
+    elif model_enabled:
+        model_state = {"state": "missing"}
+        reasons.append("the model is enabled but not loaded")
+    else:
+        model_state = {"state": "off", "note": "RISKSERVICE_MODEL=off: rules and indices only, model is null"}
+    try:
+        result = scorer.score(dict(PROBE), request_id="readiness-probe")
+        if model is not None and not result.get("model"):
+            reasons.append("the model is loaded but the probe result has no model probability")
+    except UnapprovedKnowledge as exc:
+        reasons.append(f"REQUIRE_APPROVED is on and {len(exc.entries)} knowledge entries used by a "
+                       "typical patient are not approved by clinical review")
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready, with its type
+        reasons.append(f"scoring the probe patient failed: {type(exc).__name__}")
+    return {"ready": not reasons, "reasons": reasons, "knowledge": knowledge, "model": model_state}

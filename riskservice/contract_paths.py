@@ -1,0 +1,152 @@
+"""The OpenAPI paths: every route the app serves, each with its success and problem+json
+error responses and examples. Kept apart from :mod:`riskservice.contract` so that the
+document-building and the per-route descriptions can be read separately."""
+from __future__ import annotations
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+HEADERS = {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}}
+OPEN = []  # no security requirement: probes must work without a key
+AUDIENCE = {"name": "audience", "in": "query", "required": False,
+            "description": "Who reads the texts: clinician (default) or patient. Numbers are identical.",
+            "schema": {"type": "string", "enum": ["clinician", "patient"], "default": "clinician"}}
+
+EXAMPLE_PATIENT = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
+                   "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
+                   "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
+                   "triglycerides": 180, "hdl_cholesterol": 38}
+
+_PROBLEMS = {
+    400: ("about:blank", "Bad Request", "The body is not valid JSON: Expecting value: line 1 column 1 (char 0)", {}),
+    401: ("/problems/unauthorized", "Unauthorized",
+          "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.", {}),
+    405: ("about:blank", "Method Not Allowed", "The method is not allowed for the requested URL.", {}),
+    413: ("about:blank", "Request Entity Too Large",
+          "The data value transmitted exceeds the capacity limit.", {}),
+    415: ("about:blank", "Unsupported Media Type", "Send the patient as application/json.", {}),
+    422: ("/problems/validation", "Invalid patient data", "2 problem(s) in 2 field(s); see 'errors'.",
+          {"errors": {"age": ["15 years is outside the accepted range 18-120 years"],
+                      "sex": ["Must be one of: female, male."]}}),
+    503: ("/problems/unapproved-knowledge", "Knowledge not approved for use",
+          "REQUIRE_APPROVED is on and this result used entries not approved by clinical review",
+          {"unapproved_entries": {"factor_band:bmi/variant3/obese": "under_review"}}),
+}
+
+
+def problem(status: int, description: str, instance: str, example_override: dict | None = None) -> dict:
+    """A problem+json response with a realistic example body."""
+    type_, title, detail, extra = _PROBLEMS[status]
+    example = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance,
+               "request_id": "6f1c2a0e9b3d4e5f8a7b6c5d4e3f2a1b", **extra, **(example_override or {})}
+    example = {k: v for k, v in example.items() if v is not None}  # None in an override drops a key
+    return {"description": description, "headers": HEADERS,
+            "content": {"application/problem+json": {"schema": PROBLEM_REF, "example": example}}}
+
+
+def ok(description: str, media: str, schema: dict, example=None) -> dict:
+    body = {"schema": schema}
+    if example is not None:
+        body["example"] = example
+    return {"description": description, "headers": HEADERS, "content": {media: body}}
+
+
+def _auth(path: str) -> dict:
+    return {"401": problem(401, "An API key is configured and none (or a wrong one) was sent", path),
+            "405": problem(405, "Method not allowed on this path", path)}
+
+
+def paths(kb) -> dict:
+    """path -> operations, for every route of the app (a test compares with app.url_map)."""
+    text = {"type": "string"}
+    return {
+        "/v1/score": {"post": {
+            "summary": "Score one patient", "operationId": "score", "parameters": [AUDIENCE],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/PatientIn"}, "example": EXAMPLE_PATIENT}}},
+            "responses": {
+                "200": ok("Points, band, indices, mechanisms, model, missing, assumed, references, disclaimer",
+                          "application/json", {"$ref": "#/components/schemas/ScoreOut"}),
+                "400": problem(400, "Malformed JSON, not UTF-8, or nested deeper than MAX_JSON_DEPTH", "/v1/score"),
+                **_auth("/v1/score"),
+                "413": problem(413, "Body larger than MAX_CONTENT_LENGTH", "/v1/score"),
+                "415": problem(415, "Not application/json", "/v1/score"),
+                "422": problem(422, "Invalid patient data or audience: every problem, keyed by field", "/v1/score"),
+                "503": problem(503, "REQUIRE_APPROVED is on and the result used knowledge entries not approved "
+                                    "by clinical review", "/v1/score"),
+            }}},
+        "/v1/score/batch": {"post": {
+            "summary": "Score many patients: CSV (body or multipart file) or a JSON array; streamed back",
+            "operationId": "score_batch", "parameters": [AUDIENCE],
+            "requestBody": {"required": True, "content": {
+                "text/csv": {"schema": text, "example": "age,sex,bmi\n52,male,31.2\n61,female,24.0\n"},
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "A CSV file"}}}},
+                "application/json": {"schema": {"type": "array", "items": {
+                    "description": "A record shaped like PatientIn. Rows are checked one by one: an invalid "
+                    "row (or an item that is not an object) gets its error in its own output row and never "
+                    "stops the batch; unknown keys are passed through."}},
+                                     "example": [EXAMPLE_PATIENT, {"age": 61, "sex": "female"}]},
+            }},
+            "responses": {
+                "200": {"description": "One output row per input row, in order; a row that cannot be scored "
+                                       "carries its error instead of a score. CSV in, CSV out; JSON in, NDJSON out.",
+                        "headers": HEADERS,
+                        "content": {"text/csv": {"schema": text},
+                                    "application/x-ndjson": {"schema": text}}},
+                "400": problem(400, "Malformed JSON, or a multipart upload without a file", "/v1/score/batch"),
+                **_auth("/v1/score/batch"),
+                "413": problem(413, "More than BATCH_MAX_BYTES or BATCH_MAX_ROWS", "/v1/score/batch",
+                               {"title": "Request Entity Too Large",
+                                "detail": "1000001 data rows exceed the limit of 1000000."}),
+                "415": problem(415, "Neither CSV, multipart nor JSON", "/v1/score/batch",
+                               {"detail": "Send text/csv, a multipart upload of a CSV file, or a JSON array."}),
+                "422": problem(422, "Unusable CSV header, a JSON body that is not an array, or a bad audience",
+                               "/v1/score/batch"),
+            }}},
+        "/v1/knowledge": {"get": {
+            "summary": "The rules, mechanisms, drug classes, indices and references, for clinical review",
+            "operationId": "knowledge",
+            "responses": {"200": ok("The knowledge base with review statuses", "application/json",
+                                    {"type": "object"}),
+                          **_auth("/v1/knowledge")}}},
+        "/healthz": {"get": {
+            "summary": "Liveness: the process answers", "operationId": "healthz", "security": OPEN,
+            "responses": {"200": ok("Alive", "application/json", {"$ref": "#/components/schemas/Health"},
+                                    {"status": "ok"}),
+                          "405": problem(405, "Method not allowed on this path", "/healthz")}}},
+        "/readyz": {"get": {
+            "summary": "Readiness: knowledge and model loaded and verified, a probe patient scored",
+            "operationId": "readyz", "security": OPEN,
+            "responses": {
+                "200": ok("Ready; the model may be deliberately off (model.state 'off')", "application/json",
+                          {"$ref": "#/components/schemas/Ready"},
+                          {"status": "ready", "knowledge": {"ruleset_version": kb.version,
+                                                            "ruleset_sha256": kb.sha256, "state": "loaded"},
+                           "model": {"state": "off",
+                                     "note": "RISKSERVICE_MODEL=off: rules and indices only, model is null"}}),
+                "405": problem(405, "Method not allowed on this path", "/readyz"),
+                "503": problem(503, "Not ready; reasons lists why", "/readyz",
+                               {"type": "/problems/not-ready", "title": "Not ready",
+                                "detail": "the model is enabled but not loaded",
+                                "reasons": ["the model is enabled but not loaded"], "unapproved_entries": None}),
+            }}},
+        "/metrics": {"get": {
+            "summary": "Prometheus metrics: requests and latency per route and status, batch rows, build info",
+            "operationId": "metrics",
+            "responses": {"200": ok("Prometheus text exposition format", "text/plain", text,
+                                    "riskservice_http_requests_total{method=\"POST\",route=\"/v1/score\","
+                                    "status=\"200\"} 42.0\n"),
+                          **_auth("/metrics")}}},
+        "/openapi.json": {"get": {
+            "summary": "This OpenAPI document", "operationId": "openapi",
+            "responses": {"200": ok("OpenAPI 3.1", "application/json", {"type": "object"}),
+                          **_auth("/openapi.json")}}},
+        "/docs": {"get": {
+            "summary": "Human-readable API documentation (assets served locally)", "operationId": "docs",
+            "responses": {"200": ok("HTML page", "text/html", text), **_auth("/docs")}}},
+        "/docs/docs.js": {"get": {
+            "summary": "Script of the docs page", "operationId": "docs_js",
+            "responses": {"200": ok("JavaScript", "text/javascript", text), **_auth("/docs/docs.js")}}},
+        "/docs/docs.css": {"get": {
+            "summary": "Style of the docs page", "operationId": "docs_css",
+            "responses": {"200": ok("CSS", "text/css", text), **_auth("/docs/docs.css")}}},
+    }
