@@ -80,6 +80,16 @@ from riskservice.model.commands import train_command  # noqa: E402
 main.add_command(train_command)
 
 
+@main.command("hash-api-key")
+def hash_api_key():
+    """Read an API key on stdin; print the line to put in RISKSERVICE_API_KEYS_FILE."""
+    import hashlib
+    key = sys.stdin.readline().strip()
+    if not key:
+        raise click.ClickException("no key on standard input")
+    click.echo("sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest())
+
+
 @main.command("check-knowledge")
 @click.argument("directory", required=False)
 def check_knowledge(directory):

@@ -23,7 +23,8 @@ def free_port():
 def server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("gunicorn") / "server.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     out = log.open("wb")
     proc = subprocess.Popen([str(gunicorn), "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"],
@@ -41,7 +42,7 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("gunicorn did not come up")
-    yield base, proc
+    yield base, proc, log
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -61,7 +62,7 @@ def post(url, body: bytes, ctype="application/json"):
 
 
 def test_gunicorn_serves_a_score(server):
-    base, _ = server
+    base, _, _ = server
     status, headers, body = post(base + "/v1/score", json.dumps(ACCEPTANCE_PATIENT).encode())
     assert status == 200
     assert abs(body["indices"]["homa_ir"]["value"] - 3.595) < 5e-4
@@ -69,7 +70,37 @@ def test_gunicorn_serves_a_score(server):
 
 
 def test_gunicorn_returns_problem_json(server):
-    base, _ = server
+    base, _, _ = server
     status, headers, body = post(base + "/v1/score", b'{"age": 5, "sex": "male"}')
     assert status == 422 and headers["Content-Type"].startswith("application/problem+json")
     assert "age" in body["errors"]
+
+
+def get_text(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.read().decode()
+
+
+def test_gunicorn_output_carries_no_patient_value(server):
+    from tests.prod.test_observability import DISTINCTIVE, NEEDLES
+    base, _, log = server
+    assert post(base + "/v1/score", json.dumps(DISTINCTIVE).encode())[0] == 200
+    assert post(base + "/v1/score", json.dumps({**DISTINCTIVE, "age": 5.4321}).encode())[0] == 422
+    time.sleep(0.3)
+    text = log.read_text()
+    for needle in NEEDLES + ["5.4321"]:
+        assert needle not in text, f"{needle} leaked into the server output"
+    access = [json.loads(line) for line in text.splitlines() if '"riskservice.access"' in line]
+    assert {a["status"] for a in access if a["route"] == "/v1/score"} >= {200, 422}
+
+
+def test_gunicorn_metrics_add_up_every_worker(server):
+    base, _, _ = server
+    for _ in range(20):  # two workers: both answer some of these
+        urllib.request.urlopen(base + "/healthz", timeout=5).read()
+    text = get_text(base + "/metrics")
+    line = next(x for x in text.splitlines()
+                if x.startswith('riskservice_http_requests_total{method="GET",route="/healthz",status="200"}'))
+    assert float(line.rsplit(" ", 1)[1]) >= 20
+    assert 'riskservice_build_info{model_id="nhanes1718_dysglycaemia_logreg"' in text
+    assert json.loads(get_text(base + "/readyz"))["status"] == "ready"

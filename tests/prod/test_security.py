@@ -117,3 +117,15 @@ def test_batch_row_limit():
     client = create_app({"TESTING": True, "MODEL": "off", "BATCH_MAX_ROWS": 2}).test_client()
     r = client.post("/v1/score/batch", data="age,sex\n50,male\n51,male\n52,male\n", content_type="text/csv")
     assert r.status_code == 413 and r.mimetype == "application/problem+json"
+
+
+def test_hash_api_key_cli_output_is_accepted_by_the_key_file(tmp_path, patient):
+    from click.testing import CliRunner
+
+    from riskservice.cli import main
+    result = CliRunner().invoke(main, ["hash-api-key"], input=KEY + "\n")
+    assert result.exit_code == 0 and KEY not in result.output
+    path = tmp_path / "keys"
+    path.write_text(result.output)
+    client = create_app({"TESTING": True, "MODEL": "off", "API_KEYS_FILE": str(path)}).test_client()
+    assert client.post("/v1/score", json=patient, headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
