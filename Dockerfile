@@ -1,0 +1,32 @@
+# riskservice serving image. Build: docker build -t riskservice .   Run: docker run -p 8000:8000 riskservice
+# Only the serving dependencies (install_requires) are installed: no train or test extras.
+# Not built on the development machine (no Docker engine there); tests/prod/test_dockerfile.py
+# checks its properties instead.
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml setup.cfg README.md ./
+COPY riskservice ./riskservice
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    OMP_NUM_THREADS=1 \
+    OPENBLAS_NUM_THREADS=1 \
+    MKL_NUM_THREADS=1 \
+    RISKSERVICE_MODEL_DIR=/app/models \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    WEB_CONCURRENCY=2
+RUN groupadd --system --gid 10001 riskservice \
+    && useradd --system --uid 10001 --gid riskservice --home-dir /app --no-create-home riskservice
+WORKDIR /app
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
+COPY models/ /app/models/
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/healthz\", timeout=2)"]
+CMD ["gunicorn", "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"]
