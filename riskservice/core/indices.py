@@ -71,11 +71,22 @@ COMPARE = {
 }
 
 
+_CUTOFF_TABLES: dict = {}
+
+
 def cutoff_for(index: dict, ctx: dict):
-    """The cut-off variant that applies to this sex/ethnicity, or None if none is defined."""
-    if not index.get("cutoffs"):
+    """The cut-off variant that applies to this sex/ethnicity, or None if none is defined.
+
+    The table handed to the memoised ``select_variant`` is made once per cut-off list: a new
+    dict per call had a new id, so the memo grew by one entry per request (a memory leak)."""
+    cutoffs = index.get("cutoffs")
+    if not cutoffs:
         return None
-    return select_variant({"variants": index["cutoffs"]}, ctx)
+    entry = _CUTOFF_TABLES.get(id(cutoffs))
+    if entry is None or entry[0] is not cutoffs:
+        entry = (cutoffs, {"variants": cutoffs})
+        _CUTOFF_TABLES[id(cutoffs)] = entry
+    return select_variant(entry[1], ctx)
 
 
 def compute_indices(values: dict, kb):
