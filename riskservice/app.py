@@ -20,6 +20,8 @@ def build_app(test_config=None) -> Flask:
     app.config.from_prefixed_env("RISKSERVICE")
     if test_config:
         app.config.from_mapping(test_config)
+    from riskservice.api.jsonprovider import OrjsonProvider
+    app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
