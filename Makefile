@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test schemas bench clean
+.PHONY: serve test schemas fuzz load clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ test: $(STAMP)
 
 schemas: $(STAMP)
 	$(VENV)/bin/riskservice export-schemas schemas/
+
+fuzz: $(STAMP)   # long schemathesis run (>= 1,000 requests); result in docs/fuzz.md
+	$(VENV)/bin/python bench/fuzz.py --markdown docs/fuzz.md
+
+load: $(STAMP)   # wrk load benchmark vs the Flask floor (needs wrk: apt-get install -y wrk)
+	$(VENV)/bin/python bench/load_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
