@@ -6,11 +6,11 @@ query string is not logged either.
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
 
+import orjson
 from flask import g, request
 
 from riskservice.api import requestid
@@ -24,11 +24,8 @@ SAFE_EXTRAS = ("request_id", "access")
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: UTC time, level, logger, message and the safe extras."""
 
-    converter = time.gmtime
-
     def format(self, record):
-        line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-                "level": record.levelname, "logger": record.name}
+        line = {"ts": _timestamp(record.created), "level": record.levelname, "logger": record.name}
         access = getattr(record, "access", None)
         if access:
             line.update(access)
@@ -36,7 +33,18 @@ class JsonFormatter(logging.Formatter):
             line["message"] = record.getMessage()
             if getattr(record, "request_id", None):
                 line["request_id"] = record.request_id
-        return json.dumps(line, ensure_ascii=False)
+        return orjson.dumps(line, default=str).decode("utf-8")
+
+
+_last_second = [None, ""]
+
+
+def _timestamp(created: float) -> str:
+    """ISO 8601 UTC with milliseconds; the seconds part is formatted once per second."""
+    second = int(created)
+    if _last_second[0] != second:
+        _last_second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_last_second[1]}.{int((created - second) * 1000):03d}Z"
 
 
 class StdoutHandler(logging.StreamHandler):

@@ -15,6 +15,13 @@ CSP_API = "default-src 'none'; frame-ancestors 'none'"
 CSP_DOCS = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'"
 
 
+# (lower-case name, name, value); value None = the path's Content-Security-Policy. A header
+# the view set itself is kept. Cache-Control no-store: results are about a patient.
+_DEFAULTS = [(name.lower(), name, value) for name, value in (
+    ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", None), ("Cache-Control", "no-store"))]
+
+
 def allowed_origins(config) -> frozenset:
     value = config.get("CORS_ORIGINS") or ()
     if isinstance(value, str):
@@ -28,11 +35,11 @@ def init_app(app):
     @app.after_request
     def _headers(response):
         h = response.headers
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("Content-Security-Policy", CSP_DOCS if request.path.startswith("/docs") else CSP_API)
-        h.setdefault("Cache-Control", "no-store")  # results are about a patient: never cached
+        present = {key.lower() for key in h.keys()}
+        csp = CSP_DOCS if request.path.startswith("/docs") else CSP_API
+        for lower, name, value in _DEFAULTS:
+            if lower not in present:
+                h.add(name, value or csp)
         _cors(response, current_app.extensions[EXTENSION])
         return response
 

@@ -1,6 +1,6 @@
 """Request ids: accepted from the caller when well-formed, otherwise generated."""
+import random
 import re
-import uuid
 
 from flask import g, request
 
@@ -15,7 +15,8 @@ def init_app(app):
     @app.before_request
     def _assign():
         given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _VALID.match(given) else uuid.uuid4().hex
+        # 128 random bits; the random module reseeds after fork, so workers do not collide.
+        g.request_id = given if _VALID.match(given) else f"{random.getrandbits(128):032x}"
 
     @app.after_request
     def _echo(response):
