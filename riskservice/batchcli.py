@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -86,6 +87,10 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     rate = stats.rows / elapsed if elapsed else 0.0
     click.echo(f"rows {stats.rows}, scored {stats.scored}, errors {stats.errors}, "
                f"elapsed {elapsed:.2f} s, {rate:,.0f} rows/s", err=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "workers" in stats.extra:
+        click.echo(f"processes: {stats.extra['workers']} workers; peak RSS {peak:,.0f} MB (main), "
+                   f"{stats.extra['worker_peak_rss_mb']:,.0f} MB (largest worker)", err=True)
     click.echo(f"Disclaimer: {scorer.knowledge.disclaimer}", err=True)
     return 0 if stats.errors == 0 else 2
 
@@ -175,6 +180,8 @@ def _parallel(batch, infile, outfile, workers, show, start) -> Stats:
         for k in sorted(done):
             for key in ("rows", "scored", "errors"):
                 setattr(stats, key, getattr(stats, key) + done[k][key])
+        stats.extra["workers"] = len(jobs)
+        stats.extra["worker_peak_rss_mb"] = max(done[k]["peak_rss_mb"] for k in done)
         return stats
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -190,7 +197,8 @@ def _worker(k, infile, start_at, end_at, line_offset, names, plan, part, counter
             for chunk in _WORKER_SCORER.iter_csv(segment, stats, names=names, plan=plan, header=False,
                                                  line_offset=line_offset):
                 out.write(chunk)
-        results.put((k, {"rows": stats.rows, "scored": stats.scored, "errors": stats.errors}))
+        results.put((k, {"rows": stats.rows, "scored": stats.scored, "errors": stats.errors,
+                         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     except BaseException as exc:  # report, never hang the parent
         results.put((k, f"{type(exc).__name__}: {exc}"))
         raise
