@@ -35,6 +35,8 @@ def _reason(exc):
 
 def _check_depth(text: str, limit: int) -> None:
     """Refuse absurd nesting before the parser recurses (cheap scan outside strings)."""
+    if text.count("[") + text.count("{") <= limit:
+        return  # depth cannot exceed the number of opening brackets: skip the scan
     depth, in_string, escaped = 0, False, False
     for ch in text:
         if in_string:
