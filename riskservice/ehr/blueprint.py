@@ -48,8 +48,23 @@ def _resolver():
     return fn
 
 
+def _request_id():
+    try:
+        from riskservice.api import requestid
+        return requestid.current()
+    except (ImportError, RuntimeError):
+        return None
+
+
+def _score(payload: dict) -> dict:
+    return _core().score(payload, request_id=_request_id())
+
+
 def _mechanism_name(mid: str) -> str | None:
     knowledge = getattr(_core(), "knowledge", None)
+    mechs = getattr(knowledge, "mechanisms", None)
+    if isinstance(mechs, dict) and isinstance(mechs.get(mid), dict):
+        return mechs[mid].get("name")
     for attr in ("mechanism", "get_mechanism", "mechanism_for"):
         fn = getattr(knowledge, attr, None)
         if callable(fn):
@@ -135,8 +150,7 @@ def fhir_score():
         mapping = fhir_in.map_bundle(body, as_of, fhir_in.Lookback.from_config(current_app.config), _resolver())
     except fhir_in.BundleError as exc:
         raise BadRequest(str(exc)) from None
-    audience = request.args.get("audience", "clinician")
-    response = _core().score(mapping.payload, audience=audience)
+    response = _score(mapping.payload)
     ra = fhir_out.build_risk_assessment(response, mapping, occurrence=datetime.now(timezone.utc))
     metrics()["fhir_score"] += 1
     resp = jsonify(ra)
@@ -206,7 +220,7 @@ def _handle_call(service_id: str, body: dict, context: dict, instance: str) -> d
     response = _score_or_none(mapping, service_id, instance)
     if response is None:
         return {"cards": []}
-    return {"cards": cds_hooks.patient_view_cards(response, mapping, collected, _knowledge_url())}
+    return {"cards": cds_hooks.patient_view_cards(response, mapping, collected, _knowledge_url(), _mechanism_name)}
 
 
 def _score_or_none(mapping: fhir_in.MappingResult, service_id: str, instance: str) -> dict | None:
@@ -217,7 +231,7 @@ def _score_or_none(mapping: fhir_in.MappingResult, service_id: str, instance: st
         metrics()["cds_no_card_insufficient_data"] += 1
         return None
     try:
-        return _core().score(mapping.payload, audience="clinician")
+        return _score(mapping.payload)
     except _validation_problem_type() as exc:
         fields = sorted(getattr(exc, "errors", {}) or {})
         log.info("cds %s instance=%s: no card: core rejected input (fields: %s)", service_id, instance,

@@ -291,7 +291,17 @@ def _mechanism_names(response: dict) -> dict[str, str]:
     return {m.get("id"): m.get("name") or m.get("id") for m in response.get("mechanisms") or []}
 
 
-def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: Collected | None = None) -> str:
+class _NameLookup(dict):
+    def __init__(self, known: dict, fallback: Callable[[str], str | None]):
+        super().__init__(known)
+        self._fallback = fallback
+
+    def get(self, key, default=None):
+        return super().get(key) or self._fallback(key) or default
+
+
+def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: Collected | None = None,
+                    mechanism_name: Callable[[str], str | None] | None = None) -> str:
     rules = response.get("rules") or {}
     lines = [f"**Risk band:** {BAND_LABEL.get(rules.get('band'), rules.get('band'))} "
              f"({rules.get('points')} of {rules.get('max_points')} points)"]
@@ -300,6 +310,8 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
         lines.append(f"**Model probability:** {float(model['probability']):.2f} "
                      f"({model.get('model_id')} {model.get('version')}; 0-1 scale)")
     names = _mechanism_names(response)
+    if mechanism_name:
+        names = _NameLookup(names, mechanism_name)
     contribs = top_contributions(response)
     if contribs:
         lines += ["", "**Top contributing factors**"]
@@ -314,15 +326,27 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
     indices = response.get("indices") or {}
     if indices:
         lines += ["", "**Indices**"]
-        for name, idx in indices.items():
+        for key, idx in indices.items():
             if not isinstance(idx, dict) or idx.get("value") is None:
                 continue
-            flag = " (elevated)" if idx.get("elevated") else ""
-            cut = f", cut-off {_fmt(idx['cutoff'])}" if idx.get("cutoff") is not None else ""
-            lines.append(f"- {name}: {_fmt(idx['value'])}{cut}{flag}")
-    missing = [m.get("label") or m.get("factor") for m in response.get("missing") or []]
-    if missing:
-        lines += ["", "**Not available:** " + ", ".join(str(m) for m in missing)]
+            flagged = idx.get("flagged", idx.get("elevated"))
+            flag = " (above cut-off)" if flagged else ""
+            cut = idx.get("cutoff")
+            if isinstance(cut, dict) and cut.get("value") is not None:
+                cut_text = f", cut-off {cut.get('comparison', '')} {_fmt(cut['value'])}".replace("  ", " ")
+            elif isinstance(cut, (int, float)):
+                cut_text = f", cut-off {_fmt(cut)}"
+            else:
+                cut_text = ""
+            lines.append(f"- {idx.get('name') or key}: {_fmt(idx['value'])}{cut_text}{flag}")
+    missing_factors = [m.get("label") or m.get("factor") for m in response.get("missing") or []
+                       if m.get("kind", "factor") == "factor"]
+    missing_indices = [m.get("name") or m.get("index") for m in response.get("missing") or []
+                       if m.get("kind") == "index"]
+    if missing_factors:
+        lines += ["", "**Not available:** " + ", ".join(str(m) for m in missing_factors)]
+    if missing_indices:
+        lines.append("**Indices not computed (inputs missing):** " + ", ".join(str(m) for m in missing_indices))
     if collected and collected.unavailable:
         lines.append("**Data the EHR did not supply:** " + ", ".join(collected.unavailable))
     not_used = [i for i in mapping.unmapped if i.get("severity") in ("warning", "error")]
@@ -343,13 +367,14 @@ def source_for(response: dict, knowledge_url: str | None) -> dict:
 
 
 def patient_view_cards(response: dict, mapping: fhir_in.MappingResult, collected: Collected | None,
-                       knowledge_url: str | None) -> list[dict]:
+                       knowledge_url: str | None,
+                       mechanism_name: Callable[[str], str | None] | None = None) -> list[dict]:
     band = (response.get("rules") or {}).get("band")
     return [{
         "uuid": str(uuid.uuid4()),
         "summary": summary_for(response),
         "indicator": INDICATOR_BY_BAND.get(band, "info"),
-        "detail": detail_markdown(response, mapping, collected),
+        "detail": detail_markdown(response, mapping, collected, mechanism_name),
         "source": source_for(response, knowledge_url),
     }]
 

@@ -112,7 +112,8 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
                           "project's terminology notes."})
     if mapping.assumptions:
         notes.append({"text": "Assumptions: " + "; ".join(mapping.assumptions)})
-    missing = [m.get("label") or m.get("factor") for m in response.get("missing") or []]
+    missing = [m.get("label") or m.get("factor") for m in response.get("missing") or []
+               if m.get("kind", "factor") == "factor"]
     if missing:
         notes.append({"text": "Not available: " + ", ".join(str(m) for m in missing)})
 

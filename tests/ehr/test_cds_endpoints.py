@@ -71,7 +71,8 @@ def test_patient_view_full_prefetch_card(client):
     assert card["indicator"] == "warning"                      # FakeCore: 7 points -> very_high
     assert card["summary"].startswith("Very high likelihood of insulin resistance (score 7/10")
     assert "**Top contributing factors**" in card["detail"] and "Ectopic fat" in card["detail"]
-    assert "homa_ir" in card["detail"] and "not a diagnosis" in card["detail"]
+    assert "- HOMA-IR: 4.7, cut-off >= 2.5 (above cut-off)" in card["detail"] and "not a diagnosis" in card["detail"]
+    assert "Indices not computed (inputs missing):** TyG index" in card["detail"]
     assert card["source"]["url"] == "https://cds.example.org/v1/knowledge"
 
 
@@ -212,7 +213,7 @@ def test_order_select_warns_for_ir_worsening_drug(client, coding, text, klass, m
     (card,) = call(client, "ir-risk-order-select", body).get_json()["cards"]
     assert card["indicator"] == "warning"
     assert klass in card["summary"] and "band" in card["summary"]
-    assert mechanism in card["detail"] and "current insulin-resistance band:** " in card["detail"]
+    assert mechanism in card["detail"].lower() and "current insulin-resistance band:** " in card["detail"]
 
 
 def test_order_select_silent_for_other_drugs(client):

@@ -25,7 +25,7 @@ def test_complete_patient_maps_every_input():
     assert (p["weight"], p["weight_unit"], p["height"], p["height_unit"]) == (92.0, "kg", 165, "cm")
     assert p["bmi"] == 33.8 and (p["waist"], p["waist_unit"]) == (104, "cm") and p["hip"] == 112
     assert (p["fasting_glucose"], p["fasting_glucose_unit"]) == (104, "mg/dL")
-    assert (p["fasting_insulin"], p["fasting_insulin_unit"]) == (18.2, "uU/mL")
+    assert (p["fasting_insulin"], p["fasting_insulin_unit"]) == (18.2, "u[IU]/mL")
     assert p["hba1c_unit"] == "%" and p["hs_crp"] == 4.1 and p["il6"] == 3.2 and p["tnf_alpha"] == 9.0
     assert p["alt"] == 38 and p["mvpa_minutes_per_week"] == 60
     assert p["pcos"] is True and p["hypertension"] is True and p["gestational_diabetes"] is True
@@ -104,7 +104,7 @@ def test_unknown_codes_are_listed_never_dropped():
     assert r.payload == {"age": 36, "sex": "female", "weight": 70, "weight_unit": "kg",
                          "height": 170, "height_unit": "cm"}
     reported = {i["expression"][0] for i in r.unmapped if i.get("expression")}
-    expected = {"Observation/u-local", "Observation/u-rand-glu", "Observation/u-crp-mgdl",
+    expected = {"Observation/u-local", "Observation/u-rand-glu", "Observation/u-crp-nmol",
                 "Observation/u-glu-badunit", "Observation/u-absent", "Observation/u-nostatus",
                 "Condition/u-cond-local", "FamilyMemberHistory/u-fmh-other",
                 "MedicationStatement/u-ms-vitd", "Encounter/u-enc", "Observation/u-other-patient"}
@@ -112,7 +112,7 @@ def test_unknown_codes_are_listed_never_dropped():
     every = {e["resource"].get("resourceType") + "/" + e["resource"]["id"] for e in load_bundle("unknown")["entry"]}
     assert every == reported | set(r.basis)               # each resource is either used or reported
     text = diag(r)
-    assert "unspecified timing" in text and "mg/dL is not one of the accepted" in text
+    assert "unspecified timing" in text and "nmol/L is not one of the accepted" in text
     assert "another patient" in text
 
 
