@@ -330,7 +330,7 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
             if not isinstance(idx, dict) or idx.get("value") is None:
                 continue
             flagged = idx.get("flagged", idx.get("elevated"))
-            flag = " (above cut-off)" if flagged else ""
+            flag = " (flagged)" if flagged else ""
             cut = idx.get("cutoff")
             if isinstance(cut, dict) and cut.get("value") is not None:
                 cut_text = f", cut-off {cut.get('comparison', '')} {_fmt(cut['value'])}".replace("  ", " ")

@@ -71,7 +71,7 @@ def test_patient_view_full_prefetch_card(client):
     assert card["indicator"] == "warning"                      # FakeCore: 7 points -> very_high
     assert card["summary"].startswith("Very high likelihood of insulin resistance (score 7/10")
     assert "**Top contributing factors**" in card["detail"] and "Ectopic fat" in card["detail"]
-    assert "- HOMA-IR: 4.7, cut-off >= 2.5 (above cut-off)" in card["detail"] and "not a diagnosis" in card["detail"]
+    assert "- HOMA-IR: 4.7, cut-off >= 2.5 (flagged)" in card["detail"] and "not a diagnosis" in card["detail"]
     assert "Indices not computed (inputs missing):** TyG index" in card["detail"]
     assert card["source"]["url"] == "https://cds.example.org/v1/knowledge"
 
