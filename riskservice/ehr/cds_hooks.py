@@ -305,10 +305,12 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
     rules = response.get("rules") or {}
     lines = [f"**Risk band:** {BAND_LABEL.get(rules.get('band'), rules.get('band'))} "
              f"({rules.get('points')} of {rules.get('max_points')} points)"]
+    if rules.get("lower_bound_statement"):
+        lines += ["", str(rules["lower_bound_statement"])]
     model = response.get("model") or {}
     if model.get("probability") is not None:
-        lines.append(f"**Model probability:** {float(model['probability']):.2f} "
-                     f"({model.get('model_id')} {model.get('version')}; 0-1 scale)")
+        lines += ["", f"**Model probability:** {float(model['probability']):.2f} "
+                      f"({model.get('model_id')} {model.get('version')}; 0-1 scale)"]
     names = _mechanism_names(response)
     if mechanism_name:
         names = _NameLookup(names, mechanism_name)
@@ -346,14 +348,14 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
     if missing_factors:
         lines += ["", "**Not available:** " + ", ".join(str(m) for m in missing_factors)]
     if missing_indices:
-        lines.append("**Indices not computed (inputs missing):** " + ", ".join(str(m) for m in missing_indices))
+        lines += ["", "**Indices not computed (inputs missing):** " + ", ".join(str(m) for m in missing_indices)]
     if collected and collected.unavailable:
-        lines.append("**Data the EHR did not supply:** " + ", ".join(collected.unavailable))
+        lines += ["", "**Data the EHR did not supply:** " + ", ".join(collected.unavailable)]
     not_used = [i for i in mapping.unmapped if i.get("severity") in ("warning", "error")]
     if not_used:
-        lines.append(f"**Records not used:** {len(not_used)} (codes or units this service does not map)")
+        lines += ["", f"**Records not used:** {len(not_used)} (codes or units this service does not map)"]
     if mapping.assumptions:
-        lines.append("**Assumed:** " + "; ".join(mapping.assumptions))
+        lines += ["", "**Assumed:** " + "; ".join(mapping.assumptions)]
     lines += ["", f"_{response.get('disclaimer') or 'Decision support only; not a diagnosis.'}_"]
     return "\n".join(lines)
 
@@ -413,14 +415,16 @@ def order_select_cards(drafts: list[dict], resolver, response: dict | None, know
         summary = f"{drug.strip().capitalize()} ({class_name}) can worsen insulin resistance; patient's band: {BAND_LABEL.get(band, band) if band else 'unknown'}"
         if len(summary) > SUMMARY_MAX:
             summary = f"{class_name} can worsen insulin resistance; band: {BAND_LABEL.get(band, band) if band else 'unknown'}"[:SUMMARY_MAX]
-        lines = [f"**Drug:** {drug} (matched by {path})", f"**Class:** {class_name}",
-                 "**Mechanism:** " + (", ".join(mech_names) if mech_names else "see the knowledge base"),
-                 f"**Patient's current insulin-resistance band:** {band_text}"]
+        lines = [f"- **Drug:** {drug} (matched by {path})", f"- **Class:** {class_name}",
+                 "- **Mechanism:** " + (", ".join(mech_names) if mech_names else "see the knowledge base"),
+                 f"- **Patient's current insulin-resistance band:** {band_text}"]
         if response:
             contribs = top_contributions(response, 3)
             if contribs:
-                lines.append("**Current main factors:** " + ", ".join(
+                lines.append("- **Current main factors:** " + ", ".join(
                     f"{c.get('label') or c.get('factor')} +{c.get('points')}" for c in contribs))
+            if (response.get("rules") or {}).get("lower_bound_statement"):
+                lines.append(f"- {response['rules']['lower_bound_statement']}")
         lines += ["", "Consider the metabolic effect when choosing the drug and plan glucose / insulin follow-up.",
                   "", f"_{(response or {}).get('disclaimer') or 'Decision support only; not a diagnosis.'}_"]
         source = {"label": "riskservice insulin-resistance drug classes"}

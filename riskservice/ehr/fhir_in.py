@@ -32,6 +32,9 @@ IGNORED_OBSERVATION_STATUS = {"entered-in-error", "cancelled", "registered"}
 #: Preference among same-time duplicates (higher wins).
 STATUS_RANK = {"corrected": 3, "amended": 3, "final": 2, "preliminary": 1, "unknown": 0}
 
+#: MedicationRequest intents that do not mean the patient is taking the drug.
+NOT_AN_ORDER_INTENTS = {"proposal", "plan", "option", "directive"}
+
 SUPPORTED_BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "transaction-response",
                           "batch-response"}
 
@@ -404,6 +407,10 @@ def _map_observations(observations: list[tuple[dict, str | None]], as_of: date, 
             why = "dataAbsentReason" if obs.get("dataAbsentReason") else "no valueQuantity"
             result.issue(ref, f"Observation for {fld} has no numeric value ({why})", code="incomplete")
             continue
+        if vq.get("comparator"):
+            result.issue(ref, f"Observation for {fld} is a censored result ({vq['comparator']} a limit); "
+                              "not used as an exact value", code="value")
+            continue
         unit_code = vq.get("code")
         if vq.get("system") not in (None, UCUM) or unit_code not in concept["units"]:
             result.issue(ref, f"Observation for {fld}: unit {unit_code or vq.get('unit') or 'missing'} is not "
@@ -627,6 +634,10 @@ def _map_medications(items: list[tuple[dict, str | None]], medications: dict,
         rtype = res["resourceType"]
         if res.get("status") != "active":
             result.issue(ref, f"{rtype} with status {res.get('status')}; only active medications are used",
+                         code="informational", severity="information")
+            continue
+        if rtype == "MedicationRequest" and res.get("intent") in NOT_AN_ORDER_INTENTS:
+            result.issue(ref, f"MedicationRequest with intent {res.get('intent')} is not a current medication",
                          code="informational", severity="information")
             continue
         concept = _med_concept(res, medications)

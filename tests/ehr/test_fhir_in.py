@@ -168,3 +168,17 @@ def test_name_matching_from_text_only():
     assert fhir_in.resolve_medication(concept, None)[0] in ("h02ab07", "prednisone")
     hit = fhir_in.resolve_medication(concept, lambda v: {"id": "gc"} if v == "prednisone" else None)
     assert hit[0] == "prednisone" and hit[2] == "name in text"
+
+
+def test_censored_values_and_proposals_are_not_used():
+    b = load_bundle("complete")
+    for e in b["entry"]:
+        r = e["resource"]
+        if r["id"] == "c-crp":
+            r["valueQuantity"]["comparator"] = "<"
+        if r["id"] == "c-mr-olz":
+            r["intent"] = "proposal"
+    res = fhir_in.map_bundle(b, AS_OF)
+    assert "hs_crp" not in res.payload and "Observation/c-crp" not in res.basis
+    assert "MedicationRequest/c-mr-olz" not in res.basis
+    assert "censored" in diag(res) and "intent proposal" in diag(res)
