@@ -5,8 +5,9 @@
 - ``POST /cds-services/<id>``           hook call (patient-view / order-select)
 - ``POST /cds-services/<id>/feedback``  card feedback, counted only
 
-Configuration (all optional): ``RISKSERVICE_PUBLIC_BASE_URL`` (used for links and the JWT
-``aud``), ``RISKSERVICE_KNOWLEDGE_URL``, ``RISKSERVICE_EHR_LOOKBACK_{LAB,ANTHROPOMETRY,LIFESTYLE}_DAYS``,
+Configuration (all optional; Flask config keys, settable as ``RISKSERVICE_<KEY>`` environment
+variables through the app's ``from_prefixed_env``): ``PUBLIC_BASE_URL`` (used for links and the JWT
+``aud``), ``KNOWLEDGE_URL``, ``EHR_LOOKBACK_{LAB,ANTHROPOMETRY,LIFESTYLE}_DAYS``,
 ``CDS_FHIR_CONNECT_TIMEOUT`` / ``CDS_FHIR_READ_TIMEOUT`` / ``CDS_FHIR_MAX_PAGES`` /
 ``CDS_FHIR_SERVER_ALLOWLIST``, ``CDS_CORS_ORIGINS`` (list of allowed browser origins),
 ``CDS_JWT_ISSUERS`` (see :mod:`riskservice.ehr.security`).
@@ -84,11 +85,11 @@ def metrics() -> Counter:
 
 
 def _public_base() -> str:
-    return (current_app.config.get("RISKSERVICE_PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
 
 
 def _knowledge_url() -> str:
-    return current_app.config.get("RISKSERVICE_KNOWLEDGE_URL") or f"{_public_base()}/v1/knowledge"
+    return current_app.config.get("KNOWLEDGE_URL") or f"{_public_base()}/v1/knowledge"
 
 
 def _json_body() -> dict:

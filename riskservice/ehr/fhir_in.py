@@ -113,9 +113,9 @@ class Lookback:
         defaults = tables().observations["lookback_days"]
         config = config or {}
         return cls(
-            anthropometry=int(config.get("RISKSERVICE_EHR_LOOKBACK_ANTHROPOMETRY_DAYS", defaults["anthropometry"])),
-            lab=int(config.get("RISKSERVICE_EHR_LOOKBACK_LAB_DAYS", defaults["lab"])),
-            lifestyle=int(config.get("RISKSERVICE_EHR_LOOKBACK_LIFESTYLE_DAYS", defaults["lifestyle"])),
+            anthropometry=int(config.get("EHR_LOOKBACK_ANTHROPOMETRY_DAYS", defaults["anthropometry"])),
+            lab=int(config.get("EHR_LOOKBACK_LAB_DAYS", defaults["lab"])),
+            lifestyle=int(config.get("EHR_LOOKBACK_LIFESTYLE_DAYS", defaults["lifestyle"])),
         )
 
     def days(self, category: str) -> int:

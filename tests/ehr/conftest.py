@@ -9,7 +9,7 @@ from .fakecore import FakeCore
 @pytest.fixture
 def app():
     app = Flask("ehr-test")
-    app.config.update(TESTING=True, RISKSERVICE_PUBLIC_BASE_URL="https://cds.example.org")
+    app.config.update(TESTING=True, PUBLIC_BASE_URL="https://cds.example.org")
     app.extensions["riskservice"] = FakeCore()
     app.register_blueprint(bp)
     return app

@@ -17,7 +17,7 @@ if create_app is None:  # pragma: no cover - before the core is merged
 
 @pytest.fixture(scope="module")
 def real_app():
-    app = create_app({"TESTING": True, "RISKSERVICE_PUBLIC_BASE_URL": "https://cds.example.org"})
+    app = create_app({"TESTING": True, "PUBLIC_BASE_URL": "https://cds.example.org"})
     if "ehr" not in app.blueprints:
         from riskservice.ehr.blueprint import bp
         app.register_blueprint(bp)
