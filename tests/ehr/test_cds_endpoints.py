@@ -265,3 +265,23 @@ def test_summary_stays_under_140_chars():
     resp = {"rules": {"points": 123456789, "max_points": 987654321, "band": "very_high"},
             "model": {"probability": 0.123456}}
     assert len(cds_hooks.summary_for(resp)) < 140
+
+
+def test_token_and_patient_never_logged(client, caplog):
+    with caplog.at_level(logging.DEBUG):
+        with FhirServer("complete", fail_types=("Condition",)) as server:
+            body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "conditions", "labs"),
+                                fhirServer=server.base,
+                                fhirAuthorization={"access_token": "secret-token-123", "token_type": "Bearer",
+                                                   "expires_in": 300, "scope": "patient/*.read", "subject": "rs"})
+            server.token = "secret-token-123"
+            call(client, "ir-risk", body)
+    assert "secret-token-123" not in caplog.text
+    assert "p-complete" not in caplog.text and "1974" not in caplog.text
+
+
+def test_lookback_from_app_config(app, client):
+    app.config["EHR_LOOKBACK_LAB_DAYS"] = 10
+    ra = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("complete")).get_json()
+    assert "Observation/c-glu" not in {b["reference"] for b in ra["basis"]}
+    assert "Observation/c-wt" in {b["reference"] for b in ra["basis"]}
