@@ -210,13 +210,14 @@ def _handle_call(service_id: str, body: dict, context: dict, instance: str) -> d
 
     if service_id == cds_hooks.ORDER_SELECT_ID:
         drafts = cds_hooks.draft_medications(context)
-        if not any(fhir_in.resolve_medication(m.get("medicationCodeableConcept"), _resolver()) for m in drafts):
+        meds = cds_hooks.draft_order_medications(context)
+        if not any(fhir_in.resolve_medication(cds_hooks.draft_concept(m, meds), _resolver()) for m in drafts):
             log.info("cds %s instance=%s: no card: no selected drug in a class that worsens insulin resistance",
                      service_id, instance)
             return {"cards": []}
         response = _score_or_none(mapping, service_id, instance)
         return {"cards": cds_hooks.order_select_cards(drafts, _resolver(), response, _knowledge_url(),
-                                                      _mechanism_name)}
+                                                      _mechanism_name, meds)}
 
     response = _score_or_none(mapping, service_id, instance)
     if response is None:

@@ -395,14 +395,26 @@ def draft_medications(context: dict) -> list[dict]:
     return meds
 
 
+def draft_concept(med: dict, medications: dict | None = None) -> dict | None:
+    """The medication code of a draft MedicationRequest (inline, contained or in draftOrders)."""
+    return fhir_in._med_concept(med, medications or {})
+
+
+def draft_order_medications(context: dict) -> dict:
+    draft = context.get("draftOrders") or {}
+    return {f"Medication/{e['resource'].get('id')}": e["resource"] for e in draft.get("entry") or []
+            if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == "Medication"}
+
+
 def order_select_cards(drafts: list[dict], resolver, response: dict | None, knowledge_url: str | None,
-                       mechanism_name: Callable[[str], str] | None = None) -> list[dict]:
+                       mechanism_name: Callable[[str], str] | None = None,
+                       context_medications: dict | None = None) -> list[dict]:
     cards = []
     band = ((response or {}).get("rules") or {}).get("band")
     band_text = (f"{BAND_LABEL.get(band, band)} ({response['rules'].get('points')}/{response['rules'].get('max_points')})"
                  if band else "not available (too little data)")
     for med in drafts:
-        concept = med.get("medicationCodeableConcept")
+        concept = draft_concept(med, context_medications)
         hit = fhir_in.resolve_medication(concept, resolver)
         if not hit:
             continue
@@ -412,7 +424,8 @@ def order_select_cards(drafts: list[dict], resolver, response: dict | None, know
         class_name = cls.get("name") or cls.get("id")
         mech_ids = cls.get("mechanisms") or []
         mech_names = [(mechanism_name(m) if mechanism_name else None) or str(m).replace("_", " ") for m in mech_ids]
-        summary = f"{drug.strip().capitalize()} ({class_name}) can worsen insulin resistance; patient's band: {BAND_LABEL.get(band, band) if band else 'unknown'}"
+        drug = drug.strip()
+        summary = f"{drug[:1].upper() + drug[1:]} ({class_name}) can worsen insulin resistance; patient's band: {BAND_LABEL.get(band, band) if band else 'unknown'}"
         if len(summary) > SUMMARY_MAX:
             summary = f"{class_name} can worsen insulin resistance; band: {BAND_LABEL.get(band, band) if band else 'unknown'}"[:SUMMARY_MAX]
         lines = [f"- **Drug:** {drug} (matched by {path})", f"- **Class:** {class_name}",

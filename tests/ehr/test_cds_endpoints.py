@@ -287,3 +287,15 @@ def test_lookback_from_app_config(app, client):
     ra = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("complete")).get_json()
     assert "Observation/c-glu" not in {b["reference"] for b in ra["basis"]}
     assert "Observation/c-wt" in {b["reference"] for b in ra["basis"]}
+
+
+def test_order_select_with_contained_medication(client):
+    body = hook_request("molar", hook="order-select", prefetch=prefetch_for("molar"))
+    draft = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "draft-2", "status": "draft", "intent": "order",
+        "contained": [{"resourceType": "Medication", "id": "m1",
+                       "code": {"coding": [{"system": "http://www.whocc.no/atc", "code": "N05AH04"}]}}],
+        "medicationReference": {"reference": "#m1"}, "subject": {"reference": "Patient/p-molar"}}}]}
+    body["context"].update(selections=["MedicationRequest/draft-2"], draftOrders=draft)
+    (card,) = call(client, "ir-risk-order-select", body).get_json()["cards"]
+    assert "Atypical antipsychotics" in card["summary"]
