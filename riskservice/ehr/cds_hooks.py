@@ -124,7 +124,12 @@ class FetchSettings:
 
 
 class FhirFetchError(Exception):
-    pass
+    """One query failed. ``unreachable`` means the server itself could not be reached (connection
+    error or timeout): the remaining queries of this call are then skipped, not tried one by one."""
+
+    def __init__(self, reason: str, unreachable: bool = False):
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 class FhirClient:
@@ -153,6 +158,8 @@ class FhirClient:
         try:
             resp = self._session.get(url, timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                                      allow_redirects=False)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise FhirFetchError(type(exc).__name__, unreachable=True) from None
         except requests.RequestException as exc:
             raise FhirFetchError(type(exc).__name__) from None
         if resp.status_code != 200:
@@ -219,7 +226,10 @@ def collect(body: dict, settings: FetchSettings, client_factory: Callable[..., F
                 continue
             if not isinstance(value, dict) or "resourceType" not in value:
                 raise CdsError(400, f"prefetch.{key} is not a FHIR resource")
-            _add(out, value)
+            try:
+                _add(out, value)
+            except fhir_in.BundleError as exc:
+                raise CdsError(400, f"prefetch.{key}: {exc}") from None
             out.used_prefetch.append(key)
         else:
             missing.append(key)
@@ -230,18 +240,26 @@ def collect(body: dict, settings: FetchSettings, client_factory: Callable[..., F
         if server and token:
             client = client_factory(server, token, settings)
             try:
-                for key in missing:
+                for i, key in enumerate(missing):
                     try:
                         _add(out, client.fetch(render_template(templates[key], context)))
                         out.fetched.append(key)
-                    except FhirFetchError as exc:
+                    except (FhirFetchError, fhir_in.BundleError) as exc:
                         log.warning("cds fetch failed for prefetch key %s: %s", key, exc)
                         out.unavailable.append(key)
+                        if getattr(exc, "unreachable", False):
+                            out.unavailable.extend(missing[i + 1:])
+                            log.warning("cds fetch: fhirServer unreachable; %d further queries skipped",
+                                        len(missing) - i - 1)
+                            break
             finally:
                 client.close()
         else:
             out.unavailable.extend(missing)
-    out.patient_found = any(r.get("resourceType") == "Patient" for r, _ in out.items)
+    patients = [r for r, _ in out.items if r.get("resourceType") == "Patient"]
+    out.patient_found = bool(patients)
+    if any(p.get("id") and p["id"] != str(context.get("patientId")) for p in patients):
+        raise CdsError(400, "the Patient in the data is not context.patientId")
     return out
 
 

@@ -299,3 +299,31 @@ def test_order_select_with_contained_medication(client):
     body["context"].update(selections=["MedicationRequest/draft-2"], draftOrders=draft)
     (card,) = call(client, "ir-risk-order-select", body).get_json()["cards"]
     assert "Atypical antipsychotics" in card["summary"]
+
+
+def test_unreachable_fhir_server_is_not_hammered(client, caplog):
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()                                          # nothing listens there now
+    body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "labs", "conditions"),
+                        fhirServer=f"http://127.0.0.1:{port}/fhir",
+                        fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,
+                                           "scope": "patient/*.read", "subject": "rs"})
+    with caplog.at_level(logging.WARNING, logger="riskservice.ehr"):
+        card = call(client, "ir-risk", body).get_json()["cards"][0]
+    assert "did not supply:** labs, conditions" in card["detail"]
+    assert "unreachable; 1 further queries skipped" in caplog.text
+
+
+def test_prefetched_patient_must_match_context(client):
+    body = hook_request("complete", prefetch=prefetch_for("complete"))
+    body["context"]["patientId"] = "someone-else"
+    call(client, "ir-risk", body, status=400)
+
+
+def test_malformed_prefetch_bundle_is_400(client):
+    prefetch = prefetch_for("complete")
+    prefetch["labs"] = {"resourceType": "Bundle", "type": "searchset", "entry": [{"fullUrl": "x"}]}
+    call(client, "ir-risk", hook_request("complete", prefetch=prefetch), status=400)
