@@ -57,8 +57,8 @@ def _request_id():
         return None
 
 
-def _score(payload: dict) -> dict:
-    return _core().score(payload, request_id=_request_id())
+def _score(payload: dict, audience: str = "clinician") -> dict:
+    return _core().score(payload, request_id=_request_id(), audience=audience)
 
 
 def _mechanism_name(mid: str) -> str | None:
@@ -151,7 +151,7 @@ def fhir_score():
         mapping = fhir_in.map_bundle(body, as_of, fhir_in.Lookback.from_config(current_app.config), _resolver())
     except fhir_in.BundleError as exc:
         raise BadRequest(str(exc)) from None
-    response = _score(mapping.payload)
+    response = _score(mapping.payload, audience=request.args.get("audience", "clinician"))
     ra = fhir_out.build_risk_assessment(response, mapping, occurrence=datetime.now(timezone.utc))
     metrics()["fhir_score"] += 1
     resp = jsonify(ra)

@@ -1,4 +1,4 @@
-"""A stand-in with the real core's interface (``score(raw, request_id=None)``, response shape of
+"""A stand-in with the real core's interface (``score(raw, request_id=None, audience=...)``, response shape of
 riskservice.core.scoring), used by the adapter unit tests that must not depend on the rules'
 exact points. End-to-end tests use the real app (see test_end_to_end.py)."""
 from __future__ import annotations
@@ -29,7 +29,7 @@ class FakeKnowledge:
 class FakeCore:
     knowledge = FakeKnowledge()
 
-    def score(self, raw: dict, request_id=None) -> dict:
+    def score(self, raw: dict, request_id=None, audience="clinician") -> dict:
         points = 0
         contributions = []
         if raw.get("bmi", 0) >= 30:
