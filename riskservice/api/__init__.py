@@ -1,0 +1,1 @@
+"""HTTP adapters: thin blueprints around the pure core."""

@@ -1,0 +1,107 @@
+"""POST /v1/score/batch: CSV (body or multipart upload) or a JSON array, streamed back.
+
+The upload is spooled to a temporary file while its rows are counted, so the row limit is
+enforced (413) before anything is scored; the answer is then streamed block by block.
+"""
+from __future__ import annotations
+
+import tempfile
+
+from flask import Blueprint, Response, current_app, request, stream_with_context
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from riskservice.api.jsonbody import json_body
+from riskservice.batchio import BatchScorer, records_to_jsonl
+from riskservice.core.errors import ValidationProblem
+from riskservice.core.narrative import AUDIENCES
+
+bp = Blueprint("batch", __name__)
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+class TooManyRows(RequestEntityTooLarge):
+    pass
+
+
+def batch_scorer() -> BatchScorer:
+    """A BatchScorer for this request; ``?audience=patient`` gives plain mechanism labels."""
+    scorer = current_app.extensions["riskservice"]
+    audience = request.args.get("audience", "clinician")
+    if audience not in AUDIENCES:
+        raise ValidationProblem({"audience": [f"Must be one of: {', '.join(AUDIENCES)} (got {audience!r})."]},
+                                title="Invalid query parameter")
+    return BatchScorer(scorer.knowledge, scorer.model, audience=audience)
+
+
+@bp.post("/v1/score/batch")
+def score_batch():
+    request.max_content_length = current_app.config["BATCH_MAX_BYTES"]
+    mimetype = request.mimetype or ""
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        return _json_array()
+    if mimetype == "multipart/form-data":
+        upload = request.files.get("file") or next(iter(request.files.values()), None)
+        if upload is None:
+            from riskservice.api.errors import problem
+            return problem(400, "Bad Request", "Multipart upload without a file part (name it 'file').")
+        source = upload.stream
+    elif mimetype in ("text/csv", "application/csv", "text/plain"):
+        source = request.stream
+    else:
+        from riskservice.api.errors import UnsupportedType
+        raise UnsupportedType("Send text/csv, a multipart upload of a CSV file, or a JSON array.")
+    scorer = batch_scorer()
+    spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"])
+    try:
+        names, plan, _ = scorer.read_header(spooled)  # HeaderProblem -> 422 before any row is scored
+    except Exception:
+        spooled.close()
+        raise
+    kb = scorer.knowledge
+    def generate():
+        try:
+            yield from scorer.iter_csv(spooled, names=names, plan=plan)
+        finally:
+            spooled.close()
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.call_on_close(spooled.close)
+    response.headers["X-Disclaimer"] = kb.disclaimer
+    response.headers["X-Ruleset-Version"] = kb.version
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _spool(source, max_rows):
+    """Copy the upload to a spooled temp file, counting lines; 413 past the row limit."""
+    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    lines, last = 0, b"\n"
+    while True:
+        chunk = source.read(1 << 20)
+        if not chunk:
+            break
+        spooled.write(chunk)
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+        if lines - 1 > max_rows:
+            spooled.close()
+            raise TooManyRows(f"More than {max_rows} data rows; split the file or use the CLI "
+                              "(riskservice score-csv), which has no row limit.")
+    rows = lines - 1 + (last != b"\n")
+    if rows > max_rows:
+        spooled.close()
+        raise TooManyRows(f"{rows} data rows exceed the limit of {max_rows}.")
+    spooled.seek(0)
+    return spooled
+
+
+def _json_array():
+    records = json_body()
+    if isinstance(records, list) and len(records) > current_app.config["BATCH_MAX_ROWS"]:
+        raise TooManyRows(f"{len(records)} records exceed the limit of {current_app.config['BATCH_MAX_ROWS']}.")
+    rows = batch_scorer().score_records(records)
+    kb = current_app.extensions["riskservice"].knowledge
+    response = Response(records_to_jsonl(rows), mimetype="application/x-ndjson")
+    response.headers["X-Disclaimer"] = kb.disclaimer
+    response.headers["Cache-Control"] = "no-store"
+    return response

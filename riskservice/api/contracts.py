@@ -1,0 +1,147 @@
+"""Marshmallow descriptions of the responses, used to publish the contract (JSON Schema,
+OpenAPI) and by tests that check real responses against it. Requests use
+:func:`riskservice.core.schema.build_patient_schema`."""
+from marshmallow import Schema, fields
+
+Raw = fields.Raw
+
+
+class ContributionOut(Schema):
+    factor = fields.String(required=True)
+    label = fields.String(required=True)
+    input = fields.String(required=True)
+    value = Raw(required=True, metadata={"description": "The value as given (or the matched medication entries)."})
+    unit = fields.String(allow_none=True, required=True, metadata={"description": "Unit as given (or assumed)."})
+    canonical_value = Raw(required=True)
+    canonical_unit = fields.String(allow_none=True, required=True)
+    band = fields.String(required=True)
+    band_label = fields.String(required=True)
+    points = fields.Integer(required=True)
+    band_points = fields.Integer(metadata={"description": "Points of the band when an exclusive group zeroed them."})
+    rule = fields.String(required=True)
+    population = fields.String(required=True)
+    modifiable = fields.Boolean(required=True)
+    mechanisms = fields.List(fields.String(), required=True)
+    references = fields.List(fields.String(), required=True)
+    effect = fields.Dict()
+    evidence = fields.String()
+    note = fields.String()
+    warning = fields.String()
+    text = fields.String(required=True, metadata={
+        "description": "The factor's stored text for the requested audience (clinician_text or patient_text)."})
+
+
+class RulesOut(Schema):
+    points = fields.Integer(required=True)
+    max_points = fields.Integer(required=True)
+    band = fields.String(required=True, metadata={"enum": ["low", "moderate", "high", "very_high"]})
+    base_relative_risk = fields.Float(required=True)
+    contributions = fields.List(fields.Nested(ContributionOut), required=True)
+    lower_bound = fields.Boolean(required=True)
+    band_if_missing_were_maximal = fields.String()
+    lower_bound_statement = fields.String()
+
+
+class IndexOut(Schema):
+    name = fields.String(required=True)
+    value = fields.Float(required=True)
+    formula = fields.String(required=True)
+    direction = fields.String(required=True)
+    flagged = fields.Boolean(allow_none=True, required=True)
+    cutoff = fields.Dict(allow_none=True, required=True)
+    interpretation = fields.String(required=True)
+    alternative_cutoffs = fields.List(fields.Dict())
+    references = fields.List(fields.String(), required=True)
+
+
+class EstablishedOut(Schema):
+    name = fields.String(required=True)
+    outcome = fields.String(required=True)
+    complete = fields.Boolean(required=True)
+    points = fields.Integer(required=True)
+    points_range = fields.List(fields.Integer())
+    category = fields.String(allow_none=True, required=True)
+    category_range = fields.List(fields.String())
+    items = fields.List(fields.Dict(), required=True)
+    missing = fields.List(fields.Dict(), required=True)
+    note = fields.String()
+    references = fields.List(fields.String(), required=True)
+
+
+class MechanismOut(Schema):
+    rank = fields.Integer(required=True)
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    weight = fields.Float(required=True)
+    share_of_points = fields.Float(required=True)
+    factors = fields.List(fields.Dict(), required=True)
+    supporting_indices = fields.List(fields.Dict(), required=True)
+    chain = fields.List(fields.String(), required=True)
+    explanation = fields.String(required=True)
+    text = fields.String(required=True, metadata={
+        "description": "The mechanism's stored text for the requested audience."})
+    references = fields.List(fields.String(), required=True)
+
+
+class ReferenceOut(Schema):
+    number = fields.Integer(required=True, metadata={
+        "description": "Citation number: [n] in the explanation is the reference with number n (item n of the list)."})
+    id = fields.String(required=True)
+    citation = fields.String(required=True)
+    pmid = fields.String()
+    doi = fields.String()
+    pmcid = fields.String()
+    url = fields.String()
+    identifier_status = fields.String(required=True)
+    note = fields.String()
+    in_explanation = fields.Boolean(required=True, metadata={
+        "description": "True when the explanation cites it; the others are cited by id in the structured parts."})
+
+
+class MetaOut(Schema):
+    service_version = fields.String(required=True)
+    ruleset_version = fields.String(required=True)
+    ruleset_sha256 = fields.String(required=True)
+    disclaimer_id = fields.String(required=True)
+    request_id = fields.String(allow_none=True, required=True)
+    model_id = fields.String()
+    model_version = fields.String()
+    audience = fields.String(required=True, metadata={"enum": ["clinician", "patient"]})
+    review_status = fields.String(required=True, allow_none=True, metadata={
+        "enum": ["draft", "under_review", "approved", None],
+        "description": "Lowest clinical review status among the knowledge entries this result used."})
+    review_lowest_entries = fields.List(fields.String(), required=True, metadata={
+        "description": "The entries that hold the lowest status, e.g. factor_band:bmi/variant3/obese."})
+    review_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class ScoreOut(Schema):
+    rules = fields.Nested(RulesOut, required=True)
+    indices = fields.Dict(keys=fields.String(), values=fields.Nested(IndexOut), required=True)
+    established = fields.Dict(keys=fields.String(), values=fields.Nested(EstablishedOut), required=True)
+    mechanisms = fields.List(fields.Nested(MechanismOut), required=True)
+    model = fields.Dict(allow_none=True, required=True,
+                        metadata={"description": "Model probability and contributions, or null when the model is off."})
+    missing = fields.List(fields.Dict(), required=True)
+    assumed = fields.List(fields.Dict(), required=True)
+    warnings = fields.List(fields.Dict(), required=True)
+    explanation = fields.String(required=True, metadata={
+        "description": "Markdown narrative for the audience: factors -> mechanisms -> shared chain -> "
+                       "consequences, and what is missing; [n] cites references item n."})
+    references = fields.List(fields.Nested(ReferenceOut), required=True)
+    disclaimer = fields.String(required=True)
+    meta = fields.Nested(MetaOut, required=True)
+
+
+class ProblemOut(Schema):
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    instance = fields.String(required=True)
+    request_id = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Every problem, keyed by field (422)."})
+    known_fields = fields.List(fields.String())
+    unapproved_entries = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "503 with REQUIRE_APPROVED on: each used entry below approved, with its status."})

@@ -1,0 +1,61 @@
+"""Flask application factory: configuration, the scorer, error handlers and blueprints.
+
+The scorer (knowledge plus model) is built once here, so under gunicorn's preload it is
+loaded and verified once in the master; a broken knowledge file fails start-up.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from riskservice.config import DEFAULTS
+from riskservice.core.knowledge import load_knowledge
+from riskservice.core.scoring import Scorer
+
+
+def build_app(test_config=None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("RISKSERVICE")
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    knowledge = load_knowledge(app.config["KNOWLEDGE_DIR"])
+    model = _load_model(app)
+    app.extensions["riskservice"] = Scorer(
+        knowledge, model=model, require_approved=_flag(app.config["REQUIRE_APPROVED"]))
+
+    from riskservice.api import batch, errors, meta, requestid, score
+    requestid.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(meta.bp)
+    app.register_blueprint(score.bp)
+    app.register_blueprint(batch.bp)
+    return app
+
+
+def default_model_dir() -> Path:
+    """The repository's models/ directory (set RISKSERVICE_MODEL_DIR when installed elsewhere)."""
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def _flag(value) -> bool:
+    """A boolean from config: True/False, or a string such as "true", "on", "1"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    return bool(value)
+
+
+def _load_model(app):
+    """Load and verify the shipped model unless RISKSERVICE_MODEL=off.
+
+    Any doubt (hash mismatch, other scikit-learn, failed self-check) raises ModelLoadError and
+    the service refuses to start: a model that cannot be verified is never served.
+    """
+    if str(app.config["MODEL"]).lower() in ("off", "false", "0", "no"):
+        return None
+    from riskservice.model import load_model
+    return load_model(app.config["MODEL_DIR"] or default_model_dir())

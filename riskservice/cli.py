@@ -1,0 +1,92 @@
+"""The ``riskservice`` command line: score, export-schemas (train and score-csv join later)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from riskservice.core.errors import KnowledgeError, UnapprovedKnowledge, ValidationProblem
+
+
+@click.group()
+@click.version_option(package_name="riskservice")
+def main():
+    """Transparent insulin-resistance risk-factor scoring (decision support only)."""
+
+
+def _scorer(model: bool):
+    from riskservice.app import build_app
+    app = build_app({"MODEL": "on" if model else "off"})
+    return app.extensions["riskservice"]
+
+
+@main.command("score")
+@click.argument("infile", type=click.File("r"), default="-")
+@click.option("--no-model", is_flag=True, help="Rules and indices only.")
+@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
+              show_default=True, help="Who reads the texts; the numbers are the same.")
+def score_cmd(infile, no_model, audience):
+    """Score one patient from a JSON file (or - for stdin) and print the JSON result."""
+    try:
+        payload = json.load(infile)
+    except ValueError as exc:
+        raise click.ClickException(f"not valid JSON: {exc}")
+    try:
+        result = _scorer(not no_model).score(payload, audience=audience)
+    except ValidationProblem as exc:
+        click.echo(json.dumps({"errors": exc.errors}, indent=2), err=True)
+        sys.exit(2)
+    except UnapprovedKnowledge as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(3)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@main.command("score-csv")
+@click.argument("infile", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("-o", "--output", "outfile", default="-", type=click.Path(allow_dash=True, dir_okay=False),
+              help="Output CSV (default: stdout).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--no-model", is_flag=True, help="Rules and indices only (probability left empty).")
+@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
+              help="patient: plain-language mechanism labels.")
+def score_csv(infile, outfile, quiet, no_model, audience):
+    """Score a CSV file (or - for stdin), one output row per input row, in order.
+
+    Exit status: 0 when every row scored, 2 when some rows had errors (each error is in its
+    row's `error` column), 1 on a fatal error (unreadable file, unusable header).
+    """
+    from riskservice.batchcli import run_score_csv
+    sys.exit(run_score_csv(infile, outfile, quiet=quiet, model=not no_model, audience=audience))
+
+
+@main.command("export-schemas")
+@click.argument("directory", default="schemas")
+def export_schemas(directory):
+    """Write the JSON Schemas and openapi.json generated from the code into DIRECTORY."""
+    from riskservice.contract import export
+    from riskservice.core.knowledge import load_knowledge
+    try:
+        kb = load_knowledge()
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc))
+    for name in export(kb, directory):
+        click.echo(f"wrote {directory}/{name}")
+
+
+from riskservice.model.commands import train_command  # noqa: E402
+
+main.add_command(train_command)
+
+
+@main.command("check-knowledge")
+@click.argument("directory", required=False)
+def check_knowledge(directory):
+    """Validate a knowledge directory (default: the shipped one) and print its digest."""
+    from riskservice.core.knowledge import load_knowledge
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"ok: ruleset {kb.version} sha256 {kb.sha256}")

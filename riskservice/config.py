@@ -1,0 +1,20 @@
+"""Configuration defaults; every key can be overridden with a RISKSERVICE_<KEY> variable."""
+
+DEFAULTS = {
+    # Largest accepted request body in bytes (413 beyond it).
+    "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+    # Knowledge directory; None = the files shipped in the package.
+    "KNOWLEDGE_DIR": None,
+    # "on" loads the model from MODEL_DIR at start-up; "off" serves rules only (model: null).
+    "MODEL": "on",
+    # Model directory; None = models/ next to the package (the repository's models/).
+    "MODEL_DIR": None,
+    # Deepest JSON nesting accepted before parsing is refused (400).
+    "MAX_JSON_DEPTH": 20,
+    # Batch limits: bytes per upload and data rows per request (413 beyond them).
+    "BATCH_MAX_BYTES": 256 * 1024 * 1024,
+    "BATCH_MAX_ROWS": 1_000_000,
+    # Refuse to serve a result that used any knowledge entry whose review_status is below
+    # "approved" (503 problem+json naming the entries). Off by default; see docs/review.md.
+    "REQUIRE_APPROVED": False,
+}

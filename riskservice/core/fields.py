@@ -1,0 +1,66 @@
+"""The flat input contract: one list of fields shared by JSON, CSV, FHIR and the CLI.
+
+Each numeric field names a quantity in ``knowledge/units.json`` (its canonical unit, the
+units accepted in ``<field>_unit`` and its plausibility bounds). Adding a field here and
+in the knowledge files is all it takes to accept it on every surface.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEX = ("female", "male")
+ETHNICITY = ("europid", "south_asian", "east_asian", "japanese", "african", "hispanic",
+             "middle_eastern", "other")
+FAMILY_HISTORY = ("none", "second_degree", "first_degree")
+SMOKING = ("never", "former", "current")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str                 # number | enum | bool | list
+    description: str
+    required: bool = False
+    choices: tuple = ()
+    has_unit: bool = False    # accepts <name>_unit
+    female_only: bool = False
+
+
+FIELDS = (
+    Field("age", "number", "Age in years (adults 18-120); no clock is used, so pass the age.", required=True),
+    Field("sex", "enum", "Sex used by sex-specific cut-offs.", required=True, choices=SEX),
+    Field("ethnicity", "enum", "Selects ethnicity-specific BMI and waist cut-offs; when absent the "
+          "Europid/WHO cut-offs are assumed and that is listed in `assumed`.", choices=ETHNICITY),
+    Field("weight", "number", "Body weight (kg or [lb_av]); with height gives BMI.", has_unit=True),
+    Field("height", "number", "Height (cm, m or [in_i]).", has_unit=True),
+    Field("bmi", "number", "Body-mass index (kg/m2); must agree within 5% with weight/height if all are given.", has_unit=True),
+    Field("waist", "number", "Waist circumference (cm or [in_i]).", has_unit=True),
+    Field("hip", "number", "Hip circumference (cm or [in_i]); reported as waist-to-hip ratio.", has_unit=True),
+    Field("mvpa_minutes_per_week", "number", "Moderate-to-vigorous physical activity (min/wk or h/wk).", has_unit=True),
+    Field("sedentary_hours_per_day", "number", "Sedentary (sitting) time, hours per day.", has_unit=True),
+    Field("medications", "list", "Current medications: generic names or ATC codes (CSV: separated by ';')."),
+    Field("family_history_diabetes", "enum", "Diabetes in a first-degree (parent, sibling, child) or "
+          "second-degree (grandparent, aunt, uncle, first cousin) relative.", choices=FAMILY_HISTORY),
+    Field("gestational_diabetes", "bool", "Ever diagnosed with gestational diabetes (women only).", female_only=True),
+    Field("pcos", "bool", "Polycystic ovary syndrome (women only).", female_only=True),
+    Field("hypertension", "bool", "Diagnosed high blood pressure or antihypertensive treatment."),
+    Field("smoking", "enum", "Smoking status.", choices=SMOKING),
+    Field("sleep_hours_per_night", "number", "Usual sleep duration, hours per night.", has_unit=True),
+    Field("vegetables_fruit_daily", "bool", "Eats vegetables, fruit or berries every day (FINDRISC item)."),
+    Field("high_glucose_history", "bool", "Ever found to have high blood glucose (FINDRISC item)."),
+    Field("hs_crp", "number", "High-sensitivity C-reactive protein (mg/L or mg/dL).", has_unit=True),
+    Field("il6", "number", "Interleukin-6 (pg/mL).", has_unit=True),
+    Field("tnf_alpha", "number", "Tumour necrosis factor alpha (pg/mL).", has_unit=True),
+    Field("fasting_glucose", "number", "Fasting plasma glucose (mg/dL or mmol/L).", has_unit=True),
+    Field("fasting_insulin", "number", "Fasting insulin (uU/mL or pmol/L; 6.0 pmol/L per uU/mL).", has_unit=True),
+    Field("triglycerides", "number", "Fasting triglycerides (mg/dL or mmol/L).", has_unit=True),
+    Field("hdl_cholesterol", "number", "HDL cholesterol (mg/dL or mmol/L).", has_unit=True),
+    Field("hba1c", "number", "Glycated haemoglobin (% NGSP or mmol/mol IFCC).", has_unit=True),
+    Field("alt", "number", "Alanine aminotransferase (U/L).", has_unit=True),
+)
+
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+FIELD_NAMES = tuple(f.name for f in FIELDS)
+UNIT_FIELDS = tuple(f"{f.name}_unit" for f in FIELDS if f.has_unit)
+ALL_KEYS = FIELD_NAMES + UNIT_FIELDS
+NUMERIC_FIELDS = tuple(f.name for f in FIELDS if f.kind == "number")

@@ -1,0 +1,264 @@
+"""Load the clinical knowledge files once, validate them, and index them for scoring.
+
+Knowledge is data (``riskservice/knowledge/*.json``), reviewed like code. A malformed,
+uncited or inconsistent file stops start-up with a message naming the file and the entry,
+because a service that scores with a broken table is worse than one that does not start.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+from riskservice.core.errors import KnowledgeError
+
+FILES = (
+    "ruleset", "units", "references", "mechanisms", "factors",
+    "drug_classes", "indices", "established",
+)
+SCHEMA_FILE = "knowledge.schema.json"
+SEXES = ("female", "male")
+ETHNICITIES = ("europid", "south_asian", "east_asian", "japanese", "african",
+               "hispanic", "middle_eastern", "other")
+ATC_RE = re.compile(r"^[A-Z][0-9]{2}[A-Z]{0,2}[0-9]{0,2}$")
+REVIEW_ORDER = ("draft", "under_review", "approved")
+
+
+def default_dir() -> Path:
+    """The knowledge directory shipped inside the package."""
+    return Path(str(resources.files("riskservice") / "knowledge"))
+
+
+@dataclass
+class Knowledge:
+    """Validated, indexed knowledge plus the version and digest stamped on every result."""
+
+    directory: Path
+    ruleset: dict
+    units: dict
+    references: dict
+    mechanisms: dict
+    factors: list
+    drug_classes: list
+    indices: list
+    established: dict
+    sha256: str
+    downstream_chain: dict = field(default_factory=dict)
+    factor_by_id: dict = field(default_factory=dict)
+    drug_by_name: dict = field(default_factory=dict)
+    drug_by_id: dict = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.ruleset["version"]
+
+    @property
+    def disclaimer(self) -> str:
+        return self.ruleset["disclaimer"]["text"]
+
+    @property
+    def base_relative_risk(self) -> float:
+        return self.ruleset["points_method"]["base_relative_risk"]
+
+    def drug_class_for(self, entry: str):
+        """Match a generic name or an ATC code (case-insensitive) to a drug class, or None."""
+        key = entry.strip().lower()
+        if not key:
+            return None
+        if key in self.drug_by_name:
+            return self.drug_by_name[key]
+        code = key.upper()
+        if ATC_RE.match(code):
+            best = None
+            for cls in self.drug_classes:
+                if any(code.startswith(x) for x in cls.get("atc_exclude", [])):
+                    continue
+                for prefix in cls["atc_prefixes"]:
+                    if code.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                        best = (len(prefix), cls)
+            return best[1] if best else None
+        return None
+
+
+def load_knowledge(directory=None) -> Knowledge:
+    """Read, schema-check and cross-check every knowledge file; raise KnowledgeError."""
+    directory = Path(directory) if directory else default_dir()
+    schema = _read_json(directory / SCHEMA_FILE) if (directory / SCHEMA_FILE).exists() \
+        else _read_json(default_dir() / SCHEMA_FILE)
+    raw, digest = {}, hashlib.sha256()
+    for name in FILES:
+        path = directory / f"{name}.json"
+        data = path.read_bytes() if path.exists() else None
+        if data is None:
+            raise KnowledgeError(f"knowledge file missing: {path}")
+        digest.update(name.encode() + b"\0" + data + b"\0")
+        doc = _parse(path, data)
+        _validate_schema(path, doc, schema, name)
+        raw[name] = doc
+    kb = Knowledge(
+        directory=directory,
+        ruleset=raw["ruleset"],
+        units=raw["units"],
+        references={r["id"]: r for r in raw["references"]["references"]},
+        mechanisms={m["id"]: m for m in raw["mechanisms"]["mechanisms"]},
+        downstream_chain=raw["mechanisms"]["downstream_chain"],
+        factors=raw["factors"]["factors"],
+        drug_classes=raw["drug_classes"]["classes"],
+        indices=raw["indices"]["indices"],
+        established=raw["established"],
+        sha256=digest.hexdigest(),
+    )
+    kb.factor_by_id = {f["id"]: f for f in kb.factors}
+    kb.drug_by_id = {c["id"]: c for c in kb.drug_classes}
+    for cls in kb.drug_classes:
+        for name in cls["names"]:
+            kb.drug_by_name[name.lower()] = cls
+    _cross_check(kb)
+    return kb
+
+
+def derived_points(effect: dict, base_rr: float) -> int:
+    """Sullivan-style points: round(ln(effective RR) / ln(base RR)), half away from zero."""
+    value = effect.get("exponent", 1.0) * math.log(effect["estimate"]) / math.log(base_rr)
+    return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+def _read_json(path: Path):
+    try:
+        return _parse(path, path.read_bytes())
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"knowledge file missing: {path}") from exc
+
+
+def _parse(path: Path, data: bytes):
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise KnowledgeError(f"{path.name}: not valid JSON ({exc})") from exc
+
+
+def _validate_schema(path: Path, doc, schema: dict, name: str) -> None:
+    wrapper = {**schema, "$ref": f"#/$defs/{name}_file"}
+    validator = jsonschema.Draft202012Validator(wrapper)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:10]]
+        raise KnowledgeError(f"{path.name} does not match its schema:\n" + "\n".join(lines))
+
+
+def _cross_check(kb: Knowledge) -> None:
+    """Checks JSON Schema cannot express: citations resolve, bands tile, points derive."""
+    problems: list[str] = []
+    refs, mechs = kb.references, kb.mechanisms
+    base = kb.base_relative_risk
+
+    def need_refs(where, ids):
+        if not ids:
+            problems.append(f"{where}: no reference id")
+        for rid in ids:
+            if rid not in refs:
+                problems.append(f"{where}: unknown reference id {rid!r}")
+
+    def need_mechs(where, ids):
+        for mid in ids:
+            if mid not in mechs:
+                problems.append(f"{where}: unknown mechanism id {mid!r}")
+
+    for m in mechs.values():
+        need_refs(f"mechanisms.json {m['id']}", m["references"])
+    need_refs("mechanisms.json downstream_chain", kb.downstream_chain["references"])
+    need_refs("mechanisms.json downstream_chain chain", kb.downstream_chain["chain_references"])
+    need_refs("mechanisms.json downstream_chain consequences", kb.downstream_chain["consequences_references"])
+    for rid in kb.ruleset["bands"]["references"]:
+        if rid not in refs:
+            problems.append(f"ruleset.json bands: unknown reference id {rid!r}")
+    for f in kb.factors:
+        where = f"factors.json {f['id']}"
+        need_mechs(where, f.get("mechanisms", []))
+        if f["kind"] != "medications" and f["input"] not in _inputs(kb):
+            problems.append(f"{where}: input {f['input']!r} is not a known input field")
+        for v in f.get("variants", []):
+            _check_bands(problems, where, f["kind"], v["bands"], base, need_refs)
+        if f.get("variants"):
+            _check_variant_cover(problems, where, f)
+    for c in kb.drug_classes:
+        where = f"drug_classes.json {c['id']}"
+        need_refs(where, c["references"])
+        need_mechs(where, c["mechanisms"])
+        _check_points(problems, where, c, base)
+        for p in c["atc_prefixes"]:
+            if not ATC_RE.match(p):
+                problems.append(f"{where}: {p!r} is not an ATC code or prefix")
+    names = [n.lower() for c in kb.drug_classes for n in c["names"]]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        problems.append(f"drug_classes.json: names in more than one class: {dupes}")
+    from riskservice.core.indices import FORMULAS
+    for ix in kb.indices:
+        where = f"indices.json {ix['id']}"
+        if ix["id"] not in FORMULAS:
+            problems.append(f"{where}: no formula implemented for this index")
+        need_mechs(where, ix.get("mechanisms_when_flagged", []))
+        need_refs(where, ix["references"])
+        for cut in ix.get("cutoffs", []):
+            need_refs(f"{where} cut-off {cut['value']}", cut["references"])
+    for score_id, score in kb.established["scores"].items():
+        need_refs(f"established.json {score_id}", score["references"])
+        for item in score["items"]:
+            for v in item["variants"]:
+                _check_bands(problems, f"established.json {score_id}.{item['id']}",
+                             item["kind"], v["bands"], None, need_refs)
+    if problems:
+        raise KnowledgeError("knowledge files are inconsistent:\n  " + "\n  ".join(problems))
+
+
+def _inputs(kb: Knowledge) -> set:
+    from riskservice.core.fields import FIELD_NAMES
+    return set(FIELD_NAMES)
+
+
+def _check_points(problems, where, entry, base):
+    effect = entry.get("effect")
+    if base is None:
+        return  # published points (established scores) are not derived from effect sizes
+    if effect is None:
+        if entry["points"] != 0:
+            problems.append(f"{where}: {entry['points']} points without a cited effect size")
+        return
+    expected = derived_points(effect, base)
+    if expected != entry["points"]:
+        problems.append(f"{where}: points {entry['points']} but the effect size gives {expected}")
+
+
+def _check_bands(problems, where, kind, bands, base, need_refs):
+    for b in bands:
+        bw = f"{where} band {b['id']}"
+        need_refs(bw, b["references"])
+        _check_points(problems, bw, b, base)
+    if kind != "numeric":
+        values = [json.dumps(b["equals"]) for b in bands]
+        if len(set(values)) != len(values):
+            problems.append(f"{where}: two bands match the same value")
+        return
+    if bands[0]["lower"] is not None or bands[-1]["upper"] is not None:
+        problems.append(f"{where}: numeric bands must start at -inf and end at +inf")
+    for left, right in zip(bands, bands[1:]):
+        if left["upper"] != right["lower"]:
+            problems.append(f"{where}: gap or overlap between {left['id']} and {right['id']}")
+        elif left["upper_inclusive"] == right["lower_inclusive"]:
+            problems.append(f"{where}: edge {left['upper']} must belong to exactly one band")
+
+
+def _check_variant_cover(problems, where, factor):
+    from riskservice.core.rules import select_variant
+    for sex in SEXES:
+        for eth in ETHNICITIES + (None,):
+            if select_variant(factor, {"sex": sex, "ethnicity": eth}) is None:
+                problems.append(f"{where}: no variant for sex={sex} ethnicity={eth}")
+                return

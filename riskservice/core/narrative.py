@@ -1,0 +1,197 @@
+"""The ``explanation`` narrative (markdown) and the numbered reference list it cites.
+
+The narrative only strings together texts stored in the knowledge files (factor and
+mechanism ``clinician_text`` / ``patient_text``, the downstream chain and its consequences)
+with the patient's own numbers; the joining sentences below make no clinical claim.
+Citations are numbered in order of first use: [1] is ``references[0]`` of the response.
+"""
+from __future__ import annotations
+
+AUDIENCES = ("clinician", "patient")
+PATIENT_MECHANISMS = 3  # the patient narrative stays short: the top routes only
+BAND_WORDS = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "very high"}
+
+
+class Citations:
+    """Assigns numbers to reference ids in order of first use."""
+
+    def __init__(self):
+        self.order: list = []
+
+    def cite(self, ids) -> str:
+        nums = []
+        for rid in dict.fromkeys(ids):
+            if rid not in self.order:
+                self.order.append(rid)
+            nums.append(self.order.index(rid) + 1)
+        return f" [{', '.join(map(str, nums))}]" if nums else ""
+
+
+def _value(c) -> str:
+    """The value as given, with its unit; empty for yes/no answers (the band label says it)."""
+    if c["factor"].startswith("medication:"):
+        return ", ".join(c["value"])
+    value = c["value"]
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    unit = c["unit"] or c["canonical_unit"]
+    return f"{value:g} {unit}" if unit else f"{value:g}"
+
+
+LABELS = {"hdl_cholesterol": "HDL cholesterol", "hba1c": "HbA1c", "alt": "ALT", "hs_crp": "hs-CRP"}
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def _missing_sentences(missing: list, audience: str) -> list:
+    """What the absent inputs would allow: per set of inputs (clinician), or in one line (patient)."""
+    index_gaps = [m for m in missing if m["kind"] == "index"]
+    if not index_gaps:
+        return []
+    if audience == "patient":
+        inputs = list(dict.fromkeys(n for m in index_gaps for n in m["needs"]))
+        n = len(index_gaps)
+        return [f"Adding {_join([_label(i) for i in inputs])} would allow {n} more "
+                f"{'measure' if n == 1 else 'measures'} of how well insulin works."]
+    by_needs = {}
+    for m in index_gaps:
+        by_needs.setdefault(tuple(m["needs"]), []).append(m["name"])
+    return [f"Adding {_join([_label(n) for n in needs])} would allow {', '.join(names)}."
+            for needs, names in by_needs.items()]
+
+
+def _join(items: list) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def build(result: dict, kb, audience: str) -> tuple:
+    """(markdown narrative, ordered reference ids it cites) for one scored result."""
+    cites = Citations()
+    text = _patient(result, kb, cites) if audience == "patient" else _clinician(result, kb, cites)
+    return text, list(cites.order)
+
+
+def _clinician(r, kb, cites) -> str:
+    rules = r["rules"]
+    lines = [f"**Rules score:** {rules['points']} of {rules['max_points']} possible points, "
+             f"band **{BAND_WORDS[rules['band']]}**."
+             + (f" {rules['lower_bound_statement']}" if rules.get("lower_bound") else "")]
+    scoring = [c for c in rules["contributions"] if c["points"] or c.get("band_points") or c["mechanisms"]]
+    if scoring:
+        lines.append("\n**Contributing factors**")
+        for c in scoring:
+            if c["points"]:
+                pts = f"+{c['points']} point{'s' if c['points'] != 1 else ''}"
+            elif c.get("band_points"):
+                pts = f"band worth {c['band_points']}, not added: exclusive group"
+            else:
+                pts = "0 points"
+            if c["factor"].startswith("medication:"):
+                cls = kb.drug_by_id[c["canonical_value"]]
+                body = f"Evidence {cls['evidence']}."
+            else:
+                body = kb.factor_by_id[c["factor"]]["clinician_text"]
+            via = "; ".join(kb.mechanisms[m]["name"] for m in c["mechanisms"])
+            shown = f" {_value(c)}" if _value(c) else ""
+            lines.append(f"- **{c['label']}**{shown} ({c['band_label']}, {pts}): {body}"
+                         + (f" Acts through {via}." if via else "") + cites.cite(c["references"]))
+    quiet = [c for c in rules["contributions"] if c not in scoring]
+    if quiet:
+        lines.append("\nAlso given, adding no points: "
+                     + "; ".join(f"{c['label']} {_value(c)} ({c['band_label']})".replace("  ", " ")
+                                 for c in quiet) + ".")
+    mechs = [m for m in r["mechanisms"] if m["weight"] > 0]
+    if mechs:
+        lines.append("\n**Mechanisms, ranked by the points flowing through them**")
+        for m in mechs:
+            drivers = ", ".join(f["label"] for f in m["factors"])
+            support = ", ".join(s["name"] for s in m["supporting_indices"])
+            lines.append(f"{m['rank']}. **{m['name']}** (weight {m['weight']:g}; from {drivers}"
+                         + (f"; supported by {support}" if support else "") + "): "
+                         + kb.mechanisms[m["id"]]["clinician_text"] + cites.cite(m["references"]))
+        dc = kb.downstream_chain
+        lines.append("\n**Shared downstream chain:** " + dc["clinician_text"] + cites.cite(dc["chain_references"]))
+        lines.append("\n**Consequences:** " + dc["consequences_clinician_text"]
+                     + cites.cite(dc["consequences_references"]))
+    if r["indices"]:
+        parts = []
+        for ix in r["indices"].values():
+            if ix["cutoff"] is None:
+                state = "no cut-off applied"
+            else:
+                state = (f"{'beyond' if ix['flagged'] else 'within'} the cut-off "
+                         f"{ix['cutoff']['comparison']} {ix['cutoff']['value']:g} "
+                         f"({ix['cutoff']['population']})")
+            parts.append(f"{ix['name']} {ix['value']:.3g}, {state}" + cites.cite(ix["references"]))
+        lines.append("\n**Surrogate indices:** " + "; ".join(parts) + ".")
+    if r["established"]:
+        parts = [f"{s['name']} {s['points']} points"
+                 + (f" ({s['category']})" if s.get("category") else "")
+                 + ("" if s["complete"] else ", incomplete") + cites.cite(s["references"])
+                 for s in r["established"].values()]
+        lines.append("\n**Established scores:** " + "; ".join(parts) + ".")
+    missing = _missing_sentences(r["missing"], "clinician")
+    absent = [m["label"] for m in r["missing"] if m["kind"] == "factor"]
+    if missing or absent:
+        lines.append("\n**What is missing:** "
+                     + (f"Not given: {', '.join(absent)}. " if absent else "") + " ".join(missing))
+    return "\n".join(lines).strip() + "\n"
+
+
+def _patient(r, kb, cites) -> str:
+    rules = r["rules"]
+    lines = [f"**Your result:** {rules['points']} points. This is in the **{BAND_WORDS[rules['band']]}** "
+             f"group. It is not a diagnosis."]
+    if rules.get("lower_bound"):
+        lines.append("Some facts about you were not given, so your real score could be higher.")
+    scoring = [c for c in rules["contributions"] if c["points"] or c["mechanisms"]]
+    change = [c for c in scoring if c["modifiable"]]
+    fixed = [c for c in scoring if not c["modifiable"]]
+    meds_done = False
+    if change:
+        lines.append("\n**Things you can change**")
+        for c in change:
+            if c["factor"].startswith("medication:"):
+                refs = [rid for m in change if m["factor"].startswith("medication:") for rid in m["references"]]
+                if meds_done:
+                    continue
+                meds_done = True
+                names = ", ".join(_value(m) for m in change if m["factor"].startswith("medication:"))
+                lines.append(f"- **Medicines** ({names}): " + kb.factor_by_id["medications"]["patient_text"]
+                             + cites.cite(refs))
+                continue
+            shown = f" ({_value(c)})" if _value(c) else ""
+            lines.append(f"- **{c['label']}**{shown}: "
+                         + kb.factor_by_id[c["factor"]]["patient_text"] + cites.cite(c["references"]))
+    if fixed:
+        lines.append("\n**Things you cannot change**")
+        for c in fixed:
+            lines.append(f"- **{c['label']}**: " + kb.factor_by_id[c["factor"]]["patient_text"]
+                         + cites.cite(c["references"]))
+    mechs = [m for m in r["mechanisms"] if m["weight"] > 0]
+    if mechs:
+        lines.append("\n**What happens in the body**")
+        for m in mechs[:PATIENT_MECHANISMS]:
+            lines.append(f"- {kb.mechanisms[m['id']]['patient_text']}" + cites.cite(m["references"]))
+        if len(mechs) > PATIENT_MECHANISMS:
+            rest = len(mechs) - PATIENT_MECHANISMS
+            lines.append(f"- {rest} other {'route plays' if rest == 1 else 'routes play'} a smaller part here.")
+        dc = kb.downstream_chain
+        lines.append("\n**Where it can lead:** " + dc["patient_text"] + cites.cite(dc["chain_references"])
+                     + " " + dc["consequences_patient_text"] + cites.cite(dc["consequences_references"]))
+    if r["indices"]:
+        flagged = [ix for ix in r["indices"].values() if ix["flagged"]]
+        refs = [rid for ix in r["indices"].values() for rid in ix["references"]]
+        lines.append(f"\n**Blood test measures:** {len(r['indices'])} measures of how well insulin works "
+                     f"could be worked out. {len(flagged)} of them were past the usual cut-off."
+                     + cites.cite(refs))
+    missing = _missing_sentences(r["missing"], "patient")
+    if missing:
+        lines.append("\n**What is missing:** " + " ".join(missing))
+    lines.append("\n**Next step:** Please talk about this result with your clinician. "
+                 "Do not change a medicine on your own.")
+    return "\n".join(lines).strip() + "\n"

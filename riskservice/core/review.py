@@ -1,0 +1,96 @@
+"""Clinical review status of the knowledge a result used.
+
+Every knowledge entry carries ``review_status`` (draft < under_review < approved). A result
+reports the lowest status among the entries it actually used, and which entries hold it, so
+a reader can see how much of what they read has been signed off; with ``require_approved``
+the scorer refuses to serve a result that used anything below ``approved``.
+"""
+from __future__ import annotations
+
+from riskservice.core.errors import UnapprovedKnowledge
+from riskservice.core.indices import cutoff_for
+from riskservice.core.rules import select_variant
+
+from riskservice.core.knowledge import REVIEW_ORDER
+
+
+def rank(status: str) -> int:
+    return REVIEW_ORDER.index(status)
+
+
+def used_entries(kb, patient_values: dict, rules: dict, indices: dict, mechanisms: list,
+                 established: dict) -> dict:
+    """entry id -> review status, for every knowledge entry this result relied on."""
+    ctx = {"sex": patient_values["sex"], "ethnicity": patient_values.get("ethnicity")}
+    used = {}
+    for c in rules["contributions"]:
+        if c["factor"].startswith("medication:"):
+            cls = kb.drug_by_id[c["canonical_value"]]
+            used[f"drug_class:{cls['id']}"] = cls["review_status"]
+            continue
+        factor = kb.factor_by_id[c["factor"]]
+        used[f"factor:{factor['id']}"] = factor["review_status"]
+        variant = select_variant(factor, ctx)
+        v_index = factor["variants"].index(variant)
+        band = next(b for b in variant["bands"] if b["id"] == c["band"])
+        used[f"factor_band:{factor['id']}/variant{v_index}/{band['id']}"] = band["review_status"]
+    if any(c["factor"].startswith("medication:") for c in rules["contributions"]):
+        med = kb.factor_by_id.get("medications")
+        if med:
+            used["factor:medications"] = med["review_status"]
+    for spec in kb.indices:
+        if spec["id"] in indices and indices[spec["id"]]["cutoff"] is not None:
+            cut = cutoff_for(spec, ctx)
+            used[f"index_cutoff:{spec['id']}/variant{spec['cutoffs'].index(cut)}"] = cut["review_status"]
+    for m in mechanisms:
+        used[f"mechanism:{m['id']}"] = kb.mechanisms[m["id"]]["review_status"]
+    if mechanisms:
+        used["downstream_chain"] = kb.downstream_chain["review_status"]
+    for score_id, result in established.items():
+        used[f"established:{score_id}"] = kb.established["scores"][score_id]["review_status"]
+    return used
+
+
+def summarise(used: dict) -> dict:
+    """Lowest status, the entries that hold it, and a count per status."""
+    if not used:
+        return {"review_status": None, "review_lowest_entries": [], "review_counts": {}}
+    lowest = min(used.values(), key=rank)
+    return {
+        "review_status": lowest,
+        "review_lowest_entries": sorted(k for k, v in used.items() if v == lowest),
+        "review_counts": {s: sum(1 for v in used.values() if v == s) for s in REVIEW_ORDER},
+    }
+
+
+def enforce_approved(used: dict) -> None:
+    """Raise UnapprovedKnowledge naming every used entry below ``approved``."""
+    below = {k: v for k, v in sorted(used.items()) if v != "approved"}
+    if below:
+        raise UnapprovedKnowledge(below)
+
+
+def all_statuses(kb) -> list:
+    """Every reviewable entry of the knowledge base with its review fields (for /v1/knowledge)."""
+    out = []
+
+    def row(entry_id, entry):
+        out.append({"entry": entry_id, "review_status": entry["review_status"],
+                    "reviewed_on": entry["reviewed_on"], "reviewer_role": entry["reviewer_role"]})
+
+    for f in kb.factors:
+        row(f"factor:{f['id']}", f)
+        for i, v in enumerate(f.get("variants", [])):
+            for b in v["bands"]:
+                row(f"factor_band:{f['id']}/variant{i}/{b['id']}", b)
+    for m in kb.mechanisms.values():
+        row(f"mechanism:{m['id']}", m)
+    row("downstream_chain", kb.downstream_chain)
+    for c in kb.drug_classes:
+        row(f"drug_class:{c['id']}", c)
+    for ix in kb.indices:
+        for i, cut in enumerate(ix.get("cutoffs", [])):
+            row(f"index_cutoff:{ix['id']}/variant{i}", cut)
+    for score_id, score in kb.established["scores"].items():
+        row(f"established:{score_id}", score)
+    return out

@@ -1,0 +1,1 @@
+"""Clinical knowledge as data (JSON), shipped as package data."""

@@ -1,0 +1,337 @@
+"""Feature engineering shared by training and serving (one code path).
+
+Input: the service's *canonical* fields (already converted to canonical units by the caller):
+
+    age (years), sex ("female"|"male"), ethnicity (optional enum), bmi (kg/m2), waist (cm),
+    height (cm), weight (kg), mvpa_minutes_per_week (min/week), sedentary_hours_per_day (h/day),
+    smoking ("never"|"former"|"current"), sleep_hours_per_night (h), hdl_cholesterol (mg/dL),
+    hypertension (bool; NOT used by the model, see ``NOT_IN_MODEL``).
+
+Output: the model's *terms* (the columns of the matrix the sklearn Pipeline was fitted on), in
+``TERMS`` order, with ``nan`` where an input is missing (the Pipeline's imputer fills it).
+
+The pickled Pipeline contains only scikit-learn objects (imputer, scaler, logistic regression); the
+engineering below is plain code, so the artifact never executes project code on load and the fast
+path and the Pipeline are fed the very same matrix.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+NAN = float("nan")
+
+OUTCOME_DEFINITION = (
+    "Dysglycaemia: HbA1c >= 5.7% (NHANES 2017-2018 glycohemoglobin) or ever told by a doctor of "
+    "diabetes, borderline diabetes or prediabetes; adults aged >= 20 years. This is the measurable "
+    "consequence of insulin resistance available in the training data, NOT a measured "
+    "insulin-resistance probability (no insulin, clamp or SSPG measurement was used)."
+)
+
+#: NHANES PAQ650/PAQ665 ask about vigorous / moderate recreational activity "for at least 10
+#: minutes continuously" in a typical week [M: NHANES 2017-2018 PAQ_J questionnaire wording].
+#: The training data therefore only say "any" versus "none"; minutes per week are reduced to that.
+MVPA_ANY_MIN_MINUTES = 10.0
+
+# Canonical ethnicity -> model category. NHANES 2017-2018 (RIDRETH3) has one "Non-Hispanic Asian"
+# group, so the three Asian inputs share it. "asian" is an internal alias used for NHANES rows.
+ETHNICITY_TO_CATEGORY = {
+    "europid": "white",
+    "african": "african",
+    "south_asian": "asian",
+    "east_asian": "asian",
+    "japanese": "asian",
+    "asian": "asian",
+    "hispanic": "hispanic",
+    "other": "other",
+    # NHANES 2017-2018 used the 1997 OMB race categories, which have no Middle Eastern / North
+    # African group [M]; rather than guess, the model treats it as unknown (population average).
+    "middle_eastern": None,
+}
+ETHNICITY_DUMMIES = ("african", "asian", "hispanic", "other")  # reference: white (europid)
+
+SMOKING_VALUES = ("never", "former", "current")
+SEX_VALUES = ("female", "male")
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str  # column of the model matrix
+    group: str  # the input (or derived input) it explains; contributions are summed per group
+    unit: str
+    description: str
+
+
+TERMS: tuple[Term, ...] = (
+    Term("age", "age", "years", "age at examination (NHANES top-codes 80 and over as 80)"),
+    Term("age_sq", "age", "years^2", "age squared (lets risk bend with age)"),
+    Term("male", "sex", "0/1", "1 if sex is male"),
+    Term("eth_african", "ethnicity", "0/1", "1 if ethnicity is african (NHANES: Non-Hispanic Black)"),
+    Term("eth_asian", "ethnicity", "0/1", "1 if south_asian / east_asian / japanese (NHANES: Non-Hispanic Asian)"),
+    Term("eth_hispanic", "ethnicity", "0/1", "1 if hispanic (NHANES: Mexican American or Other Hispanic)"),
+    Term("eth_other", "ethnicity", "0/1", "1 if other (NHANES: Other race incl. multi-racial)"),
+    Term("bmi", "bmi", "kg/m2", "body-mass index (derived from weight and height when not given)"),
+    Term("waist_to_height", "waist_to_height", "ratio", "waist (cm) / height (cm)"),
+    Term("hdl_cholesterol", "hdl_cholesterol", "mg/dL", "HDL cholesterol"),
+    Term("smoking_current", "smoking", "0/1", "1 if current smoker"),
+    Term("smoking_former", "smoking", "0/1", "1 if former smoker (>= 100 cigarettes in life, not smoking now)"),
+    Term("mvpa_any", "mvpa_minutes_per_week", "0/1",
+         "1 if mvpa_minutes_per_week >= 10 (NHANES asks only about any moderate/vigorous recreational activity)"),
+    Term("sedentary_hours", "sedentary_hours_per_day", "h/day", "sitting time on a typical day"),
+    Term("sleep_hours", "sleep_hours_per_night", "h", "usual sleep on work days (linear: a quadratic term "
+         "added no AUC and bent the wrong way in the sparse tails)"),
+)
+TERM_NAMES: tuple[str, ...] = tuple(t.name for t in TERMS)
+TERM_INDEX = {n: i for i, n in enumerate(TERM_NAMES)}
+
+#: group -> (canonical inputs it is built from, unit of the value shown in contributions)
+GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "age": (("age",), "years"),
+    "sex": (("sex",), ""),
+    "ethnicity": (("ethnicity",), ""),
+    "bmi": (("bmi", "weight", "height"), "kg/m2"),
+    "waist_to_height": (("waist", "height"), "ratio"),
+    "hdl_cholesterol": (("hdl_cholesterol",), "mg/dL"),
+    "smoking": (("smoking",), ""),
+    "mvpa_minutes_per_week": (("mvpa_minutes_per_week",), "min/week"),
+    "sedentary_hours_per_day": (("sedentary_hours_per_day",), "h/day"),
+    "sleep_hours_per_night": (("sleep_hours_per_night",), "h"),
+}
+
+#: canonical numeric inputs whose training range is recorded and checked (out_of_range warnings)
+RANGE_CHECKED = {
+    "age": "years",
+    "bmi": "kg/m2",
+    "waist": "cm",
+    "height": "cm",
+    "waist_to_height": "ratio",
+    "hdl_cholesterol": "mg/dL",
+    "sedentary_hours_per_day": "h/day",
+    "sleep_hours_per_night": "h",
+}
+
+CANONICAL_INPUTS = {
+    "age": "years", "sex": "female|male", "ethnicity": "|".join(k for k in ETHNICITY_TO_CATEGORY if k != "asian") + " (optional)",
+    "bmi": "kg/m2", "waist": "cm", "height": "cm", "weight": "kg",
+    "mvpa_minutes_per_week": "min/week", "sedentary_hours_per_day": "h/day",
+    "smoking": "never|former|current", "sleep_hours_per_night": "h", "hdl_cholesterol": "mg/dL",
+}
+
+NOT_IN_MODEL = (
+    {"factor": "medications", "reason": "not in the training data"},
+    {"factor": "family_history", "reason": "not used: recorded for too few NHANES participants"},
+    {"factor": "hypertension", "reason": "the training file has measured blood pressure but no diagnosis or treatment, so it could not match this input"},
+    {"factor": "inflammatory_markers", "reason": "CRP and other markers are not in the training data"},
+    {"factor": "labs_other_than_hdl", "reason": "triglycerides, fasting glucose, fasting insulin and HbA1c are absent or part of the outcome (leakage)"},
+    {"factor": "surrogate_indices", "reason": "HOMA-IR, TyG, TG/HDL and similar need labs the training data lack"},
+)
+NOT_IN_MODEL_NOTE = "These factors are scored by the rules score only; the model does not see them."
+
+
+def _num(v):
+    """None/NaN/'' -> None, else float."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = v.strip()
+        if v == "":
+            return None
+    f = float(v)
+    if math.isnan(f):
+        return None
+    if math.isinf(f):
+        raise ValueError("infinite input value")
+    return f
+
+
+def _height_m(height_cm):
+    return height_cm / 100.0
+
+
+def derive_bmi(bmi, weight, height):
+    """BMI as given, else weight (kg) / height (m)^2 when both exist, else None."""
+    if bmi is not None:
+        return bmi, False
+    if weight is not None and height is not None and height > 0:
+        h = _height_m(height)
+        return weight / (h * h), True
+    return None, False
+
+
+def engineer_one(c: dict) -> tuple[list, dict]:
+    """Canonical dict -> (term values in TERMS order, None where missing; derived inputs).
+
+    ``derived`` holds the per-input values used (for contributions, imputation and range notes).
+    Raises ValueError for a missing age/sex or a value outside an enum.
+    """
+    age = _num(c.get("age"))
+    if age is None:
+        raise ValueError("age is required by the model")
+    sex = c.get("sex")
+    if sex not in SEX_VALUES:
+        raise ValueError(f"sex must be one of {SEX_VALUES}, got {sex!r}")
+    eth = c.get("ethnicity")
+    if eth is not None and eth not in ETHNICITY_TO_CATEGORY:
+        raise ValueError(f"unknown ethnicity {eth!r}")
+    cat = ETHNICITY_TO_CATEGORY.get(eth) if eth is not None else None
+    height = _num(c.get("height"))
+    waist = _num(c.get("waist"))
+    bmi, bmi_derived = derive_bmi(_num(c.get("bmi")), _num(c.get("weight")), height)
+    whtr = waist / height if (waist is not None and height is not None and height > 0) else None
+    hdl = _num(c.get("hdl_cholesterol"))
+    smoking = c.get("smoking")
+    if smoking is not None and smoking not in SMOKING_VALUES:
+        raise ValueError(f"smoking must be one of {SMOKING_VALUES}, got {smoking!r}")
+    mvpa = _num(c.get("mvpa_minutes_per_week"))
+    sed = _num(c.get("sedentary_hours_per_day"))
+    sleep = _num(c.get("sleep_hours_per_night"))
+
+    if cat is None:
+        eth_terms = [None, None, None, None]
+    else:
+        eth_terms = [1.0 if cat == d else 0.0 for d in ETHNICITY_DUMMIES]
+    if smoking is None:
+        smk = [None, None]
+    else:
+        smk = [1.0 if smoking == "current" else 0.0, 1.0 if smoking == "former" else 0.0]
+    values = [
+        age, age * age,
+        1.0 if sex == "male" else 0.0,
+        *eth_terms,
+        bmi, whtr, hdl,
+        *smk,
+        None if mvpa is None else (1.0 if mvpa >= MVPA_ANY_MIN_MINUTES else 0.0),
+        sed,
+        sleep,
+    ]
+    derived = {
+        "age": age, "sex": sex, "ethnicity": eth, "bmi": bmi, "bmi_derived": bmi_derived,
+        "waist": waist, "height": height, "waist_to_height": whtr, "hdl_cholesterol": hdl,
+        "smoking": smoking, "mvpa_minutes_per_week": mvpa, "sedentary_hours_per_day": sed,
+        "sleep_hours_per_night": sleep,
+    }
+    return values, derived
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series(np.nan, index=df.index, dtype="float64")
+
+
+def _numcol(df, name) -> np.ndarray:
+    raw = df.cols.get(name) if isinstance(df, _Columns) else None
+    if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
+        v = raw.astype("float64", copy=False)
+    else:
+        v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    if np.isinf(v).any():
+        raise ValueError(f"infinite values in column {name!r}")
+    return v
+
+
+def _catcol(df, name) -> np.ndarray:
+    """Object array of the column's values with every kind of missing (None, NaN, NA) as None."""
+    raw = df.cols.get(name) if isinstance(df, _Columns) else None
+    if isinstance(raw, np.ndarray) and raw.dtype == object:
+        return raw
+    s = _col(df, name)
+    return s.to_numpy(dtype=object, na_value=None)
+
+
+class _Columns:
+    """Column access for :func:`engineer_columns`: numpy arrays pass straight through."""
+
+    def __init__(self, cols, n):
+        self.cols, self.n = cols, n
+
+    def __len__(self):
+        return self.n
+
+    @property
+    def columns(self):
+        return list(self.cols)
+
+    @property
+    def index(self):
+        return pd.RangeIndex(self.n)
+
+    def __getitem__(self, name):
+        v = self.cols[name]
+        return v if isinstance(v, pd.Series) else pd.Series(v, dtype=(object if v.dtype == object else None))
+
+
+def engineer_columns(cols: dict, n: int) -> np.ndarray:
+    """``engineer_frame`` for a plain mapping of canonical columns (numpy arrays: float with NaN
+    for numbers, object with None for categories), without building a DataFrame."""
+    return engineer_frame(_Columns(cols, n))
+
+
+def _unique_values(arr) -> set:
+    return set(pd.unique(np.asarray(arr, dtype=object))) - {None}
+
+
+def engineer_frame(df: pd.DataFrame) -> np.ndarray:
+    """Vectorised ``engineer_one`` for a DataFrame of canonical columns (missing columns/NaN allowed).
+
+    Age and sex may be missing here (rows are then imputed like any other input); unknown enum
+    values raise ValueError, as in ``engineer_one``.
+    """
+    n = len(df)
+    age = _numcol(df, "age")
+    sex = _catcol(df, "sex")
+    bad = {v for v in _unique_values(sex) if v not in SEX_VALUES}
+    if bad:
+        raise ValueError(f"sex must be one of {SEX_VALUES}, got {sorted(map(str, bad))}")
+    male = np.where(sex == None, np.nan, (sex == "male").astype("float64"))  # noqa: E711
+    eth = _catcol(df, "ethnicity")
+    bad = {v for v in _unique_values(eth) if v not in ETHNICITY_TO_CATEGORY}
+    if bad:
+        raise ValueError(f"unknown ethnicity {sorted(map(str, bad))}")
+    cat = np.full(n, None, dtype=object)
+    for value in _unique_values(eth):
+        cat[eth == value] = ETHNICITY_TO_CATEGORY[value]
+    known = cat != None  # noqa: E711
+    eth_cols = [np.where(known, (cat == d).astype("float64"), np.nan) for d in ETHNICITY_DUMMIES]
+    height = _numcol(df, "height")
+    waist = _numcol(df, "waist")
+    bmi = _numcol(df, "bmi")
+    weight = _numcol(df, "weight")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hm = height / 100.0
+        bmi_from_wh = np.where(height > 0, weight / (hm * hm), np.nan)
+        bmi = np.where(np.isnan(bmi), bmi_from_wh, bmi)
+        whtr = np.where(height > 0, waist / height, np.nan)
+    hdl = _numcol(df, "hdl_cholesterol")
+    smoking = _catcol(df, "smoking")
+    bad = {v for v in _unique_values(smoking) if v not in SMOKING_VALUES}
+    if bad:
+        raise ValueError(f"smoking must be one of {SMOKING_VALUES}, got {sorted(map(str, bad))}")
+    sk = smoking != None  # noqa: E711
+    cur = np.where(sk, (smoking == "current").astype("float64"), np.nan)
+    former = np.where(sk, (smoking == "former").astype("float64"), np.nan)
+    mvpa = _numcol(df, "mvpa_minutes_per_week")
+    with np.errstate(invalid="ignore"):
+        mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= MVPA_ANY_MIN_MINUTES).astype("float64"))
+    sed = _numcol(df, "sedentary_hours_per_day")
+    sleep = _numcol(df, "sleep_hours_per_night")
+    X = np.column_stack([
+        age, age * age, male, *eth_cols, bmi, whtr, hdl, cur, former, mvpa_any, sed, sleep,
+    ]) if n else np.empty((0, len(TERMS)))
+    return X.astype("float64")
+
+
+def input_frame_ranges(df: pd.DataFrame) -> dict:
+    """Training range (min, max) of the range-checked canonical inputs present in ``df``."""
+    out = {}
+    X = engineer_frame(df)
+    extra = {"bmi": X[:, TERM_INDEX["bmi"]], "waist_to_height": X[:, TERM_INDEX["waist_to_height"]]}
+    for name, unit in RANGE_CHECKED.items():
+        v = extra[name] if name in extra else _numcol(df, name)
+        v = v[~np.isnan(v)]
+        if v.size:
+            out[name] = {"min": float(v.min()), "max": float(v.max()), "unit": unit, "n": int(v.size)}
+    return out

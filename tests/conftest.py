@@ -1,0 +1,62 @@
+import copy
+import shutil
+
+import pytest
+
+from riskservice import create_app
+from riskservice.core.knowledge import default_dir, load_knowledge
+from riskservice.core.scoring import Scorer
+
+ACCEPTANCE_PATIENT = {
+    "age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
+    "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
+    "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
+    "triglycerides": 180, "hdl_cholesterol": 38,
+}
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def scorer(kb):
+    """Rules-only scorer (no model): the core without any adapter."""
+    return Scorer(kb)
+
+
+@pytest.fixture(scope="session")
+def model():
+    from riskservice.app import default_model_dir
+    from riskservice.model import load_model
+    return load_model(default_model_dir())
+
+
+@pytest.fixture(scope="session")
+def full_scorer(kb, model):
+    """Rules plus the shipped model, as the service runs by default."""
+    return Scorer(kb, model=model)
+
+
+@pytest.fixture(scope="session")
+def app():
+    return create_app({"TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def patient():
+    return copy.deepcopy(ACCEPTANCE_PATIENT)
+
+
+@pytest.fixture()
+def knowledge_copy(tmp_path):
+    """A writable copy of the shipped knowledge directory, for breaking on purpose."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(default_dir(), target)
+    return target

@@ -1,0 +1,208 @@
+"""The vectorised batch path and the single-patient path agree, field by field."""
+import csv
+import io
+import random
+
+import pyarrow as pa
+import pytest
+
+from riskservice.batchio import BatchScorer, HeaderProblem
+from riskservice.core import batch as core
+from riskservice.core.errors import ValidationProblem
+
+ETH = ["europid", "south_asian", "east_asian", "japanese", "african", "hispanic", "middle_eastern", "other"]
+MEDS = ["prednisolone", "H02AB02", "olanzapine", "metformin", "C03AA03", "atenolol", "carvedilol", "niacin",
+        "tacrolimus", "ritonavir", "simvastatin", "aspirin"]
+
+
+def random_patient(rng: random.Random, messy: bool) -> dict:
+    p = {"age": rng.choice([rng.randint(18, 95), round(rng.uniform(18, 95), 1)]),
+         "sex": rng.choice(["female", "male"])}
+    def maybe(key, value, prob=0.6):
+        if rng.random() < prob:
+            p[key] = value
+    maybe("ethnicity", rng.choice(ETH), 0.5)
+    if rng.random() < 0.3:
+        p["weight"] = round(rng.uniform(45, 140), 1)
+        p["height"] = round(rng.uniform(150, 200), 1)
+        if rng.random() < 0.3:
+            p["weight_unit"], p["weight"] = "[lb_av]", round(p["weight"] / 0.45359237, 1)
+    else:
+        maybe("bmi", round(rng.uniform(17, 50), 2))
+    maybe("waist", round(rng.uniform(60, 150), 1))
+    if "waist" in p and rng.random() < 0.2:
+        p["waist_unit"], p["waist"] = "[in_i]", round(p["waist"] / 2.54, 1)
+    maybe("hip", round(rng.uniform(80, 140), 1), 0.2)
+    maybe("mvpa_minutes_per_week", rng.choice([0, 30, 149, 150, 151, 300, round(rng.uniform(0, 600), 1)]))
+    maybe("sedentary_hours_per_day", round(rng.uniform(0, 16), 1))
+    maybe("medications", rng.sample(MEDS, rng.randint(1, 3)), 0.4)
+    maybe("family_history_diabetes", rng.choice(["none", "second_degree", "first_degree"]))
+    if p["sex"] == "female":
+        maybe("gestational_diabetes", rng.random() < 0.2, 0.3)
+        maybe("pcos", rng.random() < 0.2, 0.3)
+    maybe("hypertension", rng.random() < 0.3, 0.4)
+    maybe("smoking", rng.choice(["never", "former", "current"]))
+    maybe("sleep_hours_per_night", rng.choice([5, 6, 7, 8, 9, round(rng.uniform(3, 11), 1)]))
+    maybe("vegetables_fruit_daily", rng.random() < 0.5, 0.3)
+    maybe("high_glucose_history", rng.random() < 0.2, 0.3)
+    maybe("hs_crp", rng.choice([0.5, 1.0, 3.0, 10.0, round(rng.uniform(0, 20), 2)]))
+    maybe("il6", round(rng.uniform(0, 10), 2), 0.2)
+    maybe("tnf_alpha", round(rng.uniform(0, 10), 2), 0.2)
+    if rng.random() < 0.6:
+        if rng.random() < 0.3:
+            p["fasting_glucose"], p["fasting_glucose_unit"] = round(rng.uniform(3.5, 9), 2), "mmol/L"
+        else:
+            p["fasting_glucose"] = rng.choice([99, 100, 109, 110, 126, round(rng.uniform(65, 160), 1)])
+    if rng.random() < 0.5:
+        if rng.random() < 0.3:
+            p["fasting_insulin"], p["fasting_insulin_unit"] = round(rng.uniform(15, 200), 1), "pmol/L"
+        else:
+            p["fasting_insulin"] = round(rng.uniform(2, 40), 1)
+    maybe("triglycerides", round(rng.uniform(40, 400), 1), 0.5)
+    maybe("hdl_cholesterol", round(rng.uniform(20, 90), 1), 0.5)
+    if rng.random() < 0.4:
+        if rng.random() < 0.3:
+            p["hba1c"], p["hba1c_unit"] = round(rng.uniform(30, 60), 1), "mmol/mol"
+        else:
+            p["hba1c"] = rng.choice([5.6, 5.7, 6.0, 6.5, round(rng.uniform(4.5, 8), 1)])
+    maybe("alt", round(rng.uniform(8, 120), 1), 0.3)
+    if messy:
+        kind = rng.randrange(7)
+        if kind == 0:
+            p["age"] = rng.choice([12, 130, "abc"])
+        elif kind == 1:
+            p["sex"] = "other"
+        elif kind == 2:
+            p["fasting_glucose"], p["fasting_glucose_unit"] = 900, "mmol/L"
+        elif kind == 3:
+            p["bmi"], p["weight"], p["height"] = 40.0, 60.0, 180.0
+        elif kind == 4:
+            p["sex"], p["pcos"] = "male", True
+        elif kind == 5:
+            p["smoking"] = "sometimes"
+        else:
+            p["hba1c_unit"], p["hba1c"] = "g/L", 5.0
+    return p
+
+
+def to_csv_rows(patients):
+    keys = sorted({k for p in patients for k in p})
+    rows = []
+    for p in patients:
+        row = {}
+        for k in keys:
+            v = p.get(k)
+            if v is None:
+                row[k] = ""
+            elif isinstance(v, bool):
+                row[k] = "true" if v else "false"
+            elif isinstance(v, list):
+                row[k] = ";".join(v)
+            else:
+                row[k] = str(v)
+        rows.append(row)
+    return keys, rows
+
+
+def single_expectation(scorer, p):
+    try:
+        r = scorer.score(p)
+    except ValidationProblem as exc:
+        return {"error_fields": set(exc.errors)}
+    return {
+        "points": r["rules"]["points"], "max_points": r["rules"]["max_points"], "band": r["rules"]["band"],
+        "indices": {k: r["indices"][k]["value"] for k in core.INDEX_COLUMNS if k in r["indices"]},
+        "mechanisms": [m["name"] for m in r["mechanisms"][:3]],
+        "missing": ";".join(m["factor"] for m in r["missing"] if m["kind"] == "factor"),
+        "warnings": {f"{w['field']}: {w['message']}" for w in r["warnings"]},
+        "probability": r["model"]["probability"] if r["model"] else None,
+    }
+
+
+def batch_results(kb, keys, rows, model=None):
+    n = len(rows)
+    columns = {k: pa.array([row[k] for row in rows], type=pa.string()) for k in keys}
+    return BatchScorer(kb, model).score_columns(columns, n)
+
+
+def test_batch_equals_single_on_2000_random_patients(kb, model, full_scorer):
+    scorer = full_scorer
+    rng = random.Random(20261125)
+    patients = [random_patient(rng, messy=rng.random() < 0.15) for _ in range(2000)]
+    keys, rows = to_csv_rows(patients)
+    out = {name: arr.to_pylist() for name, arr in batch_results(kb, keys, rows, model).items()}
+    errors = 0
+    for i, p in enumerate(patients):
+        want = single_expectation(scorer, p)
+        if "error_fields" in want:
+            errors += 1
+            assert out["error"][i] is not None, (i, p)
+            fields = {part.split(":")[0] for part in out["error"][i].split(" | ")}
+            assert fields == want["error_fields"], (i, p, out["error"][i])
+            assert out["points"][i] is None and out["band"][i] is None
+            continue
+        assert out["error"][i] is None, (i, p, out["error"][i])
+        assert (out["points"][i], out["max_points"][i], out["band"][i]) == \
+            (want["points"], want["max_points"], want["band"]), (i, p)
+        for name in core.INDEX_COLUMNS:
+            if name in want["indices"]:
+                assert out[name][i] == pytest.approx(want["indices"][name], rel=1e-12, abs=0), (i, name)
+            else:
+                assert out[name][i] is None, (i, name)
+        got_mechs = [m for m in (out["mechanism_1"][i], out["mechanism_2"][i], out["mechanism_3"][i]) if m]
+        assert got_mechs == want["mechanisms"], (i, p)
+        assert out["missing_factors"][i] == want["missing"], (i, p)
+        assert out["probability"][i] == pytest.approx(want["probability"], rel=1e-12, abs=1e-15), (i, p)
+        got_warn = set(w for w in (out["warnings"][i] or "").split("; ") if w)
+        assert got_warn == want["warnings"], (i, p)
+    assert 200 < errors < 400
+
+
+def test_header_mapping_is_case_insensitive_and_passes_other_columns_through():
+    plan = core.plan_columns(["MRN", " Age ", "SEX", "BMI", "clinic note"])
+    assert plan.fields == {"age": " Age ", "sex": "SEX", "bmi": "BMI"}
+    assert plan.passthrough == ["MRN", "clinic note"] and not plan.problems
+
+
+@pytest.mark.parametrize("header, column", [
+    (["age", "bmi"], "sex"), (["sex", "bmi"], "age"), (["age", "sex", "wieght"], "wieght"),
+    (["age", "sex", "fasting_glucos"], "fasting_glucos"), (["age", "sexe"], "sexe"),
+])
+def test_bad_headers_are_refused_before_scoring(header, column):
+    assert column in core.plan_columns(header).problems
+
+
+def test_csv_stream_keeps_every_row_in_order(kb):
+    text = ("id,age,sex,bmi,note\n"
+            "a,52,male,31,x\n"
+            "b,abc,male,31,y\n"
+            "c,40,female\n"
+            "d,300,female,22,z\n"
+            "e,60,female,27,\"multi, comma\"\n")
+    body = b"".join(BatchScorer(kb).iter_csv(io.BytesIO(text.encode())))
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [r["id"] for r in rows] == ["a", "b", "", "d", "e"]
+    assert rows[0]["points"] == "5" and rows[0]["error"] == ""
+    assert "not a number" in rows[1]["error"]
+    assert "line 4" in rows[2]["error"]
+    assert "18-120" in rows[3]["error"]
+    assert rows[4]["note"] == "multi, comma" and rows[4]["points"] == "3"
+
+
+def test_empty_csv_is_refused(kb):
+    with pytest.raises(HeaderProblem):
+        list(BatchScorer(kb).iter_csv(io.BytesIO(b"")))
+
+
+def test_json_records_strict_types(kb):
+    rows = BatchScorer(kb).score_records([
+        {"id": 7, "age": 52, "sex": "male", "bmi": 31.2},
+        {"age": "52", "sex": "male"},
+        "not an object",
+        {"age": 40, "sex": "female", "medications": ["prednisolone"], "pcos": True},
+    ])
+    assert [r["row"] for r in rows] == [1, 2, 3, 4]
+    assert rows[0]["id"] == 7 and rows[0]["points"] == 5 and rows[0]["error"] is None
+    assert "age: Not a number" in rows[1]["error"]
+    assert rows[2]["error"].startswith("_row") or "age" in rows[2]["error"]
+    assert rows[3]["points"] == 5

@@ -1,0 +1,68 @@
+"""Fixtures for the model tests (kept local to tests/model so they do not clash with tests/conftest.py)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "models"
+
+ETHNICITIES = [None, "europid", "south_asian", "east_asian", "japanese", "african", "hispanic",
+               "middle_eastern", "other"]
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return MODELS
+
+
+@pytest.fixture(scope="session")
+def model():
+    from riskservice.model import load_model
+
+    return load_model(MODELS)
+
+
+@pytest.fixture()
+def models_copy(tmp_path) -> Path:
+    dst = tmp_path / "models"
+    shutil.copytree(MODELS, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def make_patients():
+    """Factory: make_patients(n, seed=..., p_missing=...) -> list of canonical dicts."""
+    return random_patients
+
+
+def random_patients(n: int, seed: int = 12345, p_missing: float = 0.25) -> list[dict]:
+    """Random canonical patients, including missing values and some values outside the training range."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        height = float(rng.uniform(135, 205))
+        weight = float(rng.uniform(35, 200))
+        c = {
+            "age": float(rng.uniform(15, 95)),
+            "sex": str(rng.choice(["female", "male"])),
+            "ethnicity": ETHNICITIES[int(rng.integers(len(ETHNICITIES)))],
+            "bmi": float(rng.uniform(14, 70)),
+            "waist": float(rng.uniform(55, 175)),
+            "height": height,
+            "weight": weight,
+            "hdl_cholesterol": float(rng.uniform(10, 190)),
+            "smoking": str(rng.choice(["never", "former", "current"])),
+            "mvpa_minutes_per_week": float(rng.choice([0.0, 5.0, 10.0, 60.0, 300.0, 900.0])),
+            "sedentary_hours_per_day": float(rng.uniform(0, 20)),
+            "sleep_hours_per_night": float(rng.uniform(2, 14)),
+            "hypertension": bool(rng.integers(2)),
+        }
+        for k in list(c):
+            if k not in ("age", "sex") and rng.random() < p_missing:
+                c[k] = None
+        out.append(c)
+    return out

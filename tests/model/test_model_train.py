@@ -1,0 +1,152 @@
+"""`riskservice train` reproduces the shipped model; user CSVs and outcome rules work or fail clearly."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from riskservice.model import load_model
+from riskservice.model.artifact import find_manifest
+from riskservice.model.commands import train as train_cmd
+from riskservice.model.train import TrainingDataError, derive_outcome, train
+
+
+@pytest.fixture(scope="module")
+def retrained(tmp_path_factory):
+    """The real default training run (about 3 s), through the click command."""
+    out = tmp_path_factory.mktemp("retrain")
+    res = CliRunner().invoke(train_cmd, ["--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_train_reproduces_shipped_metrics(retrained, models_dir):
+    shipped = json.loads(find_manifest(models_dir).read_text())
+    new = json.loads(find_manifest(retrained).read_text())
+    assert round(new["metrics"]["cv"]["auc"]["auc"], 3) == round(shipped["metrics"]["cv"]["auc"]["auc"], 3)
+    for k in ("brier", "calibration_slope", "calibration_intercept"):
+        assert new["metrics"]["cv"][k] == pytest.approx(shipped["metrics"]["cv"][k], abs=5e-4)
+    for f in ("calibration.png", "coefficients.png", "MODEL_CARD.md"):
+        assert (retrained / f).stat().st_size > 1000
+
+
+def test_train_is_byte_identical_in_the_same_environment(retrained, models_dir):
+    shipped = json.loads(find_manifest(models_dir).read_text())
+    new = json.loads(find_manifest(retrained).read_text())
+    if new["versions"] != shipped["versions"]:
+        pytest.skip(f"different library versions: {new['versions']} vs {shipped['versions']}")
+    for f in (shipped["artifact"]["file"], find_manifest(models_dir).name):
+        assert (retrained / f).read_bytes() == (models_dir / f).read_bytes(), f
+    assert load_model(retrained).sha256 == shipped["artifact"]["sha256"]
+
+
+def test_model_card_has_the_required_sections(models_dir):
+    card = (models_dir / "MODEL_CARD.md").read_text()
+    for s in ("## Intended use", "## Training data", "## Outcome", "## Performance", "## Calibration",
+              "## Limitations", "## Ethical considerations", "calibration.png", "coefficients.png",
+              "Reaven & Miller", "RULES-AUC:BEGIN", "NOT a measured insulin-resistance probability"):
+        assert s in card, s
+    m = json.loads(find_manifest(models_dir).read_text())
+    assert m["artifact"]["sha256"] in card
+    assert f"{m['metrics']['cv']['auc']['auc']:.3f}" in card
+
+
+def _user_frame(n=400, seed=1):
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(20, 80, n)
+    bmi = rng.uniform(18, 45, n)
+    glucose = 80 + 0.5 * bmi + rng.normal(0, 8, n)
+    insulin = np.exp(0.06 * bmi + rng.normal(0, 0.4, n))
+    df = pd.DataFrame({
+        "age": age.round(1), "sex": rng.choice(["female", "male"], n), "bmi": bmi.round(1),
+        "waist": (bmi * 3.3 + rng.normal(0, 6, n)).round(1), "height": rng.uniform(150, 195, n).round(1),
+        "smoking": rng.choice(["never", "former", "current"], n),
+        "fasting_glucose": glucose.round(1), "fasting_insulin": insulin.round(2),
+    })
+    df.loc[::10, "waist"] = np.nan
+    df["ir"] = (df["fasting_insulin"] * df["fasting_glucose"] / 405 >= 2.5).astype(int)
+    return df
+
+
+def test_user_csv_with_homa_rule(tmp_path):
+    df = _user_frame()
+    csv = tmp_path / "mine.csv"
+    df.to_csv(csv, index=False)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(train_cmd, ["--data", str(csv), "--outcome", "homa_ir>=2.5", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    m = load_model(out)
+    assert m.model_id == "user_logreg"
+    assert "HOMA-IR" in m.outcome and "405" in m.outcome
+    assert m.manifest["outcome"]["events"] == int(df["ir"].sum())
+    # terms come only from the columns the CSV has (no HDL, activity, sleep, ethnicity here)
+    assert "hdl_cholesterol" not in m.term_names and "bmi" in m.term_names
+    r = m.predict_one({"age": 50, "sex": "male", "bmi": 30})
+    assert abs(sum(c["log_odds"] for c in r["contributions"]) - (r["logit"] - r["baseline_logit"])) < 1e-12
+    # a 0/1 column gives the same label
+    out2 = tmp_path / "out2"
+    res = CliRunner().invoke(train_cmd, ["--data", str(csv), "--outcome", "ir", "--out", str(out2)])
+    assert res.exit_code == 0, res.output
+    assert load_model(out2).manifest["outcome"]["events"] == int(df["ir"].sum())
+
+
+def test_homa_ir_value_matches_reference_vector():
+    # clinical-facts.md 1.1 test vector: insulin 15 uU/mL, glucose 100 mg/dL -> 3.7037 with /405
+    df = pd.DataFrame({"fasting_insulin": [15.0, 15.0, None], "fasting_glucose": [100.0, 100.0, 90.0]})
+    y, _ = derive_outcome(df, "homa_ir>=3.7037")
+    assert y[0] == 1.0 and np.isnan(y[2])
+    y, _ = derive_outcome(df, "homa_ir>=3.704")
+    assert y[0] == 0.0
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--outcome", "homa_ir>=2.5"], "--outcome applies to --data only"),
+    (["--data", "{csv}", "--outcome", "homa_ir>=2.5"], "fasting_insulin"),
+    (["--data", "{csv}"], "--outcome is required"),
+    (["--data", "{csv}", "--outcome", "nosuchcol"], "not in the data"),
+    (["--data", "{csv}", "--outcome", "homa_ir => 2"], "cannot parse"),
+    (["--data", "{noage}", "--outcome", "ir"], "required columns missing: ['age']"),
+    (["--data", "{csv}", "--outcome", "bmi"], "must be 0/1"),
+])
+def test_clear_errors(tmp_path, args, msg):
+    df = _user_frame(60).drop(columns=["fasting_insulin"])
+    csv = tmp_path / "a.csv"
+    df.to_csv(csv, index=False)
+    noage = tmp_path / "b.csv"
+    df.drop(columns=["age"]).to_csv(noage, index=False)
+    args = [a.format(csv=csv, noage=noage) for a in args] + ["--out", str(tmp_path / "o")]
+    res = CliRunner().invoke(train_cmd, args)
+    assert res.exit_code == 2, res.output
+    assert msg in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_function_raises_training_data_error(tmp_path):
+    with pytest.raises(TrainingDataError):
+        train(data=tmp_path / "missing.csv", outcome="x", out=tmp_path / "o", log=lambda *a: None)
+
+
+def test_refuses_to_mix_models_in_one_directory(tmp_path, models_copy):
+    df = _user_frame(200)
+    csv = tmp_path / "mine.csv"
+    df.to_csv(csv, index=False)
+    res = CliRunner().invoke(train_cmd, ["--data", str(csv), "--outcome", "ir", "--out", str(models_copy)])
+    assert res.exit_code == 2 and "already holds another model" in res.output
+    assert len(list(models_copy.glob("*.manifest.json"))) == 1
+
+
+def test_regenerating_the_card_keeps_the_rules_section(tmp_path, models_dir):
+    from riskservice.model.report import RULES_BEGIN, RULES_END, write_model_card
+
+    m = json.loads(find_manifest(models_dir).read_text())
+    card = tmp_path / "MODEL_CARD.md"
+    write_model_card(m, card)
+    text = card.read_text()
+    i, j = text.index(RULES_BEGIN) + len(RULES_BEGIN) + 1, text.index(RULES_END)
+    card.write_text(text[:i] + "| rules score without fasting glucose | 112 | 0.700 (0.600-0.800) |\n" + text[j:])
+    write_model_card(m, card)
+    assert "0.700 (0.600-0.800)" in card.read_text()
+    assert "_pending_" not in card.read_text()

@@ -1,0 +1,75 @@
+"""The real thing: gunicorn with the production config on a free port, one POST."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ACCEPTANCE_PATIENT
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    out = log.open("wb")
+    proc = subprocess.Popen([str(gunicorn), "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"],
+                            env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(log.read_text())
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("gunicorn did not come up")
+    yield base, proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    out.close()
+
+
+def post(url, body: bytes, ctype="application/json"):
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": ctype}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, json.loads(e.read())
+
+
+def test_gunicorn_serves_a_score(server):
+    base, _ = server
+    status, headers, body = post(base + "/v1/score", json.dumps(ACCEPTANCE_PATIENT).encode())
+    assert status == 200
+    assert abs(body["indices"]["homa_ir"]["value"] - 3.595) < 5e-4
+    assert body["disclaimer"] and headers["X-Request-ID"]
+
+
+def test_gunicorn_returns_problem_json(server):
+    base, _ = server
+    status, headers, body = post(base + "/v1/score", b'{"age": 5, "sex": "male"}')
+    assert status == 422 and headers["Content-Type"].startswith("application/problem+json")
+    assert "age" in body["errors"]
