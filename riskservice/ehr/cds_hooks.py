@@ -300,9 +300,12 @@ def summary_for(response: dict) -> str:
     text = f"{band.capitalize()} likelihood of insulin resistance (score {rules.get('points')}/{rules.get('max_points')}"
     model = response.get("model") or {}
     if model.get("probability") is not None:
-        text += f", p={float(model['probability']):.2f}"
+        text += f"; model p={float(model['probability']):.2f}"
+        short = str(model.get("outcome") or "").split(":")[0].strip().lower()
+        if short and len(text) + len(short) + 6 <= SUMMARY_MAX:
+            text += f" for {short}"
     text += ")"
-    return text[:SUMMARY_MAX]
+    return text if len(text) <= SUMMARY_MAX else text[:SUMMARY_MAX - 1] + "…"
 
 
 def _mechanism_names(response: dict) -> dict[str, str]:
@@ -327,8 +330,8 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
         lines += ["", str(rules["lower_bound_statement"])]
     model = response.get("model") or {}
     if model.get("probability") is not None:
-        lines += ["", f"**Model probability:** {float(model['probability']):.2f} "
-                      f"({model.get('model_id')} {model.get('version')}; 0-1 scale)"]
+        lines += ["", f"**Model probability:** {float(model['probability']):.2f} (0-1 scale; "
+                      f"{model.get('model_id')} {model.get('version')}) for: {model.get('outcome') or 'the model outcome'}"]
     names = _mechanism_names(response)
     if mechanism_name:
         names = _NameLookup(names, mechanism_name)

@@ -8,8 +8,10 @@ and note.
 
 Conventions (stated in the resource's note as well):
 
-- ``prediction.probabilityDecimal`` is a fraction in [0, 1], never a percentage; it is present
-  only when the core returned a model probability.
+- ``prediction[0]`` is insulin resistance with ``qualitativeRisk`` from the rules band.
+- ``prediction[1]`` exists only when the core returned a model probability: its outcome is the
+  model's own outcome (text, e.g. dysglycaemia; no code invented) and ``probabilityDecimal`` is a
+  fraction in [0, 1], never a percentage.
 - ``prediction.outcome`` is SNOMED CT 763325000 "Insulin resistance (disorder)". The shared
   brief marks this code **unsure** (not confirmed in a SNOMED CT browser); the outcome text says
   so, so a consumer can rely on the text if the code turns out wrong.
@@ -45,8 +47,9 @@ OUTCOME = {
 BAND_TO_QUALITATIVE = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "high"}
 BAND_LABEL = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "very high"}
 
-PROBABILITY_NOTE = ("prediction.probabilityDecimal, when present, is a 0-1 fraction (not a percentage) "
-                    "from the optional statistical model; qualitativeRisk comes from the rules band.")
+PROBABILITY_NOTE = ("prediction[0] is insulin resistance with qualitativeRisk from the rules band. When the "
+                    "statistical model is loaded, prediction[1] carries its probabilityDecimal as a 0-1 fraction "
+                    "(not a percentage) for the model's own outcome, named in its text.")
 
 
 class RiskAssessmentError(ValueError):
@@ -90,8 +93,6 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
         method_text += "; no statistical model"
 
     prediction: dict[str, Any] = {"outcome": OUTCOME}
-    if model and model.get("probability") is not None:
-        prediction["probabilityDecimal"] = model["probability"]
     if band in BAND_TO_QUALITATIVE:
         prediction["qualitativeRisk"] = {
             "coding": [{"system": RISK_PROBABILITY_SYSTEM, "code": BAND_TO_QUALITATIVE[band]}],
@@ -101,6 +102,16 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
     if drivers:
         rationale += f" Main contributors: {drivers}."
     prediction["rationale"] = rationale
+    predictions = [prediction]
+    if model and model.get("probability") is not None:
+        # The model predicts its own outcome (e.g. dysglycaemia), not insulin resistance: it gets
+        # its own prediction, coded by text only (no code is invented for it).
+        predictions.append({
+            "outcome": {"text": str(model.get("outcome") or "outcome of the statistical model")},
+            "probabilityDecimal": model["probability"],
+            "rationale": (f"Statistical model {model.get('model_id')} version {model.get('version')}; "
+                          "probability is a 0-1 fraction for the outcome named here."),
+        })
 
     notes = [{"text": response.get("disclaimer") or "Decision support only; not a diagnosis."}]
     mechs = top_mechanisms(response)
@@ -125,7 +136,7 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
         "performer": {"display": f"riskservice {meta.get('service_version', '')}".strip()},
         "method": {"coding": method_codings, "text": method_text},
         "basis": [{"reference": ref} for ref in mapping.basis],
-        "prediction": [prediction],
+        "prediction": predictions,
         "note": notes,
     }
     if resource_id:

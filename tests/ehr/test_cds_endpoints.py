@@ -263,8 +263,10 @@ def test_cors_only_for_allow_listed_origins(app, client):
 
 def test_summary_stays_under_140_chars():
     resp = {"rules": {"points": 123456789, "max_points": 987654321, "band": "very_high"},
-            "model": {"probability": 0.123456}}
+            "model": {"probability": 0.123456, "outcome": "Dysglycaemia: HbA1c >= 5.7% " + "x" * 200}}
     assert len(cds_hooks.summary_for(resp)) < 140
+    resp["rules"] = {"points": 11, "max_points": 33, "band": "high"}
+    assert cds_hooks.summary_for(resp) == "High likelihood of insulin resistance (score 11/33; model p=0.12 for dysglycaemia)"
 
 
 def test_token_and_patient_never_logged(client, caplog):

@@ -60,10 +60,12 @@ def test_fhir_score_on_the_real_core(rc, real_app, name):
     assert ra["basis"] and all(b["reference"] for b in ra["basis"])
     pred = ra["prediction"][0]
     assert pred["qualitativeRisk"]["coding"][0]["code"] in {"low", "moderate", "high"}
+    assert "probabilityDecimal" not in pred               # the model does not predict insulin resistance
     model = real_app.extensions["riskservice"].model
-    assert ("probabilityDecimal" in pred) == (model is not None)
+    assert (len(ra["prediction"]) == 2) == (model is not None)
     if model is not None:
-        assert 0 <= pred["probabilityDecimal"] <= 1
+        assert 0 <= ra["prediction"][1]["probabilityDecimal"] <= 1
+        assert "NOT a measured insulin-resistance probability" in ra["prediction"][1]["outcome"]["text"]
 
 
 def test_complete_patient_medications_reach_the_core(rc):

@@ -42,9 +42,12 @@ def test_risk_assessment_validates_and_carries_basis_and_disclaimer(mapping, res
 
 def test_probability_is_a_checked_fraction(mapping, response):
     response = copy.deepcopy(response)
-    response["model"] = {"probability": 0.72, "outcome": "homa_ir_high", "model_id": "lr", "version": "1.0"}
+    response["model"] = {"probability": 0.72, "outcome": "Dysglycaemia: HbA1c >= 5.7%", "model_id": "lr",
+                         "version": "1.0"}
     ra = fhir_out.build_risk_assessment(response, mapping)
-    assert ra["prediction"][0]["probabilityDecimal"] == 0.72
+    ir, mod = ra["prediction"]
+    assert "probabilityDecimal" not in ir and ir["outcome"]["coding"][0]["code"] == "763325000"
+    assert mod["probabilityDecimal"] == 0.72 and mod["outcome"] == {"text": "Dysglycaemia: HbA1c >= 5.7%"}
     assert [c["code"] for c in ra["method"]["coding"]] == ["ruleset-test", "model-lr-1.0"]
     for bad in (72, -0.1, 1.5):
         response["model"]["probability"] = bad
