@@ -35,6 +35,8 @@ def build_app(test_config=None) -> Flask:
     app.register_blueprint(meta.bp)
     app.register_blueprint(score.bp)
     app.register_blueprint(batch.bp)
+    from riskservice.ehr.blueprint import bp as ehr_bp
+    app.register_blueprint(ehr_bp)
     return app
 
 

@@ -61,7 +61,11 @@ def openapi(kb) -> dict:
         "description": "The caller's X-Request-ID when well-formed ([A-Za-z0-9._:-]{1,128}), else a new id; "
                        "also in meta.request_id and in the access log",
         "required": True, "schema": {"type": "string"}})
-    for path, operations in paths(kb).items():
+    from riskservice.contract_ehr import cds_response_schemas
+    from riskservice.contract_ehr import paths as ehr_paths
+    for name, schema in cds_response_schemas().items():
+        spec.components.schema(name, schema)
+    for path, operations in {**paths(kb), **ehr_paths()}.items():
         spec.path(path=path, operations=operations)
     doc = spec.to_dict()
     # Optional auth: an empty requirement means "no key needed" when none is configured.

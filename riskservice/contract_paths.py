@@ -20,6 +20,8 @@ _PROBLEMS = {
     401: ("/problems/unauthorized", "Unauthorized",
           "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.", {}),
     405: ("about:blank", "Method Not Allowed", "The method is not allowed for the requested URL.", {}),
+    404: ("about:blank", "Not Found", "The requested URL was not found on the server.", {}),
+    412: ("about:blank", "Precondition Failed", "the Patient resource was neither prefetched nor retrievable", {}),
     413: ("about:blank", "Request Entity Too Large",
           "The data value transmitted exceeds the capacity limit.", {}),
     415: ("about:blank", "Unsupported Media Type", "Send the patient as application/json.", {}),

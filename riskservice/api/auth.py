@@ -3,7 +3,9 @@
 Keys come from ``RISKSERVICE_API_KEYS`` (comma-separated) or ``RISKSERVICE_API_KEYS_FILE``
 (one sha256 hex digest per line, so no key is stored in clear). Only digests are kept in
 memory and every configured digest is compared with ``hmac.compare_digest``, so timing
-reveals neither the key nor which one matched.
+reveals neither the key nor which one matched. CDS Hooks clients put their own signed JWT in
+``Authorization``; when ``CDS_JWT_ISSUERS`` is configured, /cds-services* is checked by that
+JWT instead of a key.
 """
 from __future__ import annotations
 
@@ -98,6 +100,8 @@ def init_app(app):
         digests = current_app.extensions[EXTENSION]
         if not digests or request.path in EXEMPT or request.method == "OPTIONS":
             return None
+        if request.path.startswith("/cds-services") and current_app.config.get("CDS_JWT_ISSUERS"):
+            return None  # CDS clients authenticate with their signed JWT (riskservice.ehr.security)
         if is_authorised(digests, presented_key()):
             return None
         response = problem(401, "Unauthorized", "Send an API key as 'Authorization: Bearer <key>' "

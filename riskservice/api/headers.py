@@ -2,12 +2,13 @@
 
 CORS is off unless ``RISKSERVICE_CORS_ORIGINS`` (comma-separated origins) is set; this is
 the service's only CORS mechanism, so browser EHR apps and CDS Hooks clients share it.
+``CDS_CORS_ORIGINS`` (the EHR adapter's setting) adds origins for ``/cds-services`` only.
+Both are read from the config per request (cheaply, memoised), so a change takes effect.
 """
 from __future__ import annotations
 
 from flask import current_app, request
 
-EXTENSION = "riskservice_cors_origins"
 ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-Request-ID"
 EXPOSE_HEADERS = "X-Request-ID, X-Disclaimer, X-Ruleset-Version"
 # JSON answers load nothing; the /docs page loads only its own script and style.
@@ -22,15 +23,29 @@ _DEFAULTS = [(name.lower(), name, value) for name, value in (
     ("Content-Security-Policy", None), ("Cache-Control", "no-store"))]
 
 
-def allowed_origins(config) -> frozenset:
-    value = config.get("CORS_ORIGINS") or ()
+def parse_origins(value) -> frozenset:
+    value = value or ()
     if isinstance(value, str):
         value = value.split(",")
     return frozenset(o.strip().rstrip("/") for o in value if o and o.strip())
 
 
+def allowed_origins(config, path: str) -> frozenset:
+    """Origins allowed for this path: CORS_ORIGINS everywhere, CDS_CORS_ORIGINS on /cds-services."""
+    raw = (config.get("CORS_ORIGINS"), config.get("CDS_CORS_ORIGINS"))
+    key = repr(raw)
+    memo = _MEMO.get(key)
+    if memo is None:
+        memo = _MEMO[key] = (parse_origins(raw[0]), parse_origins(raw[0]) | parse_origins(raw[1]))
+        if len(_MEMO) > 64:  # config changes are rare; never let this grow
+            _MEMO.clear()
+    return memo[1] if path.startswith("/cds-services") else memo[0]
+
+
+_MEMO: dict = {}
+
+
 def init_app(app):
-    app.extensions[EXTENSION] = allowed_origins(app.config)
 
     @app.after_request
     def _headers(response):
@@ -40,7 +55,7 @@ def init_app(app):
         for lower, name, value in _DEFAULTS:
             if lower not in present:
                 h.add(name, value or csp)
-        _cors(response, current_app.extensions[EXTENSION])
+        _cors(response, allowed_origins(current_app.config, request.path))
         return response
 
 

@@ -17,7 +17,7 @@ def json_body():
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadJSON("The body is not UTF-8 encoded JSON.") from exc
-    _check_depth(text, current_app.config["MAX_JSON_DEPTH"])
+    check_depth(text, current_app.config["MAX_JSON_DEPTH"])
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
@@ -33,7 +33,7 @@ def _reason(exc):
     return text[:200]
 
 
-def _check_depth(text: str, limit: int) -> None:
+def check_depth(text: str, limit: int) -> None:
     """Refuse absurd nesting before the parser recurses (cheap scan outside strings)."""
     if text.count("[") + text.count("{") <= limit:
         return  # depth cannot exceed the number of opening brackets: skip the scan

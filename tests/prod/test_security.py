@@ -129,3 +129,30 @@ def test_hash_api_key_cli_output_is_accepted_by_the_key_file(tmp_path, patient):
     path.write_text(result.output)
     client = create_app({"TESTING": True, "MODEL": "off", "API_KEYS_FILE": str(path)}).test_client()
     assert client.post("/v1/score", json=patient, headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
+
+
+def test_cds_cors_origins_apply_to_cds_hooks_only(app, client):
+    app.config["CDS_CORS_ORIGINS"] = ["https://sandbox.cds-hooks.org"]
+    try:
+        origin = {"Origin": "https://sandbox.cds-hooks.org"}
+        assert client.get("/cds-services", headers=origin).headers["Access-Control-Allow-Origin"] == origin["Origin"]
+        assert "Access-Control-Allow-Origin" not in client.get("/healthz", headers=origin).headers
+    finally:
+        app.config["CDS_CORS_ORIGINS"] = None
+
+
+def test_cds_hooks_use_their_jwt_not_the_api_key(patient):
+    issuers = {"https://ehr.example.org": {"jwks": {"keys": []}}}
+    client = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": KEY,
+                         "CDS_JWT_ISSUERS": issuers}).test_client()
+    r = client.get("/cds-services", headers={"Authorization": "Bearer not-a-jwt"})
+    assert r.status_code == 401 and r.mimetype == "application/problem+json"  # refused by the JWT check
+    assert client.post("/v1/score", json=patient, headers={"X-API-Key": KEY}).status_code == 200
+    keyed = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": KEY}).test_client()
+    assert keyed.get("/cds-services").status_code == 401
+    assert keyed.get("/cds-services", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_cds_bodies_get_the_json_depth_limit(client):
+    r = client.post("/cds-services/ir-risk", data="[" * 5000 + "]" * 5000, content_type="application/json")
+    assert r.status_code == 400 and "nested deeper" in r.get_json()["detail"]

@@ -1,0 +1,257 @@
+"""Flask blueprint ``bp``: FHIR scoring and CDS Hooks 2.0 endpoints.
+
+- ``POST /v1/fhir/score``   FHIR R4 Bundle in, FHIR R4 RiskAssessment out (``?as_of=YYYY-MM-DD``)
+- ``GET  /cds-services``    CDS Hooks discovery
+- ``POST /cds-services/<id>``           hook call (patient-view / order-select)
+- ``POST /cds-services/<id>/feedback``  card feedback, counted only
+
+Configuration (all optional; Flask config keys, settable as ``RISKSERVICE_<KEY>`` environment
+variables through the app's ``from_prefixed_env``): ``PUBLIC_BASE_URL`` (used for links and the JWT
+``aud``), ``KNOWLEDGE_URL``, ``EHR_LOOKBACK_{LAB,ANTHROPOMETRY,LIFESTYLE}_DAYS``,
+``CDS_FHIR_CONNECT_TIMEOUT`` / ``CDS_FHIR_READ_TIMEOUT`` / ``CDS_FHIR_MAX_PAGES`` /
+``CDS_FHIR_SERVER_ALLOWLIST``, ``CDS_CORS_ORIGINS`` (list of allowed browser origins),
+``CDS_JWT_ISSUERS`` (see :mod:`riskservice.ehr.security`).
+
+Logs carry the hook instance id and reasons, never patient identifiers, values or tokens.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed, UnprocessableEntity
+
+from . import cds_hooks, fhir_in, fhir_out, security
+
+log = logging.getLogger("riskservice.ehr")
+
+bp = Blueprint("ehr", __name__)
+
+FHIR_JSON = "application/fhir+json"
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+def _core():
+    core = current_app.extensions.get("riskservice")
+    if core is None:
+        raise RuntimeError("riskservice core is not registered in app.extensions['riskservice']")
+    return core
+
+
+def _resolver():
+    knowledge = getattr(_core(), "knowledge", None)
+    fn = getattr(knowledge, "drug_class_for", None)
+    return fn
+
+
+def _request_id():
+    try:
+        from riskservice.api import requestid
+        return requestid.current()
+    except (ImportError, RuntimeError):
+        return None
+
+
+def _score(payload: dict, audience: str = "clinician") -> dict:
+    return _core().score(payload, request_id=_request_id(), audience=audience)
+
+
+def _mechanism_name(mid: str) -> str | None:
+    knowledge = getattr(_core(), "knowledge", None)
+    mechs = getattr(knowledge, "mechanisms", None)
+    if isinstance(mechs, dict) and isinstance(mechs.get(mid), dict):
+        return mechs[mid].get("name")
+    for attr in ("mechanism", "get_mechanism", "mechanism_for"):
+        fn = getattr(knowledge, attr, None)
+        if callable(fn):
+            try:
+                m = fn(mid)
+            except Exception:  # noqa: BLE001 - a missing name must not break a card
+                m = None
+            if isinstance(m, dict):
+                return m.get("name")
+            if isinstance(m, str):
+                return m
+    return None
+
+
+def metrics() -> Counter:
+    return current_app.extensions.setdefault("riskservice_ehr_metrics", Counter())
+
+
+def _public_base() -> str:
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+
+
+def _knowledge_url() -> str:
+    return current_app.config.get("KNOWLEDGE_URL") or f"{_public_base()}/v1/knowledge"
+
+
+def _json_body() -> dict:
+    from riskservice.api.jsonbody import check_depth
+    from riskservice.config import DEFAULTS
+    limit = current_app.config.get("MAX_JSON_DEPTH", DEFAULTS["MAX_JSON_DEPTH"])
+    check_depth(request.get_data(cache=True).decode("utf-8", "replace"), limit)
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return body
+
+
+def _validation_problem_type():
+    try:
+        from riskservice.core.errors import ValidationProblem
+        return ValidationProblem
+    except ImportError:  # core not merged yet
+        return ()
+
+
+# --------------------------------------------------------------------------------------------
+# JWT for /cds-services*
+# --------------------------------------------------------------------------------------------
+
+# CORS for browser CDS clients (CDS_CORS_ORIGINS) is handled by riskservice.api.headers,
+# the service's single CORS mechanism.
+
+
+@bp.before_request
+def _auth():
+    if not request.path.startswith("/cds-services") or request.method == "OPTIONS":
+        return None
+    if not current_app.config.get("CDS_JWT_ISSUERS"):
+        return None
+    aud = _public_base() + request.path
+    cache = current_app.extensions.setdefault("riskservice_ehr_jti", security.JtiCache())
+    if not security.verify_request(request.headers.get("Authorization"), aud, current_app.config, cache):
+        metrics()["cds_auth_failed"] += 1
+        from riskservice.api.errors import problem
+        resp = problem(401, "Unauthorized", type_="/problems/unauthorized")  # no detail on purpose
+        resp.headers["WWW-Authenticate"] = "Bearer"
+        return resp
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# FHIR scoring
+# --------------------------------------------------------------------------------------------
+
+@bp.post("/v1/fhir/score")
+def fhir_score():
+    body = _json_body()
+    try:
+        as_of = fhir_in.parse_as_of(request.args.get("as_of"))
+        mapping = fhir_in.map_bundle(body, as_of, fhir_in.Lookback.from_config(current_app.config), _resolver())
+    except fhir_in.BundleError as exc:
+        raise BadRequest(str(exc)) from None
+    response = _score(mapping.payload, audience=request.args.get("audience", "clinician"))
+    ra = fhir_out.build_risk_assessment(response, mapping, occurrence=datetime.now(timezone.utc))
+    metrics()["fhir_score"] += 1
+    resp = jsonify(ra)
+    resp.mimetype = FHIR_JSON
+    return resp
+
+
+# --------------------------------------------------------------------------------------------
+# CDS Hooks
+# --------------------------------------------------------------------------------------------
+
+@bp.get("/cds-services")
+def cds_discovery():
+    return jsonify(cds_hooks.discovery())
+
+
+@bp.post("/cds-services/<service_id>")
+def cds_call(service_id: str):
+    if service_id not in cds_hooks.SERVICES:
+        raise NotFound("unknown CDS service")
+    body = _json_body()
+    hook = cds_hooks.SERVICES[service_id]
+    instance = str(body.get("hookInstance") or "")[:64]
+    if body.get("hook") != hook:
+        raise BadRequest(f"service {service_id} answers the {hook} hook")
+    context = body.get("context")
+    if not instance or not isinstance(context, dict) or not context.get("patientId"):
+        raise BadRequest("hookInstance and context.patientId are required")
+    if body.get("fhirAuthorization") and not body.get("fhirServer"):
+        raise BadRequest("fhirServer is required when fhirAuthorization is sent")
+    metrics()[f"cds_call:{service_id}"] += 1
+    try:
+        return jsonify(_handle_call(service_id, body, context, instance))
+    except cds_hooks.CdsError as exc:
+        log.info("cds %s instance=%s: %s", service_id, instance, exc.reason)
+        if exc.status == 412:
+            raise PreconditionFailed(exc.reason) from None
+        if exc.status == 400:
+            raise BadRequest(exc.reason) from None
+        raise HTTPException(exc.reason) from None
+
+
+def _handle_call(service_id: str, body: dict, context: dict, instance: str) -> dict:
+    settings = cds_hooks.FetchSettings.from_config(current_app.config)
+    collected = cds_hooks.collect(body, settings)
+    if collected.fetched:
+        log.info("cds %s instance=%s: fetched %s from fhirServer", service_id, instance, collected.fetched)
+    if not collected.patient_found:
+        raise cds_hooks.CdsError(412, "the Patient resource was neither prefetched nor retrievable")
+    try:
+        as_of = cds_hooks.as_of_from(body)
+        mapping = fhir_in.map_resources(collected.items, as_of,
+                                        fhir_in.Lookback.from_config(current_app.config), _resolver())
+    except fhir_in.BundleError as exc:
+        raise cds_hooks.CdsError(400, str(exc)) from None
+
+    if service_id == cds_hooks.ORDER_SELECT_ID:
+        drafts = cds_hooks.draft_medications(context)
+        meds = cds_hooks.draft_order_medications(context)
+        if not any(fhir_in.resolve_medication(cds_hooks.draft_concept(m, meds), _resolver()) for m in drafts):
+            log.info("cds %s instance=%s: no card: no selected drug in a class that worsens insulin resistance",
+                     service_id, instance)
+            return {"cards": []}
+        response = _score_or_none(mapping, service_id, instance)
+        return {"cards": cds_hooks.order_select_cards(drafts, _resolver(), response, _knowledge_url(),
+                                                      _mechanism_name, meds)}
+
+    response = _score_or_none(mapping, service_id, instance)
+    if response is None:
+        return {"cards": []}
+    return {"cards": cds_hooks.patient_view_cards(response, mapping, collected, _knowledge_url(), _mechanism_name)}
+
+
+def _score_or_none(mapping: fhir_in.MappingResult, service_id: str, instance: str) -> dict | None:
+    ok, lacking = cds_hooks.has_minimum_data(mapping.payload)
+    if not ok:
+        log.info("cds %s instance=%s: no card: too little data (lacking: %s)", service_id, instance,
+                 ", ".join(lacking))
+        metrics()["cds_no_card_insufficient_data"] += 1
+        return None
+    try:
+        return _score(mapping.payload)
+    except _validation_problem_type() as exc:
+        fields = sorted(getattr(exc, "errors", {}) or {})
+        log.info("cds %s instance=%s: no card: core rejected input (fields: %s)", service_id, instance,
+                 ", ".join(fields))
+        metrics()["cds_no_card_invalid_input"] += 1
+        return None
+
+
+@bp.post("/cds-services/<service_id>/feedback")
+def cds_feedback(service_id: str):
+    if service_id not in cds_hooks.SERVICES:
+        raise NotFound("unknown CDS service")
+    body = _json_body()
+    items = body.get("feedback")
+    if not isinstance(items, list) or not items:
+        raise BadRequest("feedback must be a non-empty array")
+    for item in items:
+        if not isinstance(item, dict) or not item.get("card") or item.get("outcome") not in ("accepted", "overridden") \
+                or not item.get("outcomeTimestamp"):
+            raise UnprocessableEntity("each feedback item needs card, outcome (accepted|overridden) and outcomeTimestamp")
+    counter = metrics()
+    for item in items:
+        counter[f"cds_feedback:{service_id}:{item['outcome']}"] += 1
+    return jsonify({})

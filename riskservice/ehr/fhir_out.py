@@ -1,0 +1,213 @@
+"""Core scoring response -> FHIR R4 ``RiskAssessment``.
+
+Built as a plain dict, validated with ``fhir.resources.R4B`` (structure, cardinality, primitive
+formats) and then with :func:`check_risk_assessment`, which adds what the library does not
+enforce: required value-set bindings (status), the code systems we promise for
+``qualitativeRisk``, the probability range (our convention: a 0-1 fraction), and non-empty basis
+and note.
+
+Conventions (stated in the resource's note as well):
+
+- ``prediction[0]`` is insulin resistance with ``qualitativeRisk`` from the rules band.
+- ``prediction[1]`` exists only when the core returned a model probability: its outcome is the
+  model's own outcome (text, e.g. dysglycaemia; no code invented) and ``probabilityDecimal`` is a
+  fraction in [0, 1], never a percentage.
+- ``prediction.outcome`` is SNOMED CT 763325000 "Insulin resistance (disorder)". The shared
+  brief marks this code **unsure** (not confirmed in a SNOMED CT browser); the outcome text says
+  so, so a consumer can rely on the text if the code turns out wrong.
+- ``method`` codes live in a project-owned code system (``METHOD_SYSTEM``): the ruleset version
+  and, when present, the model id and version.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from .fhir_in import MappingResult
+
+RISK_PROBABILITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/risk-probability"
+RISK_PROBABILITY_CODES = {"negligible", "low", "moderate", "high", "certain"}
+OBSERVATION_STATUS = {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                      "entered-in-error", "unknown"}
+SNOMED = "http://snomed.info/sct"
+
+#: Project-owned identifiers (not registered anywhere; URNs so they cannot be mistaken for a
+#: resolvable HL7 code system).
+METHOD_SYSTEM = "urn:riskservice:fhir:CodeSystem:ir-risk-method"
+EXT_AS_OF = "urn:riskservice:fhir:StructureDefinition:as-of"
+EXT_MAPPING_ISSUES = "urn:riskservice:fhir:StructureDefinition:mapping-issues"
+
+OUTCOME = {
+    "coding": [{"system": SNOMED, "code": "763325000", "display": "Insulin resistance (disorder)"}],
+    "text": ("Insulin resistance (SNOMED CT 763325000; code not yet confirmed in a SNOMED CT browser, "
+             "treat the text as authoritative)"),
+}
+
+#: Core band -> risk-probability code (the code system has no 'very high').
+BAND_TO_QUALITATIVE = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "high"}
+BAND_LABEL = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "very high"}
+
+PROBABILITY_NOTE = ("prediction[0] is insulin resistance with qualitativeRisk from the rules band. When the "
+                    "statistical model is loaded, prediction[1] carries its probabilityDecimal as a 0-1 fraction "
+                    "(not a percentage) for the model's own outcome, named in its text.")
+
+
+class RiskAssessmentError(ValueError):
+    """The built RiskAssessment failed validation (a bug or an out-of-range core value)."""
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def top_mechanisms(response: dict, n: int = 3) -> list[dict]:
+    mechs = response.get("mechanisms") or []
+    return sorted(mechs, key=lambda m: -(m.get("weight") or 0))[:n]
+
+
+def top_contributions(response: dict, n: int = 5) -> list[dict]:
+    contribs = ((response.get("rules") or {}).get("contributions")) or []
+    return sorted([c for c in contribs if (c.get("points") or 0) > 0], key=lambda c: -(c.get("points") or 0))[:n]
+
+
+def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence: datetime | None = None,
+                          resource_id: str | None = None, encounter: str | None = None) -> dict:
+    """Build and validate the RiskAssessment dict (JSON-ready)."""
+    occurrence = occurrence or datetime.now(timezone.utc)
+    rules = response.get("rules") or {}
+    meta = response.get("meta") or {}
+    model = response.get("model") or None
+    band = rules.get("band")
+
+    method_codings = [{"system": METHOD_SYSTEM, "code": f"ruleset-{meta.get('ruleset_version', 'unknown')}",
+                       "display": f"Insulin-resistance risk-factor rules, version {meta.get('ruleset_version', 'unknown')}"}]
+    method_text = f"riskservice {meta.get('service_version', '?')}; ruleset {meta.get('ruleset_version', '?')}"
+    if meta.get("ruleset_sha256"):
+        method_text += f" (sha256 {meta['ruleset_sha256']})"
+    if model:
+        method_codings.append({"system": METHOD_SYSTEM,
+                               "code": f"model-{model.get('model_id', 'unknown')}-{model.get('version', 'unknown')}",
+                               "display": f"Statistical model {model.get('model_id')} version {model.get('version')}"})
+        method_text += f"; model {model.get('model_id')} {model.get('version')}"
+    else:
+        method_text += "; no statistical model"
+
+    prediction: dict[str, Any] = {"outcome": OUTCOME}
+    if band in BAND_TO_QUALITATIVE:
+        prediction["qualitativeRisk"] = {
+            "coding": [{"system": RISK_PROBABILITY_SYSTEM, "code": BAND_TO_QUALITATIVE[band]}],
+            "text": f"{BAND_LABEL[band]} (rules band)"}
+    drivers = "; ".join(f"{c.get('label') or c.get('factor')} +{c.get('points')}" for c in top_contributions(response))
+    rationale = f"Rules score {rules.get('points')}/{rules.get('max_points')} ({BAND_LABEL.get(band, band)})."
+    if drivers:
+        rationale += f" Main contributors: {drivers}."
+    prediction["rationale"] = rationale
+    predictions = [prediction]
+    if model and model.get("probability") is not None:
+        # The model predicts its own outcome (e.g. dysglycaemia), not insulin resistance: it gets
+        # its own prediction, coded by text only (no code is invented for it).
+        predictions.append({
+            "outcome": {"text": str(model.get("outcome") or "outcome of the statistical model")},
+            "probabilityDecimal": model["probability"],
+            "rationale": (f"Statistical model {model.get('model_id')} version {model.get('version')}; "
+                          "probability is a 0-1 fraction for the outcome named here."),
+        })
+
+    notes = [{"text": response.get("disclaimer") or "Decision support only; not a diagnosis."}]
+    mechs = top_mechanisms(response)
+    if mechs:
+        notes.append({"text": "Top mechanisms: " + "; ".join(
+            f"{m.get('name') or m.get('id')}" + (f" ({m['explanation']})" if m.get("explanation") else "")
+            for m in mechs)})
+    notes.append({"text": PROBABILITY_NOTE + " Outcome code: SNOMED CT 763325000, marked unsure in the "
+                          "project's terminology notes."})
+    if mapping.assumptions:
+        notes.append({"text": "Assumptions: " + "; ".join(mapping.assumptions)})
+    missing = [m.get("label") or m.get("factor") for m in response.get("missing") or []
+               if m.get("kind", "factor") == "factor"]
+    if missing:
+        notes.append({"text": "Not available: " + ", ".join(str(m) for m in missing)})
+
+    ra: dict[str, Any] = {
+        "resourceType": "RiskAssessment",
+        "status": "final",
+        "subject": {"reference": mapping.subject} if mapping.subject else {"display": "unknown patient"},
+        "occurrenceDateTime": _iso(occurrence),
+        "performer": {"display": f"riskservice {meta.get('service_version', '')}".strip()},
+        "method": {"coding": method_codings, "text": method_text},
+        "basis": [{"reference": ref} for ref in mapping.basis],
+        "prediction": predictions,
+        "note": notes,
+    }
+    if resource_id:
+        ra["id"] = resource_id
+    if meta.get("request_id"):
+        ra["identifier"] = [{"system": "urn:riskservice:request-id", "value": str(meta["request_id"])}]
+    if encounter:
+        ra["encounter"] = {"reference": encounter}
+    extensions = []
+    if mapping.as_of:
+        extensions.append({"url": EXT_AS_OF, "valueDate": mapping.as_of.isoformat()})
+    # Unmappable resources travel with the assessment as a contained OperationOutcome.
+    ra["contained"] = [dict(mapping.operation_outcome(), id="mapping-issues")]
+    extensions.append({"url": EXT_MAPPING_ISSUES, "valueReference": {"reference": "#mapping-issues"}})
+    ra["extension"] = extensions
+    if not ra["basis"]:
+        del ra["basis"]
+    return validate_risk_assessment(ra)
+
+
+def check_risk_assessment(ra: dict) -> list[str]:
+    """Rules fhir.resources does not enforce. Returns a list of problems (empty when fine)."""
+    problems = []
+    if ra.get("status") not in OBSERVATION_STATUS:
+        problems.append(f"status {ra.get('status')!r} is not in the ObservationStatus value set (required binding)")
+    if not (ra.get("subject") or {}).get("reference"):
+        problems.append("subject must be a reference to the Patient")
+    for i, pred in enumerate(ra.get("prediction") or []):
+        p = pred.get("probabilityDecimal")
+        if p is not None:
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= float(p) <= 1:
+                problems.append(f"prediction[{i}].probabilityDecimal must be a 0-1 fraction, got {p!r}")
+        qr = pred.get("qualitativeRisk")
+        if qr is not None:
+            codes = [(c.get("system"), c.get("code")) for c in qr.get("coding") or []]
+            if not any(s == RISK_PROBABILITY_SYSTEM and c in RISK_PROBABILITY_CODES for s, c in codes):
+                problems.append(f"prediction[{i}].qualitativeRisk must use {RISK_PROBABILITY_SYSTEM} "
+                                f"({', '.join(sorted(RISK_PROBABILITY_CODES))})")
+        if "probabilityRange" in pred:
+            problems.append("probabilityRange is not produced by this service (ras-1 requires % units)")
+    if not ra.get("note") or not ra["note"][0].get("text"):
+        problems.append("note[0] must carry the disclaimer")
+    for i, b in enumerate(ra.get("basis") or []):
+        if not b.get("reference"):
+            problems.append(f"basis[{i}] has no reference")
+    contained_ids = {c.get("id") for c in ra.get("contained") or []}
+    for ext in ra.get("extension") or []:
+        ref = (ext.get("valueReference") or {}).get("reference", "")
+        if ref.startswith("#") and ref[1:] not in contained_ids:
+            problems.append(f"extension references missing contained resource {ref}")
+    for c in ra.get("contained") or []:
+        if f"#{c.get('id')}" not in {(e.get("valueReference") or {}).get("reference") for e in ra.get("extension") or []}:
+            problems.append(f"contained {c.get('resourceType')} {c.get('id')} is not referenced (dom-3)")
+    return problems
+
+
+def validate_risk_assessment(ra: dict) -> dict:
+    """Validate with fhir.resources.R4B plus :func:`check_risk_assessment`; returns the JSON dict
+    as the library serialises it."""
+    import pydantic
+    from fhir.resources.R4B.riskassessment import RiskAssessment
+
+    problems = check_risk_assessment(ra)
+    if problems:
+        raise RiskAssessmentError("; ".join(problems))
+    try:
+        model = RiskAssessment.model_validate(ra)
+    except pydantic.ValidationError as exc:
+        raise RiskAssessmentError(f"RiskAssessment does not validate: {exc.errors()[:3]}") from exc
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def as_of_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,1 @@
+"""EHR mapping tables (JSON data with cited codes), shipped as package data."""

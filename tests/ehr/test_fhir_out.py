@@ -1,0 +1,78 @@
+import copy
+from datetime import date, datetime, timezone
+
+import pytest
+from fhir.resources.R4B.riskassessment import RiskAssessment
+
+from riskservice.ehr import fhir_in, fhir_out
+
+from .fakecore import FakeCore
+from .helpers import load_bundle
+
+
+@pytest.fixture
+def mapping():
+    return fhir_in.map_bundle(load_bundle("complete"), date(2026, 11, 20),
+                              drug_resolver=FakeCore.knowledge.drug_class_for)
+
+
+@pytest.fixture
+def response(mapping):
+    return FakeCore().score(mapping.payload)
+
+
+def test_risk_assessment_validates_and_carries_basis_and_disclaimer(mapping, response):
+    ra = fhir_out.build_risk_assessment(response, mapping,
+                                        occurrence=datetime(2026, 11, 20, 10, tzinfo=timezone.utc))
+    RiskAssessment.model_validate(ra)
+    assert ra["status"] == "final" and ra["subject"] == {"reference": "Patient/p-complete"}
+    assert ra["occurrenceDateTime"] == "2026-11-20T10:00:00Z"
+    assert [b["reference"] for b in ra["basis"]] == mapping.basis
+    assert ra["note"][0]["text"] == response["disclaimer"]
+    assert any(n["text"].startswith("Top mechanisms: Ectopic fat") for n in ra["note"])
+    pred = ra["prediction"][0]
+    assert pred["qualitativeRisk"]["coding"][0] == {"system": fhir_out.RISK_PROBABILITY_SYSTEM, "code": "high"}
+    assert pred["outcome"]["coding"][0]["code"] == "763325000" and "not yet confirmed" in pred["outcome"]["text"]
+    assert "probabilityDecimal" not in pred                     # no model in this response
+    assert "ruleset-test" == ra["method"]["coding"][0]["code"]
+    ext = {e["url"]: e for e in ra["extension"]}
+    assert ext[fhir_out.EXT_AS_OF]["valueDate"] == "2026-11-20"
+    assert ra["contained"][0]["resourceType"] == "OperationOutcome"
+
+
+def test_probability_is_a_checked_fraction(mapping, response):
+    response = copy.deepcopy(response)
+    response["model"] = {"probability": 0.72, "outcome": "Dysglycaemia: HbA1c >= 5.7%", "model_id": "lr",
+                         "version": "1.0"}
+    ra = fhir_out.build_risk_assessment(response, mapping)
+    ir, mod = ra["prediction"]
+    assert "probabilityDecimal" not in ir and ir["outcome"]["coding"][0]["code"] == "763325000"
+    assert mod["probabilityDecimal"] == 0.72 and mod["outcome"] == {"text": "Dysglycaemia: HbA1c >= 5.7%"}
+    assert [c["code"] for c in ra["method"]["coding"]] == ["ruleset-test", "model-lr-1.0"]
+    for bad in (72, -0.1, 1.5):
+        response["model"]["probability"] = bad
+        with pytest.raises(fhir_out.RiskAssessmentError, match="0-1 fraction"):
+            fhir_out.build_risk_assessment(response, mapping)
+
+
+@pytest.mark.parametrize("band,code", [("low", "low"), ("moderate", "moderate"), ("high", "high"),
+                                       ("very_high", "high")])
+def test_band_to_risk_probability(mapping, response, band, code):
+    response = copy.deepcopy(response)
+    response["rules"]["band"] = band
+    ra = fhir_out.build_risk_assessment(response, mapping)
+    assert ra["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == code
+
+
+def test_own_checks_catch_what_the_library_accepts(mapping, response):
+    ra = fhir_out.build_risk_assessment(response, mapping)
+    bogus = copy.deepcopy(ra)
+    bogus["status"] = "bogus"
+    RiskAssessment.model_validate(bogus)                       # the library accepts it...
+    assert fhir_out.check_risk_assessment(bogus)               # ...our check does not
+    wrong_system = copy.deepcopy(ra)
+    wrong_system["prediction"][0]["qualitativeRisk"]["coding"][0]["system"] = "http://example.org/x"
+    assert fhir_out.check_risk_assessment(wrong_system)
+    dangling = copy.deepcopy(ra)
+    dangling["contained"][0]["id"] = "other"
+    assert fhir_out.check_risk_assessment(dangling)
