@@ -62,7 +62,10 @@ class BatchScorer:
         if isinstance(line, str):
             line = line.encode("utf-8")
         text = line.decode("utf-8-sig", errors="replace")
-        names = next(csv.reader([text]))
+        try:
+            names = next(csv.reader([text]))
+        except csv.Error as exc:  # e.g. a bare carriage return inside the header: a 422, not a 500
+            raise HeaderProblem({"_header": [f"The header row is not readable CSV: {exc}."]}) from None
         plan = core.plan_columns(names)
         if len(set(names)) != len(names):
             plan.problems.setdefault("_header", []).append("column names must be unique")

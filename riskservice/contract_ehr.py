@@ -28,7 +28,7 @@ EXAMPLE_FEEDBACK = {"feedback": [{"card": "ir-risk-card", "outcome": "accepted",
                                   "outcomeTimestamp": "2026-11-20T10:00:00Z"}]}
 SERVICE_ID = {"name": "service_id", "in": "path", "required": True,
               "description": "A CDS service id from GET /cds-services (unknown ids are 404)",
-              "schema": {"type": "string", "example": "ir-risk"}}
+              "schema": {"type": "string", "enum": ["ir-risk", "ir-risk-order-select"]}}
 AS_OF = {"name": "as_of", "in": "query", "required": False,
          "description": "Date (YYYY-MM-DD) that ages and look-back windows are computed from; default today",
          "schema": {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]}}
