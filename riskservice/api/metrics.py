@@ -7,6 +7,7 @@ shared files and /metrics adds up every worker (prometheus_client multiprocess m
 """
 from __future__ import annotations
 
+import collections
 import os
 import time
 
@@ -28,6 +29,21 @@ LATENCY = Histogram("riskservice_http_request_duration_seconds",
 BATCH_ROWS = Counter("riskservice_batch_rows_scored", "Rows scored by POST /v1/score/batch (incl. rows with errors)")
 INFO = Gauge("riskservice_build_info", "1 for the loaded knowledge and model (model_version 'off' when disabled)",
              ["service_version", "ruleset_version", "model_id", "model_version"], multiprocess_mode="max")
+
+
+EVENTS = Counter("riskservice_ehr_events", "EHR adapter events: FHIR scores, CDS calls, no-card reasons, "
+                 "feedback outcomes, JWT failures", ["event"])
+
+
+class EventCounter(collections.Counter):
+    """A collections.Counter whose increments are also Prometheus counts (label ``event``);
+    the EHR blueprint counts with ``events[name] += 1``. Event names are a small fixed set."""
+
+    def __setitem__(self, key, value):
+        delta = value - self.get(key, 0)
+        if delta > 0:
+            EVENTS.labels(str(key)).inc(delta)
+        super().__setitem__(key, value)
 
 
 def record_batch_rows(count: int) -> None:

@@ -81,7 +81,8 @@ def _mechanism_name(mid: str) -> str | None:
 
 
 def metrics() -> Counter:
-    return current_app.extensions.setdefault("riskservice_ehr_metrics", Counter())
+    from riskservice.api.metrics import EventCounter  # also exported at GET /metrics
+    return current_app.extensions.setdefault("riskservice_ehr_metrics", EventCounter())
 
 
 def _public_base() -> str:

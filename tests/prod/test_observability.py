@@ -81,3 +81,11 @@ def test_access_log_is_structured_and_carries_no_patient_value(client, caplog):
     mine = next(a for a in access if a["request_id"] == "phi-test-1")
     assert mine["route"] == "/v1/score" and mine["status"] == 200 and mine["method"] == "POST"
     assert mine["latency_ms"] > 0 and mine["request_bytes"] > 0 and mine["response_bytes"] > 1000
+
+
+def test_ehr_events_are_prometheus_counts(client):
+    line = 'riskservice_ehr_events_total{event="cds_feedback:ir-risk:accepted"}'
+    before = metric(client, line)
+    fb = {"feedback": [{"card": "c1", "outcome": "accepted", "outcomeTimestamp": "2026-11-20T10:00:00Z"}]}
+    assert client.post("/cds-services/ir-risk/feedback", json=fb).status_code == 200
+    assert metric(client, line) == before + 1
