@@ -23,3 +23,22 @@ EXCLUDED = [positive_data_acceptance]
 @settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_operation_conforms(case):
     case.call_and_validate(excluded_checks=EXCLUDED)
+
+
+keyed_app = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": "fuzz-key"})
+
+
+def test_with_api_keys_every_operation_answers_a_documented_401_or_its_probe():
+    """With keys configured and none sent: 401 problem+json everywhere but the probes."""
+    import json
+    from pathlib import Path
+    doc = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "openapi.json").read_text())
+    client = keyed_app.test_client()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            r = client.open(path.replace("{service_id}", "ir-risk"), method=method.upper())
+            if op.get("security") == []:
+                assert r.status_code == 200, path
+            else:
+                assert r.status_code == 401 and "401" in op["responses"], (method, path)
+                assert r.mimetype == "application/problem+json"
