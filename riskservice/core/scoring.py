@@ -15,7 +15,7 @@ from riskservice.core.indices import compute_indices
 from riskservice.core import narrative, review
 from riskservice.core.patient import normalise
 from riskservice.core.rules import score_rules
-from riskservice.core.schema import build_patient_schema
+from riskservice.core.schema import build_fast_loader, build_patient_schema
 
 
 class Scorer:
@@ -27,17 +27,20 @@ class Scorer:
         self.require_approved = bool(require_approved)
         self.schema_class = build_patient_schema(knowledge)
         self._schema = self.schema_class()
+        self._fast_load = build_fast_loader(knowledge)
 
     def parse(self, raw):
         """Type-check, convert and range-check ``raw``; raise ValidationProblem with every error."""
         if not isinstance(raw, dict):
             raise ValidationProblem({"_schema": ["The body must be a JSON object with patient fields."]})
         errors = {}
-        try:
-            data = self._schema.load(raw)
-        except ValidationError as exc:
-            errors.update({k: _flatten(v) for k, v in exc.messages.items()})
-            data = exc.valid_data or {}
+        data = self._fast_load(raw)
+        if data is None:
+            try:
+                data = self._schema.load(raw)
+            except ValidationError as exc:
+                errors.update({k: _flatten(v) for k, v in exc.messages.items()})
+                data = exc.valid_data or {}
         patient = normalise(data, self.knowledge, errors)
         if errors:
             raise ValidationProblem(errors)
