@@ -16,15 +16,20 @@ class Citations:
     """Assigns numbers to reference ids in order of first use."""
 
     def __init__(self):
-        self.order: list = []
+        self.number: dict = {}   # reference id -> its number; insertion order = order of first use
+
+    @property
+    def order(self) -> list:
+        return list(self.number)
 
     def cite(self, ids) -> str:
         nums = []
         for rid in dict.fromkeys(ids):
-            if rid not in self.order:
-                self.order.append(rid)
-            nums.append(self.order.index(rid) + 1)
-        return f" [{', '.join(map(str, nums))}]" if nums else ""
+            n = self.number.get(rid)
+            if n is None:
+                n = self.number[rid] = len(self.number) + 1
+            nums.append(str(n))
+        return f" [{', '.join(nums)}]" if nums else ""
 
 
 def _value(c) -> str:
