@@ -90,3 +90,8 @@ def test_molar_units_give_the_same_indices(scorer):
                           "hdl_cholesterol": 40 / 38.67, "hdl_cholesterol_unit": "mmol/L"})["indices"]
     for name in mass:
         assert molar[name]["value"] == pytest.approx(mass[name]["value"], rel=1e-9)
+
+
+def test_mcauley_tg_factor_is_the_unit_tables(kb):
+    """McAuley needs TG in mmol/L; its factor must be the one units.json converts with."""
+    assert ix.TG_MGDL_PER_MMOL == kb.units["quantities"]["triglycerides"]["units"]["mmol/L"]["factor"]
