@@ -432,9 +432,6 @@ class Coded:
     values: list
     index: np.ndarray
 
-    def to_list(self):
-        return [None if i < 0 else self.values[i] for i in self.index]
-
 
 @dataclass
 class FactorColumns:
@@ -475,13 +472,9 @@ def score_columns(cols: Columns, errors: Errors, kb, model=None, audience: str =
     factors = [f for f in kb.factors if f["kind"] != "medications"]
     fc = {f["id"]: _factor_columns(f, cols, n) for f in factors}
     counted = {fid: c.band_points.copy() for fid, c in fc.items()}
-    missing_top = {fid: np.where(c.applicable & ~c.present, c.top, 0) for fid, c in fc.items()}
     overlap = np.zeros(n, dtype=np.int64)
-    grouped = set()
-    group_headroom = np.zeros(n, dtype=np.int64)
     for group in kb.ruleset.get("exclusive_groups", []):
         members = [fid for fid in (f["id"] for f in factors) if fid in group["factors"]]
-        grouped.update(members)
         best = np.full(n, -1, dtype=np.int64)
         best_idx = np.full(n, -1, dtype=np.int64)
         for k, fid in enumerate(members):
@@ -489,12 +482,8 @@ def score_columns(cols: Columns, errors: Errors, kb, model=None, audience: str =
             better = c.present & (c.band_points > best)
             best = np.where(better, c.band_points, best)
             best_idx = np.where(better, k, best_idx)
-        any_present = best_idx >= 0
-        best_pts = np.where(any_present, best, 0)
         for k, fid in enumerate(members):
             counted[fid] = np.where(best_idx == k, fc[fid].band_points, 0)
-            adj = np.maximum(0, missing_top[fid] - best_pts)
-            group_headroom = np.maximum(group_headroom, np.where(fc[fid].applicable & ~fc[fid].present, adj, 0))
         tops = np.stack([fc[fid].top for fid in members])
         overlap += tops.sum(axis=0) - tops.max(axis=0)
     med_max = sum(c["points"] for c in kb.drug_classes)
@@ -503,9 +492,6 @@ def score_columns(cols: Columns, errors: Errors, kb, model=None, audience: str =
         med_points += np.where(member, cls["points"], 0)
     points = sum(counted.values()) + med_points
     max_points = sum(c.top for c in fc.values()) + med_max - overlap
-    headroom = sum(missing_top[fid] for fid in fc if fid not in grouped) + group_headroom \
-        + np.where(cols.med_present, 0, med_max)
-    del headroom  # the CSV reports the missing factors themselves, not the headroom
     thresholds = kb.ruleset["bands"]["thresholds"]
     mins = np.array([t["min_points"] for t in thresholds])
     band = Coded([t["id"] for t in thresholds], np.searchsorted(mins, points, side="right") - 1)
