@@ -1,4 +1,4 @@
-"""CSV and JSON-array batch I/O around the vectorised core (:mod:`riskservice.core.batch`).
+"""CSV and JSON-array batch I/O around the vectorised core (:mod:`riskservice.core.engine`).
 
 Input is read block by block with pyarrow's streaming CSV reader and written back block by
 block, so memory stays flat whatever the file size. Every input row produces exactly one
@@ -19,14 +19,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from riskservice.core import batch as core
+from riskservice.core import header as core
+from riskservice.core.engine import engine_for
 from riskservice.core.errors import ValidationProblem
+from riskservice.core.inputs import from_columns, from_records
+from riskservice.core.render import ROW_COLUMNS, render_rows
 
 BLOCK_SIZE = 1 << 22  # 4 MiB of CSV text per block (~35k rows)
 SHORT_DISCLAIMER = "Decision support for professionals; not a diagnosis. See the full disclaimer."
-RESULT_COLUMNS = ("points", "max_points", "band", "probability", *core.INDEX_COLUMNS,
-                  "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings",
-                  "error", "disclaimer")
+RESULT_COLUMNS = (*ROW_COLUMNS, "disclaimer")
 
 
 class HeaderProblem(ValidationProblem):
@@ -48,10 +49,12 @@ class Stats:
 class BatchScorer:
     """Scores CSV streams and JSON arrays with one knowledge base and optional model."""
 
-    def __init__(self, knowledge, model=None, audience: str = "clinician"):
+    def __init__(self, knowledge, model=None, audience: str = "clinician", require_approved: bool = False):
         self.knowledge = knowledge
         self.model = model
         self.audience = audience
+        self.require_approved = require_approved
+        self.engine = engine_for(knowledge, model)
 
     # ------------------------------------------------------------------ CSV
     def read_header(self, stream):
@@ -139,30 +142,22 @@ class BatchScorer:
         arrays += [out[name] for name in RESULT_COLUMNS]
         return pa.table(arrays, names=[*plan.passthrough, *RESULT_COLUMNS])
 
-    def score_columns(self, columns: dict, n: int, strict_types: bool = False) -> dict:
-        """Result arrays (pyarrow) for ``n`` rows of raw columns."""
-        cols, errors = core.parse(columns, n, self.knowledge, strict_types=strict_types)
-        res = core.score_columns(cols, errors, self.knowledge, model=self.model, audience=self.audience)
-        ok = res["_ok"]
-        bad = ~ok
-        out = {}
-        for name in ("points", "max_points"):
-            out[name] = pa.array(res[name], mask=bad, type=pa.int64())
-        for name in ("probability", *core.INDEX_COLUMNS):
-            values = res[name]
-            out[name] = pa.array(values, mask=bad | np.isnan(values), type=pa.float64())
-        for name in ("band", "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings"):
-            out[name] = _coded_strings(res[name], bad)
-        out["error"] = pa.array(res["error"], type=pa.string())
-        out["disclaimer"] = pa.repeat(pa.scalar(SHORT_DISCLAIMER, pa.string()), n)
+    def score_columns(self, columns: dict, n: int, decimal: str = ".") -> dict:
+        """Result arrays (pyarrow) for ``n`` rows of text columns (field or unit key -> column)."""
+        return self._render(from_columns(columns, n, self.engine.cx, decimal=decimal))
+
+    def _render(self, parsed) -> dict:
+        ev = self.engine.evaluate(parsed)
+        out = render_rows(self.engine, ev, self.audience, require_approved=self.require_approved)
+        out["disclaimer"] = pa.repeat(pa.scalar(SHORT_DISCLAIMER, pa.string()), parsed.n)
         return out
 
     # ------------------------------------------------------------------ JSON arrays
     def score_records(self, records: list) -> list:
-        """Score a JSON array of objects; one result dict per record, in order."""
+        """Score a JSON array of objects; one result dict per record, in order. The records go
+        through the same adapter as a single ``POST /v1/score`` body."""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
-        n = len(records)
         keys = set()
         for rec in records:
             if isinstance(rec, dict):
@@ -170,10 +165,10 @@ class BatchScorer:
         plan = core.plan_columns(sorted(keys | {"age", "sex"}))
         if plan.problems:
             raise HeaderProblem(plan.problems)
-        columns = {}
-        for key in plan.fields:
-            columns[key] = [rec.get(key) if isinstance(rec, dict) else None for rec in records]
-        out = self.score_columns(columns, n, strict_types=True)
+        passthrough = set(plan.passthrough)
+        cleaned = [{k: v for k, v in rec.items() if k not in passthrough} if isinstance(rec, dict) else rec
+                   for rec in records]
+        out = self._render(from_records(cleaned, self.engine.cx))
         lists = {name: out[name].to_pylist() for name in RESULT_COLUMNS}
         rows = []
         for i, rec in enumerate(records):
@@ -181,19 +176,8 @@ class BatchScorer:
             if isinstance(rec, dict):
                 row.update({k: rec[k] for k in plan.passthrough if k in rec})
             row.update({name: lists[name][i] for name in RESULT_COLUMNS if name != "disclaimer"})
-            if not isinstance(rec, dict):
-                row["error"] = "_row: each array item must be a JSON object"
             rows.append(row)
         return rows
-
-
-def _coded_strings(coded, bad) -> pa.Array:
-    """Materialise a Coded column in C++ (pc.take), nulls where empty or the row failed."""
-    idx = np.asarray(coded.index)
-    mask = bad | (idx < 0)
-    indices = pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask)
-    dictionary = pa.array(coded.values if coded.values else [""], type=pa.string())
-    return pc.take(dictionary, indices)
 
 
 def _single_chunk(col):

@@ -31,7 +31,7 @@ def batch_scorer() -> BatchScorer:
     if audience not in AUDIENCES:
         raise ValidationProblem({"audience": [f"Must be one of: {', '.join(AUDIENCES)} (got {audience!r})."]},
                                 title="Invalid query parameter")
-    return BatchScorer(scorer.knowledge, scorer.model, audience=audience)
+    return BatchScorer(scorer.knowledge, scorer.model, audience=audience, require_approved=scorer.require_approved)
 
 
 @bp.post("/v1/score/batch")

@@ -14,6 +14,13 @@ ETHNICITY = ("europid", "south_asian", "east_asian", "japanese", "african", "his
 FAMILY_HISTORY = ("none", "second_degree", "first_degree")
 SMOKING = ("never", "former", "current")
 
+#: Cell spellings that mean "not given", in CSV cells and JSON values alike (compared trimmed,
+#: case-insensitively). JSON null means the same.
+MISSING_SPELLINGS = frozenset({"", "na", "n/a", "nan", "null"})
+#: Yes/no spellings accepted in CSV cells (JSON takes true and false only).
+BOOL_TRUE = ("true", "1", "yes", "y", "t")
+BOOL_FALSE = ("false", "0", "no", "n", "f")
+
 
 @dataclass(frozen=True)
 class Field:

@@ -6,11 +6,8 @@ path computes exactly what the single path does. Cut-offs live in ``indices.json
 """
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
-from riskservice.core.rules import select_variant
 
 TG_MGDL_PER_MMOL = 88.57  # mirrors units.json triglycerides mmol/L (McAuley needs mmol/L)
 
@@ -65,46 +62,13 @@ FORMULAS = {
     "homa_ir": homa_ir, "quicki": quicki, "tyg": tyg, "tg_hdl": tg_hdl, "mets_ir": mets_ir,
     "mcauley": mcauley, "spise": spise, "whtr": whtr, "whr": whr,
 }
-SCALAR_COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 COMPARE = {
     ">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal,
 }
 
 
-_CUTOFF_TABLES: dict = {}
-
-
-def cutoff_for(index: dict, ctx: dict):
-    """The cut-off variant that applies to this sex/ethnicity, or None if none is defined.
-
-    The table handed to the memoised ``select_variant`` is made once per cut-off list: a new
-    dict per call had a new id, so the memo grew by one entry per request (a memory leak)."""
-    cutoffs = index.get("cutoffs")
-    if not cutoffs:
-        return None
-    entry = _CUTOFF_TABLES.get(id(cutoffs))
-    if entry is None or entry[0] is not cutoffs:
-        entry = (cutoffs, {"variants": cutoffs})
-        _CUTOFF_TABLES[id(cutoffs)] = entry
-    return select_variant(entry[1], ctx)
-
-
-def compute_indices(values: dict, kb):
-    """Every index whose inputs are present, plus the ones that could not be computed."""
-    ctx = {"sex": values["sex"], "ethnicity": values.get("ethnicity")}
-    out, missing = {}, []
-    for index in kb.indices:
-        absent = [name for name in index["inputs"] if values.get(name) is None]
-        if absent:
-            missing.append({"kind": "index", "index": index["id"], "name": index["name"],
-                            "needs": absent})
-            continue
-        value = float(FORMULAS[index["id"]](values))
-        out[index["id"]] = describe(index, value, cutoff_for(index, ctx))
-    return out, missing
-
-
-def describe(index: dict, value: float, cut) -> dict:
+def describe(index: dict, value: float, cut, flagged=None) -> dict:
+    """The answer's entry for one index; ``flagged`` comes from the engine."""
     entry = {
         "name": index["name"],
         "value": value,
@@ -116,7 +80,6 @@ def describe(index: dict, value: float, cut) -> dict:
         entry.update(flagged=None, cutoff=None,
                      interpretation=index["interpretation"]["no_cutoff"])
         return entry
-    flagged = bool(SCALAR_COMPARE[cut["comparison"]](value, cut["value"]))
     entry.update(
         flagged=flagged,
         cutoff={k: cut[k] for k in ("value", "comparison", "population", "method", "references")

@@ -256,9 +256,9 @@ def _check_bands(problems, where, kind, bands, base, need_refs):
 
 
 def _check_variant_cover(problems, where, factor):
-    from riskservice.core.rules import select_variant
     for sex in SEXES:
         for eth in ETHNICITIES + (None,):
-            if select_variant(factor, {"sex": sex, "ethnicity": eth}) is None:
+            ctx = {"sex": sex, "ethnicity": eth}
+            if not any(all(ctx.get(k) in allowed for k, allowed in v["when"].items()) for v in factor["variants"]):
                 problems.append(f"{where}: no variant for sex={sex} ethnicity={eth}")
                 return

@@ -8,9 +8,6 @@ the scorer refuses to serve a result that used anything below ``approved``.
 from __future__ import annotations
 
 from riskservice.core.errors import UnapprovedKnowledge
-from riskservice.core.indices import cutoff_for
-from riskservice.core.rules import select_variant
-
 from riskservice.core.knowledge import REVIEW_ORDER
 
 
@@ -18,10 +15,12 @@ def rank(status: str) -> int:
     return REVIEW_ORDER.index(status)
 
 
-def used_entries(kb, patient_values: dict, rules: dict, indices: dict, mechanisms: list,
-                 established: dict) -> dict:
-    """entry id -> review status, for every knowledge entry this result relied on."""
-    ctx = {"sex": patient_values["sex"], "ethnicity": patient_values.get("ethnicity")}
+def used_entries(kb, rules: dict, indices: dict, mechanisms: list, established: dict,
+                 variants: dict) -> dict:
+    """entry id -> review status, for every knowledge entry this result relied on.
+
+    ``variants`` maps each factor id and each index id (for its cut-off) to the variant the
+    engine chose for this patient."""
     used = {}
     for c in rules["contributions"]:
         if c["factor"].startswith("medication:"):
@@ -30,9 +29,8 @@ def used_entries(kb, patient_values: dict, rules: dict, indices: dict, mechanism
             continue
         factor = kb.factor_by_id[c["factor"]]
         used[f"factor:{factor['id']}"] = factor["review_status"]
-        variant = select_variant(factor, ctx)
-        v_index = factor["variants"].index(variant)
-        band = next(b for b in variant["bands"] if b["id"] == c["band"])
+        v_index = variants[factor["id"]]
+        band = next(b for b in factor["variants"][v_index]["bands"] if b["id"] == c["band"])
         used[f"factor_band:{factor['id']}/variant{v_index}/{band['id']}"] = band["review_status"]
     if any(c["factor"].startswith("medication:") for c in rules["contributions"]):
         med = kb.factor_by_id.get("medications")
@@ -40,13 +38,13 @@ def used_entries(kb, patient_values: dict, rules: dict, indices: dict, mechanism
             used["factor:medications"] = med["review_status"]
     for spec in kb.indices:
         if spec["id"] in indices and indices[spec["id"]]["cutoff"] is not None:
-            cut = cutoff_for(spec, ctx)
-            used[f"index_cutoff:{spec['id']}/variant{spec['cutoffs'].index(cut)}"] = cut["review_status"]
+            v_index = variants[spec["id"]]
+            used[f"index_cutoff:{spec['id']}/variant{v_index}"] = spec["cutoffs"][v_index]["review_status"]
     for m in mechanisms:
         used[f"mechanism:{m['id']}"] = kb.mechanisms[m["id"]]["review_status"]
     if mechanisms:
         used["downstream_chain"] = kb.downstream_chain["review_status"]
-    for score_id, result in established.items():
+    for score_id in established:
         used[f"established:{score_id}"] = kb.established["scores"][score_id]["review_status"]
     return used
 

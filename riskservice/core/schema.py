@@ -1,7 +1,8 @@
 """Marshmallow schema of the flat input, built from :mod:`riskservice.core.fields`.
 
-Types, enums and unit strings are checked here; unit conversion, plausibility ranges and
-cross-field rules live in :mod:`riskservice.core.patient` so that JSON and CSV share them.
+This is the published contract (``schemas/request.schema.json``, the OpenAPI document). Requests
+are checked by :mod:`riskservice.core.inputs`, generated from the same field table, so the two
+cannot drift: ``tests/core/test_contract_agreement.py`` sends the same hostile values to both.
 """
 from __future__ import annotations
 
@@ -60,58 +61,3 @@ def build_patient_schema(kb) -> type:
 
     attrs["Meta"] = Meta
     return type("PatientIn", (Schema,), attrs)
-
-
-def build_fast_loader(kb):
-    """A checker that returns exactly what ``PatientIn().load`` returns for well-formed input,
-    or None as soon as anything is off (then marshmallow runs and reports every problem).
-
-    marshmallow stays the contract and the error reporter; this only skips its per-field
-    machinery on the common, valid request (tests/core/test_fast_loader.py proves equality).
-    """
-    specs = {}
-    for f in FIELDS:
-        specs[f.name] = (f.kind, frozenset(f.choices), f.required)
-        if f.has_unit:
-            specs[f"{f.name}_unit"] = ("unit", frozenset(unit_table.accepted_units(kb, f.name)), False)
-    required = [f.name for f in FIELDS if f.required]
-
-    def load(raw: dict):
-        for name in required:
-            if raw.get(name) is None:
-                return None
-        out = {}
-        for key, value in raw.items():
-            spec = specs.get(key)
-            if spec is None:
-                return None
-            kind, choices, req = spec
-            if value is None:
-                if req:
-                    return None
-                out[key] = None
-            elif kind == "number":
-                if value.__class__ is bool or not isinstance(value, (int, float)):
-                    return None
-                value = float(value)
-                if value != value or value in (float("inf"), float("-inf")):
-                    return None
-                out[key] = value
-            elif kind == "enum" or kind == "unit":
-                if value.__class__ is not str or value not in choices:
-                    return None
-                out[key] = value
-            elif kind == "bool":
-                if value.__class__ is not bool:
-                    return None
-                out[key] = value
-            else:  # list of medication strings
-                if value.__class__ is not list or len(value) > 50:
-                    return None
-                for item in value:
-                    if item.__class__ is not str or not 1 <= len(item) <= 100:
-                        return None
-                out[key] = list(value)
-        return out
-
-    return load

@@ -1,21 +1,18 @@
-"""One patient in, one complete, traceable result out.
+"""One patient in, one complete, traceable result out: the engine with n = 1 plus a renderer.
 
-``Scorer`` holds the validated knowledge (and, when loaded, the model) and is built once
-per process; ``score`` is a pure function of the input dictionary.
+``Scorer`` holds the validated knowledge, the compiled engine and (when loaded) the model;
+it is built once per process. ``score`` and ``BatchScorer`` run the same
+:class:`~riskservice.core.engine.Engine`, so a patient scores the same on every surface.
 """
 from __future__ import annotations
 
-from marshmallow import ValidationError
-
 from riskservice import __version__
+from riskservice.core import narrative
+from riskservice.core.engine import engine_for
 from riskservice.core.errors import ValidationProblem
-from riskservice.core.established import score_established
-from riskservice.core.explain import rank_mechanisms
-from riskservice.core.indices import compute_indices
-from riskservice.core import narrative, review
-from riskservice.core.patient import normalise
-from riskservice.core.rules import score_rules
-from riskservice.core.schema import build_fast_loader, build_patient_schema
+from riskservice.core.inputs import from_records
+from riskservice.core.render import render_one
+from riskservice.core.schema import build_patient_schema
 
 
 class Scorer:
@@ -25,26 +22,25 @@ class Scorer:
         self.knowledge = knowledge
         self.model = model
         self.require_approved = bool(require_approved)
-        self.schema_class = build_patient_schema(knowledge)
-        self._schema = self.schema_class()
-        self._fast_load = build_fast_loader(knowledge)
+        self.engine = engine_for(knowledge, model)
+        self._schema_class = None
 
-    def parse(self, raw):
-        """Type-check, convert and range-check ``raw``; raise ValidationProblem with every error."""
+    @property
+    def schema_class(self):
+        """The published marshmallow contract (built from the same field table)."""
+        if self._schema_class is None:
+            self._schema_class = build_patient_schema(self.knowledge)
+        return self._schema_class
+
+    def evaluate(self, raw):
+        """Engine evaluation of one JSON object; raise ValidationProblem with every error."""
         if not isinstance(raw, dict):
             raise ValidationProblem({"_schema": ["The body must be a JSON object with patient fields."]})
-        errors = {}
-        data = self._fast_load(raw)
-        if data is None:
-            try:
-                data = self._schema.load(raw)
-            except ValidationError as exc:
-                errors.update({k: _flatten(v) for k, v in exc.messages.items()})
-                data = exc.valid_data or {}
-        patient = normalise(data, self.knowledge, errors)
-        if errors:
-            raise ValidationProblem(errors)
-        return patient
+        parsed = from_records([raw], self.engine.cx)
+        ev = self.engine.evaluate(parsed)
+        if not ev.ok[0]:
+            raise ValidationProblem(parsed.errors.by_row[0])
+        return ev
 
     def score(self, raw, request_id=None, audience="clinician") -> dict:
         """Score ``raw``; ``audience`` (clinician|patient) changes the texts, never the numbers.
@@ -52,41 +48,10 @@ class Scorer:
         Raises ValidationProblem for bad input or audience, and UnapprovedKnowledge when
         ``require_approved`` is on and the result used an entry below ``approved``.
         """
-        kb = self.knowledge
-        if audience not in narrative.AUDIENCES:
-            raise ValidationProblem({"audience": [
-                f"Must be one of: {', '.join(narrative.AUDIENCES)} (got {audience!r})."]},
-                title="Invalid query parameter")
-        patient = self.parse(raw)
-        rules, missing_factors = score_rules(patient, kb)
-        indices, missing_indices = compute_indices(patient.values, kb)
-        established = score_established(patient, kb)
-        mechanisms = rank_mechanisms(rules["contributions"], indices, kb)
-        warnings = list(patient.warnings)
-        for c in rules["contributions"]:
-            if c.get("warning"):
-                warnings.append({"field": c["input"], "message": c["warning"]})
-        used = review.used_entries(kb, patient.values, rules, indices, mechanisms, established)
-        if self.require_approved:
-            review.enforce_approved(used)
-        _add_texts(kb, rules, mechanisms, audience)
-        model = self.model.predict_one(patient.values) if self.model is not None else None
-        result = {
-            "rules": rules,
-            "indices": indices,
-            "established": established,
-            "mechanisms": mechanisms,
-            "model": model,
-            "missing": missing_factors + missing_indices,
-            "assumed": patient.assumed,
-            "warnings": warnings,
-            "disclaimer": kb.disclaimer,
-            "meta": {**self.meta(request_id), "audience": audience, **review.summarise(used)},
-        }
-        text, cited = narrative.build(result, kb, audience)
-        result["explanation"] = text
-        result["references"] = self._references(cited, rules, indices, established, mechanisms)
-        return result
+        check_audience(audience)
+        ev = self.evaluate(raw)
+        return render_one(self.engine, ev, 0, audience, self.meta(request_id),
+                          require_approved=self.require_approved)
 
     def meta(self, request_id=None) -> dict:
         kb = self.knowledge
@@ -102,41 +67,9 @@ class Scorer:
             meta["model_version"] = self.model.version
         return meta
 
-    def _references(self, cited, rules, indices, established, mechanisms) -> list:
-        """The references of the result: first those the explanation cites, numbered in its
-        order of first use ([n] is item n), then any other id the structured parts cite."""
-        ids = list(cited)
-        for c in rules["contributions"]:
-            ids.extend(c["references"])
-        for ix in indices.values():
-            ids.extend(ix["references"])
-        for m in mechanisms:
-            ids.extend(m["references"])
-        if mechanisms:
-            ids.extend(self.knowledge.downstream_chain["references"])
-        for s in established.values():
-            ids.extend(s["references"])
-        refs, cited = self.knowledge.references, set(cited)
-        return [{"number": n, **refs[rid], "in_explanation": rid in cited}
-                for n, rid in enumerate(dict.fromkeys(ids), start=1)]
 
-
-def _add_texts(kb, rules, mechanisms, audience):
-    """Attach the audience's stored text to each contribution and mechanism."""
-    key = f"{audience}_text"
-    for c in rules["contributions"]:
-        source = kb.factor_by_id["medications"] if c["factor"].startswith("medication:") \
-            else kb.factor_by_id[c["factor"]]
-        c["text"] = source[key]
-    for m in mechanisms:
-        m["text"] = kb.mechanisms[m["id"]][key]
-
-
-def _flatten(messages):
-    """marshmallow nests list-item errors as {index: [...]}; flatten to plain strings."""
-    if isinstance(messages, dict):
-        out = []
-        for key, value in messages.items():
-            out.extend(f"item {key}: {m}" for m in _flatten(value))
-        return out
-    return [str(m) for m in messages]
+def check_audience(audience):
+    if audience not in narrative.AUDIENCES:
+        raise ValidationProblem({"audience": [
+            f"Must be one of: {', '.join(narrative.AUDIENCES)} (got {audience!r})."]},
+            title="Invalid query parameter")

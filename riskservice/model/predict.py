@@ -136,6 +136,11 @@ class LoadedModel:
     def predict_one(self, canonical: dict) -> dict:
         """The JSON-ready ``model`` block of a response for one patient (canonical units)."""
         logit, contrib, missing, d = self.linear_predictor(canonical)
+        return self.explain(logit, contrib, missing, d)
+
+    def explain(self, logit: float, contrib, missing, d: dict) -> dict:
+        """The ``model`` block from one row's logit, per-term contributions and missing flags
+        (in ``term_names`` order) and the inputs used (``d``, as :func:`features.engineer_one`)."""
         prob = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
         contributions = []
         imputed = []
@@ -143,7 +148,7 @@ class LoadedModel:
         for g, ks in self._groups:
             s = 0.0
             for k in ks:
-                s += contrib[k]
+                s += float(contrib[k])
             contributions.append({"feature": g, "value": _group_value(g, d), "log_odds": s})
             if missing[ks[0]]:
                 if g == "waist_to_height":

@@ -7,7 +7,8 @@ import pyarrow as pa
 import pytest
 
 from riskservice.batchio import BatchScorer, HeaderProblem
-from riskservice.core import batch as core
+from riskservice.core import header as core
+from riskservice.core.render import INDEX_COLUMNS
 from riskservice.core.errors import ValidationProblem
 
 ETH = ["europid", "south_asian", "east_asian", "japanese", "african", "hispanic", "middle_eastern", "other"]
@@ -111,7 +112,7 @@ def single_expectation(scorer, p):
         return {"error_fields": set(exc.errors)}
     return {
         "points": r["rules"]["points"], "max_points": r["rules"]["max_points"], "band": r["rules"]["band"],
-        "indices": {k: r["indices"][k]["value"] for k in core.INDEX_COLUMNS if k in r["indices"]},
+        "indices": {k: r["indices"][k]["value"] for k in INDEX_COLUMNS if k in r["indices"]},
         "mechanisms": [m["name"] for m in r["mechanisms"][:3]],
         "missing": ";".join(m["factor"] for m in r["missing"] if m["kind"] == "factor"),
         "warnings": {f"{w['field']}: {w['message']}" for w in r["warnings"]},
@@ -144,7 +145,7 @@ def test_batch_equals_single_on_2000_random_patients(kb, model, full_scorer):
         assert out["error"][i] is None, (i, p, out["error"][i])
         assert (out["points"][i], out["max_points"][i], out["band"][i]) == \
             (want["points"], want["max_points"], want["band"]), (i, p)
-        for name in core.INDEX_COLUMNS:
+        for name in INDEX_COLUMNS:
             if name in want["indices"]:
                 assert out[name][i] == pytest.approx(want["indices"][name], rel=1e-12, abs=0), (i, name)
             else:

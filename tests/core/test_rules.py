@@ -1,6 +1,8 @@
 import pytest
 
-from riskservice.core.rules import band_for, in_band, total_band
+import numpy as np
+
+from riskservice.core.engine import Engine
 
 
 def points_for(scorer, factor, **fields):
@@ -11,27 +13,28 @@ def points_for(scorer, factor, **fields):
     return match[0].get("band_points", match[0]["points"]), match[0]["band"]
 
 
-def all_numeric_edges(kb):
-    for factor in kb.factors:
-        for variant in factor.get("variants", []):
-            bands = variant["bands"]
-            if factor["kind"] != "numeric":
-                continue
-            for left, right in zip(bands, bands[1:]):
-                yield factor["id"], variant, left, right
-
-
 def test_every_numeric_edge_belongs_to_exactly_one_band(kb):
+    """Each edge, and values just either side of it, land in the band the knowledge says,
+    evaluated by the engine's own band placement for every variant of every numeric item."""
+    engine = Engine(kb)
+    t = engine.cx.numeric_items
     n = 0
-    for fid, variant, left, right in all_numeric_edges(kb):
-        edge = left["upper"]
-        owner = right if right["lower_inclusive"] else left
-        other = left if owner is right else right
-        assert band_for(variant["bands"], edge) is owner, (fid, edge)
-        assert not in_band(other, edge)
-        assert band_for(variant["bands"], edge - 1e-9) is left
-        assert band_for(variant["bands"], edge + 1e-9) is right
-        n += 1
+    for k, (_, spec, variants) in enumerate(t.specs):
+        for v, variant in enumerate(variants):
+            cells = np.argwhere(t.variant[k] == v)
+            if not len(cells):
+                continue
+            sex, eth = (np.array([c]) for c in cells[0])
+            bands = variant["bands"]
+            for b, (left, right) in enumerate(zip(bands, bands[1:])):
+                edge = right["lower"]
+                owner = b + 1 if right["lower_inclusive"] else b
+                for x, want in ((edge, owner), (edge - 1e-9, b), (edge + 1e-9, b + 1)):
+                    matrix = np.full((1, len(engine.cx.numeric) + len(engine.cx.index_ids)), np.nan)
+                    matrix[0, t.columns[k]] = x
+                    got = engine._evaluate_table(t, matrix, sex, eth, numeric=True).band[0, k]
+                    assert got == want, (spec["input"], v, x)
+                n += 1
     assert n >= 20
 
 
@@ -98,7 +101,8 @@ def test_female_only_factors(scorer):
 @pytest.mark.parametrize("points, band", [(0, "low"), (1, "low"), (2, "moderate"), (3, "moderate"),
                                           (4, "high"), (5, "high"), (6, "very_high"), (20, "very_high")])
 def test_total_bands(kb, points, band):
-    assert total_band(kb, points) == band
+    thresholds = kb.ruleset["bands"]["thresholds"]
+    assert thresholds[int(Engine(kb).total_band(np.array([points]))[0])]["id"] == band
 
 
 def test_diabetes_range_values_warn(scorer):

@@ -1,0 +1,234 @@
+"""The knowledge compiled once into numpy tables, so the engine never walks dicts per call.
+
+Every banded thing in the knowledge (rules factors, established-score items, index cut-offs)
+becomes an *item*: an input column, a variant chosen by sex and ethnicity, and bands. A
+numeric item's band is the number of its thresholds the value exceeds; every band edge is
+turned into a strict ``>`` threshold (an edge that belongs to the upper band becomes the
+next double below it), so one comparison per edge places any value, whatever the edge's
+inclusivity. A categorical item's band is a table lookup by code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from riskservice.core import units as unit_table
+from riskservice.core.errors import KnowledgeError
+from riskservice.core.fields import ETHNICITY, FIELD_BY_NAME, FIELDS, SEX
+
+NUMERIC = tuple(f.name for f in FIELDS if f.kind == "number")
+CODED = tuple(f.name for f in FIELDS if f.kind in ("enum", "bool"))
+DERIVED_CODED = ("antihypertensive",)
+NO_SEX, NO_ETHNICITY = len(SEX), len(ETHNICITY)   # the "missing" slots in variant tables
+
+
+@dataclass
+class ItemTable:
+    """A set of items of one input kind, evaluated together."""
+
+    inputs: list                         # input column name per item
+    variant: np.ndarray                  # (items, sexes + 1, ethnicities + 1) -> variant or -1
+    thresholds: np.ndarray = None        # numeric: (items, variants, edges) strict thresholds
+    band_of_code: np.ndarray = None      # categorical: (items, variants, codes + 1) -> band or -1
+    points: np.ndarray = None            # (items, variants, bands)
+    top: np.ndarray = None               # (items, variants) highest points of the variant
+    flag: np.ndarray = None              # (items, variants, bands): band means "flagged"
+    flagged_band: np.ndarray = None      # (items, variants, bands): a factor band marked "flagged"
+    columns: np.ndarray = None           # numeric: column of each input in the engine's value matrix
+    specs: list = field(default_factory=list)   # (owner, spec, variants) per item, for renderers
+
+    def __len__(self):
+        return len(self.inputs)
+
+
+@dataclass
+class Compiled:
+    numeric: tuple
+    numeric_index: dict
+    coded: tuple
+    coded_index: dict
+    key_slots: dict                      # input key -> (kind, column)
+    required: tuple
+    canonical_unit: np.ndarray           # per numeric field: index of its canonical unit
+    unit_names: list                     # per numeric field: accepted unit names
+    unit_lower: list
+    unit_lookup: list                    # per numeric field: lower-case name -> unit index
+    unit_choices_message: list
+    factor: np.ndarray                   # (fields, units) conversion factor
+    offset: np.ndarray
+    lower: np.ndarray                    # canonical bounds per numeric field
+    upper: np.ndarray
+    choices: list                        # per coded field: its choices (lower case)
+    choice_lookup: list
+    choices_message: list
+    items: dict = field(default_factory=dict)   # "factors" / "established" / "cutoffs" -> (num, cat)
+    numeric_items: ItemTable = None               # all numeric items, evaluated together
+    coded_items: ItemTable = None                 # all categorical items, evaluated together
+    slices: dict = field(default_factory=dict)    # group -> (slice into numeric, slice into coded)
+    index_ids: tuple = ()                          # index values follow the fields in the value matrix
+
+
+def compile_knowledge(kb) -> Compiled:
+    """Compile ``kb`` (a validated :class:`Knowledge`); raise KnowledgeError on tables the
+    engine cannot evaluate unambiguously."""
+    numeric_index = {name: j for j, name in enumerate(NUMERIC)}
+    coded_all = CODED + DERIVED_CODED
+    coded_index = {name: j for j, name in enumerate(coded_all)}
+    key_slots = {}
+    for f in FIELDS:
+        if f.kind == "number":
+            key_slots[f.name] = ("number", numeric_index[f.name])
+            if f.has_unit:
+                key_slots[f"{f.name}_unit"] = ("unit", numeric_index[f.name])
+        elif f.kind in ("enum", "bool"):
+            key_slots[f.name] = (f.kind, coded_index[f.name])
+        else:
+            key_slots[f.name] = ("list", 0)
+    names, lookups, messages = [], [], []
+    width = max(len(unit_table.accepted_units(kb, n)) for n in NUMERIC)
+    factor = np.ones((len(NUMERIC), width))
+    offset = np.zeros((len(NUMERIC), width))
+    canonical = np.zeros(len(NUMERIC), dtype=np.intp)
+    lower, upper = np.zeros(len(NUMERIC)), np.zeros(len(NUMERIC))
+    for j, name in enumerate(NUMERIC):
+        spec = unit_table.quantity(kb, name)
+        units = list(spec["units"])
+        lookup = {}
+        for k, u in enumerate(units):
+            if u.lower() in lookup:
+                raise KnowledgeError(f"units.json {name}: units {units[lookup[u.lower()]]!r} and {u!r} "
+                                     "differ only in case, so they cannot be matched case-insensitively")
+            lookup[u.lower()] = k
+            factor[j, k] = spec["units"][u]["factor"]
+            offset[j, k] = spec["units"][u].get("offset", 0.0)
+        canonical[j] = units.index(spec["canonical"])
+        names.append(units)
+        lookups.append(lookup)
+        messages.append(f"Must be one of: {', '.join(units)}.")
+        lower[j], upper[j] = spec["bounds"]
+    choices, choice_lookup, choices_message = [], [], []
+    for name in coded_all:
+        f = FIELD_BY_NAME.get(name)
+        options = list(f.choices) if f is not None and f.kind == "enum" else ["false", "true"]
+        choices.append(options)
+        choice_lookup.append({c.lower(): k for k, c in enumerate(options)})
+        choices_message.append(f"Must be one of: {', '.join(options)}.")
+    cx = Compiled(
+        numeric=NUMERIC, numeric_index=numeric_index, coded=coded_all, coded_index=coded_index,
+        key_slots=key_slots, required=tuple(f.name for f in FIELDS if f.required),
+        canonical_unit=canonical, unit_names=names, unit_lower=[[u.lower() for u in us] for us in names],
+        unit_lookup=lookups, unit_choices_message=messages, factor=factor, offset=offset,
+        lower=lower, upper=upper, choices=choices, choice_lookup=choice_lookup,
+        choices_message=choices_message,
+    )
+    cx.index_ids = tuple(ix["id"] for ix in kb.indices)
+    index_ids = set(cx.index_ids)
+    groups = {
+        "factors": [(f, f, f["variants"], f.get("sexes")) for f in kb.factors if f["kind"] != "medications"],
+        "established": [((sid, item), item, item["variants"], item.get("sexes"))
+                        for sid, score in kb.established["scores"].items() for item in score["items"]],
+        "cutoffs": [(ix, {"input": ix["id"], "kind": "numeric"}, _cutoff_variants(ix), None)
+                    for ix in kb.indices if ix.get("cutoffs")],
+    }
+    all_num, all_cat = [], []
+    for name, entries in groups.items():
+        num, cat = _split(cx, entries, index_ids)
+        cx.items[name] = (_table(cx, num, numeric=True), _table(cx, cat, numeric=False))
+        cx.slices[name] = (slice(len(all_num), len(all_num) + len(num)),
+                           slice(len(all_cat), len(all_cat) + len(cat)))
+        all_num += num
+        all_cat += cat
+    cx.numeric_items = _table(cx, all_num, numeric=True)
+    cx.coded_items = _table(cx, all_cat, numeric=False)
+    value_columns = {name: j for j, name in enumerate(NUMERIC)}
+    value_columns.update({ix: len(NUMERIC) + k for k, ix in enumerate(cx.index_ids)})
+    cx.numeric_items.columns = np.array([value_columns[name] for name in cx.numeric_items.inputs], dtype=np.intp)
+    cx.coded_items.columns = np.array([coded_index[name] for name in cx.coded_items.inputs], dtype=np.intp)
+    return cx
+
+
+def _cutoff_variants(index):
+    """An index cut-off as a two-band item whose bands say flagged or not."""
+    variants = []
+    for cut in index["cutoffs"]:
+        c, op = cut["value"], cut["comparison"]
+        upper_flagged = op in (">", ">=")
+        edge_in_upper = op in (">=", "<")      # x == c is in the upper band
+        low = {"lower": None, "upper": c, "upper_inclusive": not edge_in_upper, "points": 0,
+               "flagged_band": not upper_flagged}
+        high = {"lower": c, "lower_inclusive": edge_in_upper, "upper": None, "points": 0,
+                "flagged_band": upper_flagged}
+        variants.append({"when": cut["when"], "bands": [low, high], "cutoff": cut})
+    return variants
+
+
+def _split(cx, entries, index_ids):
+    """(numeric ItemTable, categorical ItemTable) for ``entries`` (owner, spec, variants, sexes)."""
+    num, cat = [], []
+    for owner, spec, variants, sexes in entries:
+        name = spec["input"]
+        if name in cx.numeric_index or name in index_ids:
+            num.append((owner, spec, variants, sexes))
+        elif name in cx.coded_index:
+            cat.append((owner, spec, variants, sexes))
+        else:
+            raise KnowledgeError(f"knowledge item input {name!r} is not an input field or an index")
+    return num, cat
+
+
+def _variant_table(variants, sexes):
+    table = np.full((len(SEX) + 1, len(ETHNICITY) + 1), -1, dtype=np.intp)
+    allowed_sexes = sexes or SEX
+    for s, sex in enumerate(SEX):
+        if sex not in allowed_sexes:
+            continue
+        for e, eth in enumerate(ETHNICITY + (None,)):
+            ctx = {"sex": sex, "ethnicity": eth}
+            for v, variant in enumerate(variants):
+                if all(ctx.get(key) in allowed for key, allowed in variant["when"].items()):
+                    table[s, e] = v
+                    break
+    return table
+
+
+def _table(cx, entries, numeric: bool) -> ItemTable:
+    k = len(entries)
+    nv = max((len(v) for _, _, v, _ in entries), default=1)
+    nb = max((len(var["bands"]) for _, _, vs, _ in entries for var in vs), default=1)
+    t = ItemTable(inputs=[spec["input"] for _, spec, _, _ in entries],
+                  variant=np.stack([_variant_table(v, s) for _, _, v, s in entries]) if k
+                  else np.zeros((0, len(SEX) + 1, len(ETHNICITY) + 1), dtype=np.intp),
+                  specs=[(owner, spec, variants) for owner, spec, variants, _ in entries])
+    t.points = np.zeros((k, nv, nb), dtype=np.int64)
+    t.top = np.zeros((k, nv), dtype=np.int64)
+    t.flag = np.zeros((k, nv, nb), dtype=bool)
+    t.flagged_band = np.zeros((k, nv, nb), dtype=bool)
+    if numeric:
+        t.thresholds = np.full((k, nv, max(nb - 1, 1)), np.inf)
+    else:
+        width = max((len(cx.choices[cx.coded_index[spec["input"]]]) for _, spec, _, _ in entries), default=1)
+        t.band_of_code = np.full((k, nv, width + 1), -1, dtype=np.intp)
+    for i, (_, spec, variants, _) in enumerate(entries):
+        for v, variant in enumerate(variants):
+            bands = variant["bands"]
+            for b, band in enumerate(bands):
+                t.points[i, v, b] = band.get("points", 0)
+                t.flag[i, v, b] = bool(band.get("flagged_band", False))
+                t.flagged_band[i, v, b] = bool(band.get("flagged", False))
+            t.top[i, v] = max(band.get("points", 0) for band in bands)
+            if numeric:
+                for b, band in enumerate(bands[1:]):
+                    edge = float(band["lower"])
+                    t.thresholds[i, v, b] = np.nextafter(edge, -np.inf) if band["lower_inclusive"] else edge
+            else:
+                j = cx.coded_index[spec["input"]]
+                f = FIELD_BY_NAME.get(spec["input"])
+                for b, band in enumerate(bands):
+                    value = band["equals"]
+                    if f is not None and f.kind == "enum":
+                        code = cx.choices[j].index(value)
+                    else:
+                        code = int(bool(value))
+                    t.band_of_code[i, v, code] = b
+    return t

@@ -1,0 +1,344 @@
+"""Input adapters: JSON records and CSV columns become the same typed arrays plus cell errors.
+
+Nothing clinical happens here. Both adapters read the one field table
+(:mod:`riskservice.core.fields`) and the compiled knowledge (:mod:`riskservice.core.compiled`),
+and they match values the same way: enumerations and units case-insensitively after trimming,
+the same missing-value spellings, the same messages. Units, ranges and derived values are
+applied afterwards, once, by the engine.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from riskservice.core.fields import BOOL_FALSE, BOOL_TRUE, FIELD_BY_NAME, MISSING_SPELLINGS
+
+MAX_MEDICATIONS = 50
+MAX_MEDICATION_LENGTH = 100
+REQUIRED_MESSAGE = "Missing data for required field."
+
+
+class RowErrors:
+    """Problems per row and field, kept only for the rows that have them (row -> field -> messages)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.by_row: dict = {}
+
+    def add(self, i: int, name: str, message: str) -> None:
+        self.by_row.setdefault(int(i), {}).setdefault(name, []).append(message)
+
+    def add_mask(self, mask, name: str, message_for_row) -> None:
+        for i in np.flatnonzero(mask):
+            self.add(i, name, message_for_row(int(i)))
+
+    def has(self, i: int, name: str) -> bool:
+        return name in self.by_row.get(i, ())
+
+    def mask(self) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        if self.by_row:
+            m[list(self.by_row)] = True
+        return m
+
+    def text(self, i: int) -> str:
+        errs = self.by_row[i]
+        return " | ".join(f"{k}: {'; '.join(v)}" for k, v in sorted(errs.items()))
+
+
+@dataclass
+class Parsed:
+    """Typed input of ``n`` rows, before units and ranges are applied.
+
+    ``raw`` holds numbers as sent (NaN = missing), ``unit`` the index of each number's unit
+    in the compiled unit table (the canonical unit when none was sent), ``codes`` the small
+    integer code of each enumeration or yes/no answer (-1 = missing), ``med_index`` which
+    distinct medication list a row has (-1 = none given).
+    """
+
+    n: int
+    raw: np.ndarray
+    unit: np.ndarray
+    unit_given: np.ndarray
+    unit_bad: np.ndarray
+    codes: np.ndarray
+    med_index: np.ndarray
+    med_lists: list = field(default_factory=list)
+    errors: RowErrors = None
+    passthrough: dict = field(default_factory=dict)
+
+
+def _empty(n, cx) -> Parsed:
+    nf = len(cx.numeric)
+    return Parsed(
+        n=n,
+        raw=np.full((n, nf), np.nan),
+        unit=np.tile(cx.canonical_unit, (n, 1)),
+        unit_given=np.zeros((n, nf), dtype=bool),
+        unit_bad=np.zeros((n, nf), dtype=bool),
+        codes=np.full((n, len(cx.coded)), -1, dtype=np.int8),
+        med_index=np.full(n, -1, dtype=np.intp),
+        errors=RowErrors(n),
+    )
+
+
+def _is_missing_text(value: str) -> bool:
+    return value.strip().lower() in MISSING_SPELLINGS
+
+
+# --------------------------------------------------------------------------- JSON
+def from_records(records: list, cx) -> Parsed:
+    """JSON objects (already decoded) -> Parsed. JSON types are kept strict: a number must
+    be a JSON number, a yes/no answer true or false; null and the missing-value spellings
+    mean "not given"."""
+    n = len(records)
+    p = _empty(n, cx)
+    errors = p.errors
+    slots = cx.key_slots
+    med_keys: dict = {}
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            errors.add(i, "_row", "each array item must be a JSON object")
+            continue
+        seen = None
+        for key, value in rec.items():
+            slot = slots.get(key)
+            if slot is None:
+                canonical = key.strip().lower() if isinstance(key, str) else None
+                slot = slots.get(canonical)
+                if slot is None:
+                    errors.add(i, _printable(key), "Unknown field.")
+                    continue
+                seen = seen if seen is not None else {k.strip().lower() for k in rec if k != key}
+                if canonical in seen:
+                    errors.add(i, _printable(key), f"duplicate of field {canonical!r} in another spelling")
+                    continue
+                key = canonical
+            if value is None or (value.__class__ is str and _is_missing_text(value)):
+                continue
+            kind, j = slot
+            if kind == "number":
+                if value.__class__ is bool or not isinstance(value, (int, float)):
+                    errors.add(i, key, "Not a number: send a JSON number.")
+                    continue
+                try:
+                    x = float(value)
+                except OverflowError:
+                    errors.add(i, key, "Number too large: not a finite double-precision number.")
+                    continue
+                if not math.isfinite(x):
+                    errors.add(i, key, "Not a finite number: NaN and infinity are not accepted.")
+                    continue
+                p.raw[i, j] = x
+            elif kind == "unit":
+                if value.__class__ is not str:
+                    errors.add(i, key, "Not a valid string.")
+                    p.unit_bad[i, j] = True
+                    continue
+                u = cx.unit_lookup[j].get(value.strip().lower())
+                if u is None:
+                    errors.add(i, key, cx.unit_choices_message[j])
+                    p.unit_bad[i, j] = True
+                    continue
+                p.unit[i, j] = u
+                p.unit_given[i, j] = True
+            elif kind == "enum":
+                if value.__class__ is not str:
+                    errors.add(i, key, "Not a valid string.")
+                    continue
+                code = cx.choice_lookup[j].get(value.strip().lower())
+                if code is None:
+                    errors.add(i, key, cx.choices_message[j])
+                    continue
+                p.codes[i, j] = code
+            elif kind == "bool":
+                if value.__class__ is not bool:
+                    errors.add(i, key, "Not a boolean: send true or false.")
+                    continue
+                p.codes[i, j] = int(value)
+            else:  # medications: a list of names
+                entries = _medication_list(value, i, errors)
+                if entries is not None:
+                    p.med_index[i] = med_keys.setdefault(entries, len(med_keys))
+        _required(p, i, rec if isinstance(rec, dict) else None, cx)
+    p.med_lists = [list(k) for k in med_keys]
+    return p
+
+
+def _medication_list(value, i, errors):
+    if not isinstance(value, list):
+        errors.add(i, "medications", "Not a valid list.")
+        return None
+    if len(value) > MAX_MEDICATIONS:
+        errors.add(i, "medications", f"Longer than maximum length {MAX_MEDICATIONS}.")
+        return None
+    ok = True
+    for k, item in enumerate(value):
+        if item.__class__ is not str:
+            errors.add(i, "medications", f"item {k}: Not a valid string.")
+            ok = False
+        elif not 1 <= len(item) <= MAX_MEDICATION_LENGTH:
+            errors.add(i, "medications", f"item {k}: Length must be between 1 and {MAX_MEDICATION_LENGTH}.")
+            ok = False
+    return tuple(value) if ok else None
+
+
+def _required(p, i, rec, cx):
+    if rec is None:
+        return
+    for name in cx.required:
+        if p.errors.has(i, name):
+            continue
+        kind, j = cx.key_slots[name]
+        missing = math.isnan(p.raw[i, j]) if kind == "number" else p.codes[i, j] < 0
+        if missing:
+            p.errors.add(i, name, REQUIRED_MESSAGE)
+
+
+def _printable(key) -> str:
+    """A key safe to echo: lone surrogates and control characters escaped."""
+    text = str(key)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text[:100]
+
+
+# --------------------------------------------------------------------------- CSV
+def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
+    """Text columns (field or unit key -> pyarrow string array or list of str/None) -> Parsed.
+
+    ``decimal=","`` reads numbers written with a decimal comma."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    p = _empty(n, cx)
+    errors = p.errors
+    for name, j in cx.numeric_index.items():
+        col = columns.get(name)
+        if col is not None:
+            s = _strings(col, n)
+            if decimal != ".":
+                s = pc.replace_substring(s, decimal, ".")
+            values, bad = _numbers(s, n)
+            if bad.any():
+                text = s.to_pylist()
+                errors.add_mask(bad, name, lambda i: f"{_quote(text[i])} is not a number")
+            nonfinite = ~np.isnan(values) & ~np.isfinite(values)
+            if nonfinite.any():
+                text = s.to_pylist()
+                errors.add_mask(nonfinite, name, lambda i: f"{_quote(text[i])} is not a finite number")
+                values[nonfinite] = np.nan
+            p.raw[:, j] = values
+        ucol = columns.get(f"{name}_unit")
+        if ucol is not None:
+            u = pc.utf8_lower(_strings(ucol, n))
+            given = ~np.asarray(pc.is_null(u), dtype=bool)
+            idx = np.asarray(pc.fill_null(pc.index_in(u, value_set=pa.array(cx.unit_lower[j])), -1))
+            bad = given & (idx < 0)
+            errors.add_mask(bad, f"{name}_unit", lambda i, j=j: cx.unit_choices_message[j])
+            p.unit[:, j] = np.where(given & ~bad, idx, p.unit[:, j])
+            p.unit_given[:, j] = given & ~bad
+            p.unit_bad[:, j] = bad
+    for name, j in cx.coded_index.items():
+        col = columns.get(name)
+        if col is None:
+            continue
+        s = pc.utf8_lower(_strings(col, n))
+        present = ~np.asarray(pc.is_null(s), dtype=bool)
+        if FIELD_BY_NAME[name].kind == "bool":
+            words = list(BOOL_TRUE + BOOL_FALSE)
+            idx = np.asarray(pc.fill_null(pc.index_in(s, value_set=pa.array(words)), -1))
+            codes = np.where(idx < 0, -1, np.where(idx < len(BOOL_TRUE), 1, 0))
+            message = "Not a boolean: send true or false."
+        else:
+            idx = np.asarray(pc.fill_null(pc.index_in(s, value_set=pa.array(cx.choices[j])), -1))
+            codes = idx
+            message = cx.choices_message[j]
+        bad = present & (idx < 0)
+        errors.add_mask(bad, name, lambda i, m=message: m)
+        p.codes[:, j] = np.where(bad, -1, codes)
+    col = columns.get("medications")
+    if col is not None:
+        _csv_medications(p, _strings(col, n))
+    for name in cx.required:
+        kind, j = cx.key_slots[name]
+        missing = np.isnan(p.raw[:, j]) if kind == "number" else p.codes[:, j] < 0
+        has_error = np.array([errors.has(i, name) for i in range(n)], dtype=bool) if errors.by_row \
+            else np.zeros(n, dtype=bool)
+        errors.add_mask(missing & ~has_error, name, lambda i: REQUIRED_MESSAGE)
+    return p
+
+
+def _csv_medications(p, s):
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(s)
+    if hasattr(enc, "combine_chunks"):
+        enc = enc.combine_chunks()
+    lists = []
+    for text in enc.dictionary.to_pylist():
+        entries = tuple(x.strip() for x in text.split(";") if x.strip())
+        lists.append(entries)
+    idx = np.asarray(pc.fill_null(enc.indices, -1)).astype(np.intp)
+    too_long = [k for k, e in enumerate(lists)
+                if len(e) > MAX_MEDICATIONS or any(len(x) > MAX_MEDICATION_LENGTH for x in e)]
+    if too_long:
+        bad = np.isin(idx, too_long)
+        p.errors.add_mask(bad, "medications", lambda i: (
+            f"at most {MAX_MEDICATIONS} names of at most {MAX_MEDICATION_LENGTH} characters each"))
+        idx = np.where(bad, -1, idx)
+    p.med_index = idx
+    p.med_lists = [list(e) for e in lists]
+
+
+def _strings(col, n):
+    """Cells as trimmed strings, null where empty or spelled as missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if col is None:
+        return pa.nulls(n, type=pa.string())
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if not isinstance(col, pa.Array):
+        col = pa.array(col, type=pa.string())
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        col = pc.cast(col, pa.string())
+    col = pc.utf8_trim_whitespace(col)
+    missing = pc.is_in(pc.utf8_lower(col), value_set=pa.array(sorted(MISSING_SPELLINGS)))
+    return pc.if_else(pc.fill_null(missing, True), pa.scalar(None, pa.string()), col)
+
+
+def _numbers(s, n):
+    """float64 values (NaN where null) and a mask of cells that are not numbers."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+        return values, np.zeros(n, dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    enc = pc.dictionary_encode(s)
+    dictionary = enc.dictionary.to_pylist()
+    parsed = np.full(len(dictionary) + 1, np.nan)
+    badmap = np.zeros(len(dictionary) + 1, dtype=bool)
+    for k, text in enumerate(dictionary):
+        try:
+            parsed[k] = float(text)
+        except (ValueError, OverflowError):
+            badmap[k] = True
+    idx = np.asarray(pc.fill_null(enc.indices, -1)).astype(np.intp)
+    return parsed[idx], badmap[idx]
+
+
+def _quote(text) -> str:
+    """A cell value quoted for an error message, shortened and with unprintables escaped."""
+    text = str(text)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return repr(text)

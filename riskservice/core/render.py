@@ -1,0 +1,567 @@
+"""Renderers: one row of an :class:`Evaluation` as the full JSON answer, or all rows as columns.
+
+Renderers look numbers up in the evaluation and texts, rules and citations up in the
+knowledge; they never compute a clinical value themselves.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from riskservice.core import review
+from riskservice.core.fields import FIELD_BY_NAME, FIELDS
+from riskservice.core.indices import describe
+
+INDEX_COLUMNS = ("homa_ir", "quicki", "tyg", "tg_hdl", "mets_ir", "mcauley", "spise")
+BATCH_SCORES = ("findrisc", "ada")
+
+
+def _as_sent(x: float):
+    """A number as the caller most likely wrote it: integers without a trailing .0."""
+    return int(x) if float(x).is_integer() and abs(x) < 1e15 else float(x)
+
+
+class RowView:
+    """Row ``i`` of an evaluation, with the look-ups the single answer needs."""
+
+    def __init__(self, engine, ev, i: int):
+        self.engine, self.ev, self.i = engine, ev, i
+        self.kb, self.cx = engine.kb, engine.cx
+        codes = ev.codes[i]
+        self.codes = codes
+        self.sex = self.choice("sex")
+        self.ethnicity = self.choice("ethnicity")
+
+    def choice(self, name):
+        j = self.cx.coded_index[name]
+        code = int(self.codes[j])
+        if code < 0:
+            return None
+        f = FIELD_BY_NAME.get(name)
+        if f is not None and f.kind == "enum":
+            return f.choices[code]
+        return bool(code)
+
+    def number(self, name):
+        x = self.ev.values[self.i, self.cx.numeric_index[name]]
+        return None if math.isnan(x) else float(x)
+
+    def value(self, name):
+        """Canonical value of a field or index (None when missing)."""
+        if name in self.cx.numeric_index:
+            return self.number(name)
+        if name in self.ev.indices:
+            x = self.ev.indices[name][self.i]
+            return None if math.isnan(x) else float(x)
+        return self.choice(name)
+
+    def given(self, name):
+        """{"value", "unit"} as sent (numbers), or None."""
+        j = self.cx.numeric_index.get(name)
+        if j is None:
+            return None
+        if name == "bmi" and self.ev.bmi_derived[self.i]:
+            return {"value": round(float(self.ev.values[self.i, j]), 2), "unit": "kg/m2",
+                    "derived_from": ["weight", "height"]}
+        raw = self.ev.parsed.raw[self.i, j]
+        if math.isnan(raw):
+            return None
+        return {"value": _as_sent(raw), "unit": self.cx.unit_names[j][self.ev.parsed.unit[self.i, j]]}
+
+    def variants(self) -> dict:
+        """factor id / index id -> the variant the engine chose for this row."""
+        out = {}
+        for group in ("factors", "cutoffs"):
+            for pair_pos, table in enumerate(self.cx.items[group]):
+                items = getattr(self.ev, group)[pair_pos]
+                for k, (owner, _, _) in enumerate(table.specs):
+                    out[owner["id"]] = int(items.variant[self.i, k])
+        return out
+
+    def medications(self):
+        k = int(self.ev.parsed.med_index[self.i])
+        return None if k < 0 else self.ev.parsed.med_lists[k]
+
+
+# --------------------------------------------------------------------------- the single answer
+def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: bool = False) -> dict:
+    """The full answer for row ``i`` (which must have no errors)."""
+    from riskservice.core import narrative
+
+    kb = engine.kb
+    row = RowView(engine, ev, i)
+    rules, missing_factors = _rules(row)
+    indices, missing_indices = _indices(row)
+    established = _established(row)
+    mechanisms = _mechanisms(row, rules["contributions"], indices)
+    warnings = _warnings(row)
+    for c in rules["contributions"]:
+        if c.get("warning"):
+            warnings.append({"field": c["input"], "message": c["warning"]})
+    used = review.used_entries(kb, rules, indices, mechanisms, established, row.variants())
+    if require_approved:
+        review.enforce_approved(used)
+    key = f"{audience}_text"
+    for c in rules["contributions"]:
+        source = kb.factor_by_id["medications"] if c["factor"].startswith("medication:") \
+            else kb.factor_by_id[c["factor"]]
+        c["text"] = source[key]
+    for m in mechanisms:
+        m["text"] = kb.mechanisms[m["id"]][key]
+    result = {
+        "rules": rules,
+        "indices": indices,
+        "established": established,
+        "mechanisms": mechanisms,
+        "model": _model(row) if engine.model is not None else None,
+        "missing": missing_factors + missing_indices,
+        "assumed": _assumed(row),
+        "warnings": warnings,
+        "disclaimer": kb.disclaimer,
+        "meta": {**meta, "audience": audience, **review.summarise(used)},
+    }
+    text, cited = narrative.build(result, kb, audience)
+    result["explanation"] = text
+    result["references"] = _references(kb, cited, rules, indices, established, mechanisms)
+    return result
+
+
+def _rules(row):
+    engine, ev, i, kb = row.engine, row.ev, row.i, row.kb
+    contributions, missing = [], []
+    where = engine.factor_slot
+    for factor in kb.factors:
+        if factor["kind"] == "medications":
+            if row.sex not in factor.get("sexes", ("female", "male")):
+                continue
+            meds = row.medications()
+            if meds is None:
+                missing.append(_missing(factor, int(engine.class_points.sum())))
+            else:
+                contributions.extend(_drug_contributions(row, meds))
+            continue
+        col = engine.factor_pos[factor["id"]]
+        pair_pos, k = where[factor["id"]]
+        items = ev.factors[pair_pos]
+        v = int(items.variant[i, k])
+        if v < 0:
+            continue
+        if not ev.factor_present[i, col]:
+            missing.append(_missing(factor, int(ev.missing_top[i, col])))
+            continue
+        variant = factor["variants"][v]
+        band = variant["bands"][int(items.band[i, k])]
+        contributions.append(_contribution(row, factor, variant, band, int(ev.counted[i, col])))
+    for group in kb.ruleset.get("exclusive_groups", []):
+        members = [c for c in contributions if c["factor"] in group["factors"]]
+        best = next((c for c in members if c["points"]), None)
+        for c in members:
+            if best is not None and c is not best and c["band_points_raw"]:
+                c["band_points"] = c["band_points_raw"]
+                c["note"] = (f"{group['label']}: only the highest of {', '.join(group['factors'])} "
+                             f"counts (here {best['factor']}); {group['reason']}")
+    for c in contributions:
+        c.pop("band_points_raw", None)
+    total = int(ev.points[i])
+    headroom = int(ev.headroom[i])
+    thresholds = kb.ruleset["bands"]["thresholds"]
+    result = {
+        "points": total,
+        "max_points": int(ev.max_points[i]),
+        "band": thresholds[int(ev.band[i])]["id"],
+        "base_relative_risk": kb.base_relative_risk,
+        "contributions": contributions,
+        "lower_bound": headroom > 0,
+    }
+    if headroom:
+        result["band_if_missing_were_maximal"] = thresholds[int(ev.band_if_max[i])]["id"]
+        result["lower_bound_statement"] = (
+            f"{len([m for m in missing if m['max_points']])} factor(s) were not given and could add up to "
+            f"{headroom} point(s): the total of {total} is a lower bound.")
+    return result, missing
+
+
+def _missing(factor, top):
+    return {"kind": "factor", "factor": factor["id"], "label": factor["label"],
+            "input": factor["input"], "max_points": top}
+
+
+def _contribution(row, factor, variant, band, counted_points):
+    value = row.value(factor["input"])
+    given = row.given(factor["input"]) or {}
+    entry = {
+        "factor": factor["id"],
+        "label": factor["label"],
+        "input": factor["input"],
+        "value": given.get("value", value),
+        "unit": given.get("unit"),
+        "canonical_value": value,
+        "canonical_unit": factor.get("unit"),
+        "band": band["id"],
+        "band_label": band["label"],
+        "points": counted_points,
+        "band_points_raw": band["points"],
+        "rule": band["rule"],
+        "population": variant["population"],
+        "modifiable": factor["modifiable"],
+        "mechanisms": list(factor["mechanisms"]) if band["points"] > 0 or band.get("flagged") else [],
+        "references": list(band["references"]),
+    }
+    if band.get("effect"):
+        entry["effect"] = _effect_summary(band["effect"])
+    for key in ("note", "warning"):
+        if band.get(key):
+            entry[key] = band[key]
+    return entry
+
+
+def _effect_summary(effect):
+    out = {k: effect[k] for k in ("measure", "estimate", "comparison", "reference") if k in effect}
+    if effect.get("exponent", 1.0) != 1.0:
+        out["exponent"] = effect["exponent"]
+    if "ci95" in effect:
+        out["ci95"] = effect["ci95"]
+    return out
+
+
+def _drug_contributions(row, entries):
+    kb = row.kb
+    _, matches, _ = row.engine.classes_of(entries)
+    out = []
+    for class_id in matches:
+        cls = kb.drug_by_id[class_id]
+        entry = {
+            "factor": f"medication:{class_id}",
+            "label": cls["name"],
+            "input": "medications",
+            "value": list(matches[class_id]),
+            "unit": None,
+            "canonical_value": class_id,
+            "canonical_unit": None,
+            "band": "taking",
+            "band_label": f"taking {cls['name'].lower()}",
+            "points": cls["points"],
+            "band_points_raw": cls["points"],
+            "rule": f"any of ATC {', '.join(cls['atc_prefixes'])} or the listed generic names",
+            "population": cls.get("population", ""),
+            "modifiable": True,
+            "mechanisms": list(cls["mechanisms"]),
+            "evidence": cls["evidence"],
+            "references": list(cls["references"]),
+        }
+        if cls.get("effect"):
+            entry["effect"] = _effect_summary(cls["effect"])
+        if cls.get("note"):
+            entry["note"] = cls["note"]
+        out.append(entry)
+    return out
+
+
+def _indices(row):
+    ev, i, kb = row.ev, row.i, row.kb
+    out, missing = {}, []
+    for index in kb.indices:
+        value = ev.indices[index["id"]][i]
+        if math.isnan(value):
+            absent = [name for name in index["inputs"] if row.value(name) is None]
+            missing.append({"kind": "index", "index": index["id"], "name": index["name"], "needs": absent})
+            continue
+        flag = ev.flagged.get(index["id"])
+        cut = None
+        if flag is not None and flag[1][i] >= 0:
+            cut = index["cutoffs"][int(flag[1][i])]
+        out[index["id"]] = describe(index, float(value), cut, flagged=None if cut is None else bool(flag[0][i]))
+    return out, missing
+
+
+def _established(row):
+    ev, i, kb = row.ev, row.i, row.kb
+    out = {}
+    tables = row.engine.cx.items["established"]
+    results = ev.established
+    for sid, spec in kb.established["scores"].items():
+        items, missing = [], []
+        for pair_pos, table in enumerate(tables):
+            r = results[pair_pos]
+            for k, (owner, item, variants) in enumerate(table.specs):
+                if owner[0] != sid or r.variant[i, k] < 0:
+                    continue
+                if not r.present[i, k]:
+                    top = max(b["points"] for b in variants[int(r.variant[i, k])]["bands"])
+                    missing.append((spec["items"].index(item), {"item": item["id"], "input": item["input"],
+                                                                "max_points": top}))
+                    continue
+                band = variants[int(r.variant[i, k])]["bands"][int(r.band[i, k])]
+                entry = {"item": item["id"], "input": item["input"], "value": row.value(item["input"]),
+                         "points": band["points"], "rule": band["rule"]}
+                if item["input"] == "antihypertensive":
+                    entry["source"] = (None, "hypertension", "medications")[int(ev.antihypertensive_source[i])]
+                if item.get("input_note"):
+                    entry["note"] = item["input_note"]
+                items.append((spec["items"].index(item), entry))
+        s = ev.scores[sid]
+        cats = spec["categories"]
+        result = {
+            "name": spec["name"],
+            "outcome": spec["outcome"],
+            "complete": bool(s["complete"][i]),
+            "points": int(s["points"][i]),
+            "items": [e for _, e in sorted(items, key=lambda t: t[0])],
+            "missing": [e for _, e in sorted(missing, key=lambda t: t[0])],
+            "references": list(spec["references"]),
+        }
+        low, high = cats[int(s["category"][i])]["id"], cats[int(s["category_max"][i])]["id"]
+        if missing:
+            result["points_range"] = [int(s["points"][i]), int(s["points_max"][i])]
+            result["category"] = low if low == high else None
+            result["category_range"] = [low, high]
+            result["note"] = ("Some items are missing: points is a lower bound and the category is given only "
+                              "when every possible answer leads to the same one.")
+        else:
+            result["category"] = low
+        out[sid] = result
+    return out
+
+
+def _mechanisms(row, contributions, indices):
+    engine, ev, i, kb = row.engine, row.ev, row.i, row.kb
+    drivers, support = {}, {}
+    for c in contributions:
+        mechs = c["mechanisms"]
+        if not mechs:
+            continue
+        share = c["points"] / len(mechs)
+        for mid in mechs:
+            drivers.setdefault(mid, []).append(
+                {"factor": c["factor"], "label": c["label"], "points": c["points"],
+                 "points_share": round(share, 4)})
+    spec_by_id = {ix["id"]: ix for ix in kb.indices}
+    for ix_id, result in indices.items():
+        if result.get("flagged"):
+            for mid in spec_by_id[ix_id].get("mechanisms_when_flagged", []):
+                support.setdefault(mid, []).append({"index": ix_id, "name": result["name"], "value": result["value"]})
+    total = int(ev.points[i])
+    downstream = kb.downstream_chain["steps"]
+    out = []
+    for j in ev.mech_order[i]:
+        if ev.mech_count[i, j] <= 0:
+            continue
+        mid = engine.mechanism_ids[j]
+        mech = kb.mechanisms[mid]
+        weight = float(ev.mech_weight[i, j])
+        out.append({
+            "rank": len(out) + 1,
+            "id": mid,
+            "name": mech["name"],
+            "weight": round(weight, 4),
+            "share_of_points": round(weight / total, 4) if total else 0.0,
+            "factors": drivers.get(mid, []),
+            "supporting_indices": support.get(mid, []),
+            "chain": list(mech["chain"]) + list(downstream),
+            "explanation": mech["explanation"],
+            "references": list(mech["references"]),
+        })
+    return out
+
+
+def _warnings(row):
+    ev, i = row.ev, row.i
+    cx = row.cx
+    out = []
+    p = ev.parsed
+    for f in FIELDS:
+        j = cx.numeric_index.get(f.name)
+        if j is not None and p.unit_given[i, j] and np.isnan(p.raw[i, j]):
+            out.append({"field": f"{f.name}_unit", "message": f"{f.name}_unit was given without {f.name}; ignored"})
+        if f.kind == "list" and row.medications() is not None:
+            _, _, unknown = row.engine.classes_of(row.medications())
+            if unknown:
+                out.append({"field": "medications", "unrecognised": list(unknown), "message":
+                            "not in the drug-class vocabulary, so not scored: " + ", ".join(unknown)})
+    w, h = row.number("weight"), row.number("height")
+    if (w is None) != (h is None) and row.number("bmi") is None:
+        which = "weight" if w is not None else "height"
+        other = "height" if w is not None else "weight"
+        out.append({"field": which, "message": f"{which} without {other}: BMI not derived"})
+    return out
+
+
+def _assumed(row):
+    ev, i, cx = row.ev, row.i, row.cx
+    out = []
+    for j, name in enumerate(cx.numeric):
+        if ev.assumed_unit[i, j]:
+            out.append({"field": f"{name}_unit", "assumption": f"not given: {cx.unit_names[j][cx.canonical_unit[j]]} assumed"})
+    if row.ethnicity is None and (row.number("bmi") is not None or row.number("waist") is not None):
+        out.append({"field": "ethnicity", "assumption":
+                    "not given: WHO/Europid BMI and waist cut-offs were applied"})
+    return out
+
+
+def _model(row):
+    ev, i = row.ev, row.i
+    terms = ev.model_terms[i]
+    derived = {
+        "age": row.number("age"), "sex": row.sex, "ethnicity": row.ethnicity, "bmi": row.number("bmi"),
+        "bmi_derived": False, "waist": row.number("waist"), "height": row.number("height"),
+        "waist_to_height": None, "hdl_cholesterol": row.number("hdl_cholesterol"),
+        "smoking": row.choice("smoking"), "mvpa_minutes_per_week": row.number("mvpa_minutes_per_week"),
+        "sedentary_hours_per_day": row.number("sedentary_hours_per_day"),
+        "sleep_hours_per_night": row.number("sleep_hours_per_night"),
+    }
+    model = row.engine.model
+    if "waist_to_height" in model.term_names:
+        x = terms[model.term_names.index("waist_to_height")]
+        derived["waist_to_height"] = None if math.isnan(x) else float(x)
+    return model.explain(float(ev.logit[i]), ev.model_contrib[i], np.isnan(terms), derived)
+
+
+def _references(kb, cited, rules, indices, established, mechanisms) -> list:
+    """The references of the result: first those the explanation cites, numbered in its order
+    of first use ([n] is item n), then any other id the structured parts cite."""
+    ids = list(cited)
+    for c in rules["contributions"]:
+        ids.extend(c["references"])
+    for ix in indices.values():
+        ids.extend(ix["references"])
+    for m in mechanisms:
+        ids.extend(m["references"])
+    if mechanisms:
+        ids.extend(kb.downstream_chain["references"])
+    for s in established.values():
+        ids.extend(s["references"])
+    refs, cited = kb.references, set(cited)
+    return [{"number": n, **refs[rid], "in_explanation": rid in cited}
+            for n, rid in enumerate(dict.fromkeys(ids), start=1)]
+
+
+# --------------------------------------------------------------------------- rows (batch)
+ROW_COLUMNS = ("points", "max_points", "band", "probability", *INDEX_COLUMNS,
+               *(f"{s}_{part}" for s in BATCH_SCORES for part in ("points", "points_max")),
+               "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings", "error")
+
+
+def render_rows(engine, ev, audience: str = "clinician", require_approved: bool = False,
+                error_prefix: dict | None = None) -> dict:
+    """Every row as result columns (pyarrow arrays); a row with an error has only its error."""
+    import pyarrow as pa
+
+    n = ev.n
+    kb = engine.kb
+    ok = ev.ok.copy()
+    error = np.empty(n, dtype=object)
+    for i in ev.parsed.errors.by_row:
+        error[i] = ev.parsed.errors.text(i)
+    if require_approved:
+        blocked = engine.unapproved_rows(ev) & ok
+        if blocked.any():
+            error[blocked] = ("_knowledge: REQUIRE_APPROVED is on and this result would use knowledge "
+                              "entries not approved by clinical review (see GET /v1/knowledge)")
+            ok &= ~blocked
+    bad = ~ok
+    out = {
+        "points": pa.array(ev.points, mask=bad, type=pa.int64()),
+        "max_points": pa.array(ev.max_points, mask=bad, type=pa.int64()),
+        "band": _coded([t["id"] for t in kb.ruleset["bands"]["thresholds"]], ev.band, bad),
+    }
+    prob = ev.probability if ev.probability is not None else np.full(n, np.nan)
+    out["probability"] = pa.array(prob, mask=bad | np.isnan(prob), type=pa.float64())
+    for name in INDEX_COLUMNS:
+        values = ev.indices[name]
+        out[name] = pa.array(values, mask=bad | np.isnan(values), type=pa.float64())
+    for sid in BATCH_SCORES:
+        s = ev.scores[sid]
+        out[f"{sid}_points"] = pa.array(s["points"], mask=bad, type=pa.int64())
+        out[f"{sid}_points_max"] = pa.array(s["points_max"], mask=bad, type=pa.int64())
+    label = "patient_name" if audience == "patient" else "name"
+    names = [kb.mechanisms[m][label] for m in engine.mechanism_ids]
+    rows = np.arange(n)
+    for k in range(3):
+        j = ev.mech_order[:, k] if ev.mech_order.shape[1] > k else np.zeros(n, dtype=np.intp)
+        has = ev.mech_count[rows, j] > 0
+        out[f"mechanism_{k + 1}"] = _coded(names, np.where(has, j, -1), bad)
+    out["missing_factors"] = _missing_column(engine, ev, bad)
+    out["warnings"] = _warnings_column(engine, ev, bad)
+    out["error"] = pa.array(error, type=pa.string())
+    return out
+
+
+def _coded(values, index, bad):
+    """Strings from a small dictionary by index (-1 or a bad row = null), built in C++."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = np.asarray(index)
+    mask = bad | (index < 0)
+    indices = pa.array(np.where(mask, 0, index).astype(np.int32), mask=mask)
+    return pc.take(pa.array(values if values else [""], type=pa.string()), indices)
+
+
+def _bits_to_text(parts, n, extra=None, sep="; "):
+    """Join the texts of the masks that hold per row, via one integer code per row."""
+    code = np.zeros(n, dtype=np.int64)
+    for bit, (mask, _) in enumerate(parts):
+        code |= mask.astype(np.int64) << bit
+    extra_idx = extra[0] if extra is not None else np.full(n, -1)
+    stride = int(extra_idx.max(initial=0)) + 2
+    uniq, inv = np.unique(code * stride + (extra_idx + 1), return_inverse=True)
+    texts = []
+    for u in uniq:
+        c, m = divmod(int(u), stride)
+        items = [parts[b][1] for b in range(len(parts)) if (c >> b) & 1]
+        if m >= 1 and extra[1][m - 1]:
+            items.insert(0, extra[1][m - 1])
+        texts.append(sep.join(items))
+    return texts, inv.reshape(-1)
+
+
+def _missing_column(engine, ev, bad):
+    kb = engine.kb
+    parts = []
+    for factor in kb.factors:
+        if factor["kind"] == "medications":
+            parts.append((~ev.med_given, factor["id"]))
+        else:
+            col = engine.factor_pos[factor["id"]]
+            parts.append((~ev.factor_present[:, col] & _applicable(engine, ev, col), factor["id"]))
+    texts, idx = _bits_to_text(parts, ev.n, sep=";")
+    return _coded(texts, np.where([t == "" for t in texts], -1, np.arange(len(texts)))[idx], bad)
+
+
+def _applicable(engine, ev, col):
+    """The factor applies to the row (its sex) — a variant was chosen."""
+    pair_pos, k = engine.factor_slot[engine.factor_order[col]]
+    return ev.factors[pair_pos].variant[:, k] >= 0
+
+
+def _warnings_column(engine, ev, bad):
+    cx = engine.cx
+    p = ev.parsed
+    parts = []
+    for fid in engine.factor_order:
+        pair_pos, k = engine.factor_slot[fid]
+        items = ev.factors[pair_pos]
+        factor, _, variants = cx.items["factors"][pair_pos].specs[k]
+        if True:
+            for v, variant in enumerate(variants):
+                for b, band in enumerate(variant["bands"]):
+                    if band.get("warning"):
+                        mask = (items.variant[:, k] == v) & (items.band[:, k] == b)
+                        parts.append((mask, f"{factor['input']}: {band['warning']}"))
+    jw, jh, jb = (cx.numeric_index[k] for k in ("weight", "height", "bmi"))
+    w_given, h_given = ~np.isnan(ev.values[:, jw]), ~np.isnan(ev.values[:, jh])
+    no_bmi = np.isnan(ev.values[:, jb])
+    parts.append((w_given & ~h_given & no_bmi, "weight: weight without height: BMI not derived"))
+    parts.append((h_given & ~w_given & no_bmi, "height: height without weight: BMI not derived"))
+    for j, name in enumerate(cx.numeric):
+        mask = p.unit_given[:, j] & np.isnan(p.raw[:, j])
+        if mask.any():
+            parts.append((mask, f"{name}_unit: {name}_unit was given without {name}; ignored"))
+    unknown = []
+    for entries in p.med_lists:
+        _, _, missing = engine.classes_of(entries)
+        unknown.append(("medications: not in the drug-class vocabulary, so not scored: " + ", ".join(missing))
+                       if missing else None)
+    texts, idx = _bits_to_text(parts, ev.n, extra=(p.med_index, unknown))
+    return _coded(texts, np.where([t == "" for t in texts], -1, np.arange(len(texts)))[idx], bad)
