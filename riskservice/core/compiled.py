@@ -36,6 +36,7 @@ class ItemTable:
     flag: np.ndarray = None              # (items, variants, bands): band means "flagged"
     flagged_band: np.ndarray = None      # (items, variants, bands): a factor band marked "flagged"
     columns: np.ndarray = None           # numeric: column of each input in the engine's value matrix
+    variants_used: list = field(default_factory=list)   # per item: the variants some row can select
     specs: list = field(default_factory=list)   # (owner, spec, variants) per item, for renderers
 
     def __len__(self):
@@ -200,6 +201,7 @@ def _table(cx, entries, numeric: bool) -> ItemTable:
                   variant=np.stack([_variant_table(v, s) for _, _, v, s in entries]) if k
                   else np.zeros((0, len(SEX) + 1, len(ETHNICITY) + 1), dtype=np.intp),
                   specs=[(owner, spec, variants) for owner, spec, variants, _ in entries])
+    t.variants_used = [sorted({int(v) for v in np.unique(t.variant[i]) if v >= 0}) or [0] for i in range(k)]
     t.points = np.zeros((k, nv, nb), dtype=np.int64)
     t.top = np.zeros((k, nv), dtype=np.int64)
     t.flag = np.zeros((k, nv, nb), dtype=bool)

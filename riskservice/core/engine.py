@@ -49,6 +49,7 @@ class Evaluation:
     factor_present: np.ndarray = None
     factor_top: np.ndarray = None
     factor_band_points: np.ndarray = None
+    factor_flagged: np.ndarray = None
     med_member: np.ndarray = None        # (n, drug classes)
     med_points: np.ndarray = None
     med_given: np.ndarray = None
@@ -75,6 +76,7 @@ class Evaluation:
 
 _ENGINES: dict = {}
 MED_CACHE_LIMIT = 100_000   # distinct medication lists remembered per process
+SMALL_BATCH = 64            # up to this many rows, numeric items are banded in one broadcast
 
 
 def engine_for(knowledge, model=None) -> "Engine":
@@ -140,7 +142,7 @@ class Engine:
         eth_code = codes[:, self._eth_col]
         eth = eth_code.astype(np.intp)
         eth[eth < 0] = NO_ETHNICITY
-        full = np.empty((n, len(cx.numeric) + len(cx.index_ids)))
+        full = np.empty((n, len(cx.numeric) + len(cx.index_ids)), order="F")
         full[:, :len(cx.numeric)] = values
         indices = self._indices(values, full)
         med_member, med_given = self._medications(parsed)
@@ -274,16 +276,31 @@ class Engine:
     # ------------------------------------------------------------------ items
     @staticmethod
     def _evaluate_table(t, matrix, sex, eth, numeric: bool) -> Items:
-        """Variant, band, presence and points of every item in ``t`` for every row."""
+        """Variant, band, presence and points of every item in ``t`` for every row.
+
+        A numeric band is the count of the variant's strict thresholds below the value. Small
+        inputs compare all thresholds at once; large ones use one binary search per item and
+        variant (the same count, without an n x items x edges temporary)."""
         n, k = len(sex), len(t)
         items = np.arange(k)
         variant = t.variant[:, sex, eth].T                       # (n, k)
         v = np.maximum(variant, 0)
-        x = matrix[:, t.columns]
+        x = np.asfortranarray(matrix[:, t.columns])
         if numeric:
             present = ~np.isnan(x) & (variant >= 0)
-            with np.errstate(invalid="ignore"):
-                band = (x[:, :, None] > t.thresholds[items, v]).sum(axis=2)
+            if n <= SMALL_BATCH:
+                with np.errstate(invalid="ignore"):
+                    band = (x[:, :, None] > t.thresholds[items, v]).sum(axis=2)
+            else:
+                band = np.zeros((n, k), dtype=np.intp, order="F")
+                for j in range(k):
+                    used = t.variants_used[j]
+                    if len(used) == 1:
+                        band[:, j] = np.searchsorted(t.thresholds[j, used[0]], x[:, j], side="left")
+                        continue
+                    for var in used:
+                        rows = v[:, j] == var
+                        band[rows, j] = np.searchsorted(t.thresholds[j, var], x[rows, j], side="left")
         else:
             x = x.astype(np.intp)
             band = t.band_of_code[items, v, x]                   # code -1 reads the "no band" slot
@@ -305,6 +322,7 @@ class Engine:
         band_points = self._factor_matrix(ev.factors, "points")
         present = self._factor_matrix(ev.factors, "present")
         top = self._factor_matrix(ev.factors, "top")
+        ev.factor_flagged = self._factor_matrix(ev.factors, "flagged")
         counted = band_points.copy()
         missing_top = np.where(present, 0, top)
         overlap = np.zeros(n, dtype=np.int64)
@@ -376,53 +394,42 @@ class Engine:
 
     # ------------------------------------------------------------------ mechanisms
     def _link_matrices(self):
+        """For each mechanism, the driver columns (factors, then drug classes, then flagged
+        indices) that act through it."""
         kb = self.kb
-        m = len(self.mechanism_ids)
-        factors = [kb.factor_by_id[fid] for fid in self.factor_order]
-        fl = np.zeros((len(factors), m))
-        for k, f in enumerate(factors):
-            for mid in f["mechanisms"]:
-                fl[k, self._mech_col[mid]] = 1.0
-        cl = np.zeros((len(kb.drug_classes), m))
-        for k, c in enumerate(kb.drug_classes):
-            for mid in c["mechanisms"]:
-                cl[k, self._mech_col[mid]] = 1.0
+        sources = [kb.factor_by_id[fid]["mechanisms"] for fid in self.factor_order]
+        sources += [c["mechanisms"] for c in kb.drug_classes]
         flagged = [ix for ix in kb.indices if ix.get("mechanisms_when_flagged")]
-        il = np.zeros((len(flagged), m))
-        for k, ix in enumerate(flagged):
-            for mid in ix["mechanisms_when_flagged"]:
-                il[k, self._mech_col[mid]] = 1.0
-        flagged_band = np.zeros(0)
-        return {"factor": fl, "class": cl, "index": il, "index_ids": [ix["id"] for ix in flagged],
-                "flagged_band": flagged_band}
+        sources += [ix["mechanisms_when_flagged"] for ix in flagged]
+        columns = [np.array([k for k, mechs in enumerate(sources) if mid in mechs], dtype=np.intp)
+                   for mid in self.mechanism_ids]
+        return {"columns": columns, "index_ids": [ix["id"] for ix in flagged]}
 
     def attached(self, ev):
         """(n, factors): the factor's mechanisms apply (points in its band, or a flagged band)."""
-        return ev.factor_present & ((ev.factor_band_points > 0) | self._factor_matrix(ev.factors, "flagged"))
+        return ev.factor_present & ((ev.factor_band_points > 0) | ev.factor_flagged)
 
     def _mechanisms(self, ev):
-        """Mechanism weights and order. Each factor's points are shared equally among its
-        mechanisms; flagged indices add supporting evidence (count) without weight."""
+        """Mechanism weights and order.
+
+        A mechanism's weight is the sum of the points of the factors and medicines that act
+        through it, each counted in full for every mechanism its sources link it to (nothing is
+        split as if the split were evidence); flagged indices add supporting evidence without
+        weight. Ranked by weight, then by the number of drivers and indices, then by id. All
+        integer arithmetic, so one row and a million rows rank alike.
+        """
         links = self._links
-        attached = self.attached(ev)
-        n_mech = np.maximum(links["factor"].sum(axis=1), 1)
-        share = np.where(attached, ev.counted / n_mech, 0.0)
-        weight = share @ links["factor"]
-        count = attached.astype(np.float64) @ links["factor"]
+        drivers = [np.where(self.attached(ev), ev.counted * 256 + 1, 0)]
         if len(self.class_ids):
-            c_mech = np.maximum(links["class"].sum(axis=1), 1)
-            member = ev.med_member.astype(np.float64)
-            weight += (member * (self.class_points / c_mech)) @ links["class"]
-            count += member @ links["class"]
-        if links["index_ids"]:
-            flags = np.column_stack([ev.flagged[i][0] if i in ev.flagged else np.zeros(ev.n, dtype=bool)
-                                     for i in links["index_ids"]]).astype(np.float64)
-            count += flags @ links["index"]
-        count = np.rint(count).astype(np.int64)
-        w_int = np.rint(weight * 1e6).astype(np.int64)
-        m = len(self.mechanism_ids)
-        key = (w_int.max(initial=0) - w_int) * 65536 + (255 - np.minimum(count, 255)) * 256 + np.arange(m)
-        ev.mech_weight, ev.mech_count = weight, count
+            drivers.append(np.where(ev.med_member, self.class_points * 256 + 1, 0))
+        for ix in links["index_ids"]:
+            flag = ev.flagged.get(ix)
+            drivers.append((flag[0] if flag is not None else np.zeros(ev.n, dtype=bool)).astype(np.int64)[:, None])
+        packed_in = np.concatenate(drivers, axis=1)
+        packed = np.column_stack([packed_in[:, cols].sum(axis=1) for cols in links["columns"]]) \
+            if links["columns"] else np.zeros((ev.n, 0), dtype=np.int64)
+        ev.mech_weight, ev.mech_count = packed >> 8, packed & 255
+        key = (packed.max(initial=0) - packed) * 64 + np.arange(packed.shape[1])
         ev.mech_order = np.argsort(key, axis=1, kind="stable")
 
     # ------------------------------------------------------------------ review

@@ -72,13 +72,14 @@ class Parsed:
 
 def _empty(n, cx) -> Parsed:
     nf = len(cx.numeric)
+    # column-major: the engine reads and writes whole columns
     return Parsed(
         n=n,
-        raw=np.full((n, nf), np.nan),
-        unit=np.tile(cx.canonical_unit, (n, 1)),
-        unit_given=np.zeros((n, nf), dtype=bool),
-        unit_bad=np.zeros((n, nf), dtype=bool),
-        codes=np.full((n, len(cx.coded)), -1, dtype=np.int8),
+        raw=np.full((n, nf), np.nan, order="F"),
+        unit=np.asfortranarray(np.tile(cx.canonical_unit, (n, 1))),
+        unit_given=np.zeros((n, nf), dtype=bool, order="F"),
+        unit_bad=np.zeros((n, nf), dtype=bool, order="F"),
+        codes=np.full((n, len(cx.coded)), -1, dtype=np.int8, order="F"),
         med_index=np.full(n, -1, dtype=np.intp),
         errors=RowErrors(n),
     )
@@ -220,7 +221,7 @@ def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
     for name, j in cx.numeric_index.items():
         col = columns.get(name)
         if col is not None:
-            s = _strings(col, n)
+            s = _trimmed(col, n)
             if decimal != ".":
                 s = pc.replace_substring(s, decimal, ".")
             values, bad = _numbers(s, n)
@@ -235,10 +236,8 @@ def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
             p.raw[:, j] = values
         ucol = columns.get(f"{name}_unit")
         if ucol is not None:
-            u = pc.utf8_lower(_strings(ucol, n))
-            given = ~np.asarray(pc.is_null(u), dtype=bool)
-            idx = np.asarray(pc.fill_null(pc.index_in(u, value_set=pa.array(cx.unit_lower[j])), -1))
-            bad = given & (idx < 0)
+            u = pc.utf8_lower(_trimmed(ucol, n))
+            idx, given, bad = _lookup(u, cx.unit_lower[j])
             errors.add_mask(bad, f"{name}_unit", lambda i, j=j: cx.unit_choices_message[j])
             p.unit[:, j] = np.where(given & ~bad, idx, p.unit[:, j])
             p.unit_given[:, j] = given & ~bad
@@ -247,18 +246,16 @@ def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
         col = columns.get(name)
         if col is None:
             continue
-        s = pc.utf8_lower(_strings(col, n))
-        present = ~np.asarray(pc.is_null(s), dtype=bool)
+        s = pc.utf8_lower(_trimmed(col, n))
         if FIELD_BY_NAME[name].kind == "bool":
             words = list(BOOL_TRUE + BOOL_FALSE)
-            idx = np.asarray(pc.fill_null(pc.index_in(s, value_set=pa.array(words)), -1))
+            idx, present, bad = _lookup(s, words)
             codes = np.where(idx < 0, -1, np.where(idx < len(BOOL_TRUE), 1, 0))
             message = "Not a boolean: send true or false."
         else:
-            idx = np.asarray(pc.fill_null(pc.index_in(s, value_set=pa.array(cx.choices[j])), -1))
+            idx, present, bad = _lookup(s, cx.choices[j])
             codes = idx
             message = cx.choices_message[j]
-        bad = present & (idx < 0)
         errors.add_mask(bad, name, lambda i, m=message: m)
         p.codes[:, j] = np.where(bad, -1, codes)
     col = columns.get("medications")
@@ -267,8 +264,9 @@ def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
     for name in cx.required:
         kind, j = cx.key_slots[name]
         missing = np.isnan(p.raw[:, j]) if kind == "number" else p.codes[:, j] < 0
-        has_error = np.array([errors.has(i, name) for i in range(n)], dtype=bool) if errors.by_row \
-            else np.zeros(n, dtype=bool)
+        has_error = np.zeros(n, dtype=bool)
+        rows = [i for i, errs in errors.by_row.items() if name in errs]
+        has_error[rows] = True
         errors.add_mask(missing & ~has_error, name, lambda i: REQUIRED_MESSAGE)
     return p
 
@@ -293,6 +291,40 @@ def _csv_medications(p, s):
         idx = np.where(bad, -1, idx)
     p.med_index = idx
     p.med_lists = [list(e) for e in lists]
+
+
+def _lookup(lowered, choices):
+    """(index into ``choices`` or -1, cell given, cell invalid) for lower-cased cells; a cell
+    spelled as missing (NA, null, ...) counts as not given."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    idx = np.asarray(pc.fill_null(pc.index_in(lowered, value_set=pa.array(choices)), -1))
+    given = ~np.asarray(pc.is_null(lowered), dtype=bool)
+    bad = given & (idx < 0)
+    if bad.any():
+        spelled_missing = np.asarray(pc.fill_null(
+            pc.is_in(lowered, value_set=pa.array(sorted(MISSING_SPELLINGS))), False), dtype=bool)
+        given &= ~spelled_missing
+        bad &= ~spelled_missing
+    return idx, given, bad
+
+
+def _trimmed(col, n):
+    """Cells as trimmed strings, null where empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if col is None:
+        return pa.nulls(n, type=pa.string())
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if not isinstance(col, pa.Array):
+        col = pa.array(col, type=pa.string())
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        col = pc.cast(col, pa.string())
+    col = pc.utf8_trim_whitespace(col)
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
 
 def _strings(col, n):
@@ -328,6 +360,8 @@ def _numbers(s, n):
     parsed = np.full(len(dictionary) + 1, np.nan)
     badmap = np.zeros(len(dictionary) + 1, dtype=bool)
     for k, text in enumerate(dictionary):
+        if text.lower() in MISSING_SPELLINGS:
+            continue
         try:
             parsed[k] = float(text)
         except (ValueError, OverflowError):

@@ -111,11 +111,12 @@ def _clinician(r, kb, cites) -> str:
                                  for c in quiet) + ".")
     mechs = [m for m in r["mechanisms"] if m["weight"] > 0]
     if mechs:
-        lines.append("\n**Mechanisms, ranked by the points flowing through them**")
+        lines.append("\n**Mechanisms, ranked by the points of the factors acting through them** (a factor "
+                     "counts in full for every mechanism its sources link it to; the points are not split)")
         for m in mechs:
             drivers = ", ".join(f["label"] for f in m["factors"])
             support = ", ".join(s["name"] for s in m["supporting_indices"])
-            lines.append(f"{m['rank']}. **{m['name']}** (weight {m['weight']:g}; from {drivers}"
+            lines.append(f"{m['rank']}. **{m['name']}** ({m['weight']:g} points from {drivers}"
                          + (f"; supported by {support}" if support else "") + "): "
                          + kb.mechanisms[m["id"]]["clinician_text"] + cites.cite(m["references"]))
         dc = kb.downstream_chain

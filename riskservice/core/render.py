@@ -328,14 +328,8 @@ def _mechanisms(row, contributions, indices):
     engine, ev, i, kb = row.engine, row.ev, row.i, row.kb
     drivers, support = {}, {}
     for c in contributions:
-        mechs = c["mechanisms"]
-        if not mechs:
-            continue
-        share = c["points"] / len(mechs)
-        for mid in mechs:
-            drivers.setdefault(mid, []).append(
-                {"factor": c["factor"], "label": c["label"], "points": c["points"],
-                 "points_share": round(share, 4)})
+        for mid in c["mechanisms"]:
+            drivers.setdefault(mid, []).append({"factor": c["factor"], "label": c["label"], "points": c["points"]})
     spec_by_id = {ix["id"]: ix for ix in kb.indices}
     for ix_id, result in indices.items():
         if result.get("flagged"):
@@ -349,12 +343,12 @@ def _mechanisms(row, contributions, indices):
             continue
         mid = engine.mechanism_ids[j]
         mech = kb.mechanisms[mid]
-        weight = float(ev.mech_weight[i, j])
+        weight = int(ev.mech_weight[i, j])
         out.append({
             "rank": len(out) + 1,
             "id": mid,
             "name": mech["name"],
-            "weight": round(weight, 4),
+            "weight": weight,
             "share_of_points": round(weight / total, 4) if total else 0.0,
             "factors": drivers.get(mid, []),
             "supporting_indices": support.get(mid, []),

@@ -38,9 +38,15 @@ def test_contribution_shows_given_and_canonical_values(client):
     assert c["canonical_value"] == pytest.approx(108.096) and c["canonical_unit"] == "mg/dL"
 
 
-def test_mechanism_weights_add_up_to_points(client, patient):
+def test_mechanism_weight_is_the_points_of_the_factors_acting_through_it(client, patient):
+    """No equal split: every factor counts in full for each mechanism its sources name."""
     body = client.post("/v1/score", json=patient).get_json()
-    assert sum(m["weight"] for m in body["mechanisms"]) == pytest.approx(body["rules"]["points"], abs=1e-3)
+    total = body["rules"]["points"]
+    for m in body["mechanisms"]:
+        assert m["weight"] == sum(f["points"] for f in m["factors"])
+        assert m["share_of_points"] == pytest.approx(m["weight"] / total, abs=1e-4) and m["share_of_points"] <= 1
+        acting = [c for c in body["rules"]["contributions"] if m["id"] in c["mechanisms"]]
+        assert [f["factor"] for f in m["factors"]] == [c["factor"] for c in acting]
     weights = [m["weight"] for m in body["mechanisms"]]
     assert weights == sorted(weights, reverse=True)
 
