@@ -170,8 +170,8 @@ class MedicationIndex:
         ids = tuple(dict.fromkeys(f[2] for f in found))
         primary = next((f for f in found if self.classes[f[2]].get("insulin_resistance", True)), found[0])
         display, generic, class_id, brand_route = primary
-        if not stated and brand_route:
-            route, stated = brand_route, True
+        if brand_route and (not stated or ROUTE_ORDER.index(brand_route) < ROUTE_ORDER.index(route)):
+            route, stated = brand_route, True      # "Nasacort spray": the brand's site beats a form word
         if percent and route in ("unstated",):
             route, stated = "percent", True
         return self._decide(entry, self.classes[class_id], display, generic, brand_route, route, stated, ids)
