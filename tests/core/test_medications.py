@@ -1,4 +1,6 @@
 """Medications as people write them: brand names, doses, routes, misspellings, hostile strings."""
+import csv
+import io
 import json
 
 import pytest
@@ -259,3 +261,15 @@ def test_routes_change_the_score_through_the_server(client):
     assert (item["value"], item["source"]) == (True, "medications")
     _, body = meds(["timolol eye drops"])
     assert all(i["item"] != "antihypertensive" for i in body["established"]["findrisc"]["items"])
+
+
+def test_routes_change_the_score_in_a_csv_batch(client):
+    body = (b"age,sex,bmi,medications\n"
+            b"52,male,31,Medrol 4 mg tablets\n"
+            b"52,male,31,hydrocortisone cream;timolol eye drops\n"
+            b"52,male,31,\n")
+    r = client.post("/v1/score/batch", data=body, content_type="text/csv")
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    systemic, local, none = (int(row["points"]) for row in rows[:3])
+    assert local == none and systemic > none
