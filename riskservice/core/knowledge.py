@@ -86,6 +86,17 @@ class Knowledge:
                 self.medication_classes, self.medication_synonyms, self.route_policy)
         return self._medication_index.match(entry)
 
+    def antihypertensive_entries(self, entries) -> list:
+        """The entries that are a blood-pressure medicine taken systemically, for the FINDRISC and
+        ADA antihypertensive item (classes in established.json derived_inputs.antihypertensive)."""
+        wanted = set(self.established["derived_inputs"]["antihypertensive"]["drug_classes"])
+        out = []
+        for entry in entries or ():
+            m = self.match_medication(entry)
+            if m.scores and wanted.intersection(m.class_ids):
+                out.append(entry)
+        return out
+
     def drug_class_for(self, entry: str):
         """The insulin-resistance class an entry scores in (systemic use only), or None."""
         m = self.match_medication(entry)

@@ -273,3 +273,11 @@ def test_routes_change_the_score_in_a_csv_batch(client):
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     systemic, local, none = (int(row["points"]) for row in rows[:3])
     assert local == none and systemic > none
+
+
+def test_antihypertensive_entries_for_the_questionnaires(kb):
+    entries = ["ramipril 10 mg", "timolol eye drops", "Medrol", "amlodipine", "minoxidil", "Loniten",
+               "losartan/hydrochlorothiazide", "simvastatin", "clonidine patch", "", None]
+    assert kb.antihypertensive_entries(entries) == [
+        "ramipril 10 mg", "amlodipine", "Loniten", "losartan/hydrochlorothiazide", "clonidine patch"]
+    assert kb.antihypertensive_entries([]) == [] and kb.antihypertensive_entries(None) == []
