@@ -17,10 +17,15 @@ from pathlib import Path
 import jsonschema
 
 from riskservice.core.errors import KnowledgeError
+from riskservice.core.medications import (
+    MedicationIndex,
+    MedicationMatch,
+    check_medications,
+)
 
 FILES = (
     "ruleset", "units", "references", "mechanisms", "factors",
-    "drug_classes", "indices", "established",
+    "drug_classes", "indices", "established", "medication_synonyms",
 )
 SCHEMA_FILE = "knowledge.schema.json"
 SEXES = ("female", "male")
@@ -53,6 +58,10 @@ class Knowledge:
     factor_by_id: dict = field(default_factory=dict)
     drug_by_name: dict = field(default_factory=dict)
     drug_by_id: dict = field(default_factory=dict)
+    medication_classes: list = field(default_factory=list)   # drug_classes plus recognised-only classes
+    medication_synonyms: list = field(default_factory=list)
+    route_policy: dict = field(default_factory=dict)
+    _medication_index: MedicationIndex | None = field(default=None, repr=False, compare=False)
 
     @property
     def version(self) -> str:
@@ -66,23 +75,33 @@ class Knowledge:
     def base_relative_risk(self) -> float:
         return self.ruleset["points_method"]["base_relative_risk"]
 
+    def match_medication(self, entry: str) -> MedicationMatch:
+        """What a medication entry as written means: class, route, exclusion or spelling suggestion.
+
+        Accepts generic and brand names with doses and forms ("Medrol 4 mg tablets"), ATC codes
+        and route words ("hydrocortisone cream"); cached per distinct string.
+        """
+        if self._medication_index is None:
+            self._medication_index = MedicationIndex.build(
+                self.medication_classes, self.medication_synonyms, self.route_policy)
+        return self._medication_index.match(entry)
+
+    def antihypertensive_entries(self, entries) -> list:
+        """The entries that are a blood-pressure medicine taken systemically, for the FINDRISC and
+        ADA antihypertensive item (classes in established.json derived_inputs.antihypertensive)."""
+        wanted = set(self.established["derived_inputs"]["antihypertensive"]["drug_classes"])
+        out = []
+        for entry in entries or ():
+            m = self.match_medication(entry)
+            if m.scores and wanted.intersection(m.class_ids):
+                out.append(entry)
+        return out
+
     def drug_class_for(self, entry: str):
-        """Match a generic name or an ATC code (case-insensitive) to a drug class, or None."""
-        key = entry.strip().lower()
-        if not key:
-            return None
-        if key in self.drug_by_name:
-            return self.drug_by_name[key]
-        code = key.upper()
-        if ATC_RE.match(code):
-            best = None
-            for cls in self.drug_classes:
-                if any(code.startswith(x) for x in cls.get("atc_exclude", [])):
-                    continue
-                for prefix in cls["atc_prefixes"]:
-                    if code.startswith(prefix) and (best is None or len(prefix) > best[0]):
-                        best = (len(prefix), cls)
-            return best[1] if best else None
+        """The insulin-resistance class an entry scores in (systemic use only), or None."""
+        m = self.match_medication(entry)
+        if m.scores and m.insulin_resistance:
+            return self.drug_by_id[m.class_id]
         return None
 
 
@@ -109,13 +128,16 @@ def load_knowledge(directory=None) -> Knowledge:
         mechanisms={m["id"]: m for m in raw["mechanisms"]["mechanisms"]},
         downstream_chain=raw["mechanisms"]["downstream_chain"],
         factors=raw["factors"]["factors"],
-        drug_classes=raw["drug_classes"]["classes"],
+        drug_classes=[c for c in raw["drug_classes"]["classes"] if c.get("insulin_resistance", True)],
+        medication_classes=raw["drug_classes"]["classes"],
+        medication_synonyms=raw["medication_synonyms"]["synonyms"],
+        route_policy=raw["drug_classes"]["route_policy"],
         indices=raw["indices"]["indices"],
         established=raw["established"],
         sha256=digest.hexdigest(),
     )
     kb.factor_by_id = {f["id"]: f for f in kb.factors}
-    kb.drug_by_id = {c["id"]: c for c in kb.drug_classes}
+    kb.drug_by_id = {c["id"]: c for c in kb.medication_classes}
     for cls in kb.drug_classes:
         for name in cls["names"]:
             kb.drug_by_name[name.lower()] = cls
@@ -187,7 +209,7 @@ def _cross_check(kb: Knowledge) -> None:
             _check_bands(problems, where, f["kind"], v["bands"], base, need_refs)
         if f.get("variants"):
             _check_variant_cover(problems, where, f)
-    for c in kb.drug_classes:
+    for c in kb.medication_classes:
         where = f"drug_classes.json {c['id']}"
         need_refs(where, c["references"])
         need_mechs(where, c["mechanisms"])
@@ -195,10 +217,12 @@ def _cross_check(kb: Knowledge) -> None:
         for p in c["atc_prefixes"]:
             if not ATC_RE.match(p):
                 problems.append(f"{where}: {p!r} is not an ATC code or prefix")
-    names = [n.lower() for c in kb.drug_classes for n in c["names"]]
+    names = [n.lower() for c in kb.medication_classes for n in c["names"]]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         problems.append(f"drug_classes.json: names in more than one class: {dupes}")
+    problems.extend(check_medications(kb.medication_classes, kb.medication_synonyms, kb.route_policy))
+    need_refs("drug_classes.json route_policy", kb.route_policy["references"])
     from riskservice.core.indices import FORMULAS
     for ix in kb.indices:
         where = f"indices.json {ix['id']}"
