@@ -19,7 +19,7 @@ from riskservice.core.fields import ETHNICITY, FIELD_BY_NAME, FIELDS, SEX
 
 NUMERIC = tuple(f.name for f in FIELDS if f.kind == "number")
 CODED = tuple(f.name for f in FIELDS if f.kind in ("enum", "bool"))
-DERIVED_CODED = ("antihypertensive",)
+DERIVED_CODED = ("antihypertensive", "antihypertensive_medication")
 NO_SEX, NO_ETHNICITY = len(SEX), len(ETHNICITY)   # the "missing" slots in variant tables
 
 

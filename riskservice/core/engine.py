@@ -33,6 +33,18 @@ class Items:
 
 
 @dataclass
+class MedicationList:
+    """One distinct medication list: the scoring classes (membership and entries per class, in
+    input order), notes for entries that do not score, and whether a blood-pressure medicine
+    is taken systemically."""
+
+    member: np.ndarray
+    matches: dict
+    notes: list
+    blood_pressure: bool
+
+
+@dataclass
 class Evaluation:
     n: int
     parsed: Parsed
@@ -104,6 +116,8 @@ class Engine:
         self._factor_perm = np.array([owners.index(fid) for fid in self.factor_order], dtype=np.intp)
         self.med_factor = next((f for f in kb.factors if f["kind"] == "medications"), None)
         self.class_ids = [c["id"] for c in kb.drug_classes]
+        self._class_pos = {cid: k for k, cid in enumerate(self.class_ids)}
+        self._bp_classes = frozenset(kb.established["derived_inputs"]["antihypertensive"]["drug_classes"])
         self.class_points = np.array([c["points"] for c in kb.drug_classes], dtype=np.int64)
         self.mechanism_ids = sorted(kb.mechanisms)
         self._mech_col = {m: j for j, m in enumerate(self.mechanism_ids)}
@@ -145,8 +159,8 @@ class Engine:
         full = np.empty((n, len(cx.numeric) + len(cx.index_ids)), order="F")
         full[:, :len(cx.numeric)] = values
         indices = self._indices(values, full)
-        med_member, med_given = self._medications(parsed)
-        source = self._antihypertensive(codes, med_member)
+        med_member, med_given, blood_pressure = self._medications(parsed)
+        source = self._antihypertensive(codes, med_given, blood_pressure)
         num = self._evaluate_table(cx.numeric_items, full, sex, eth, numeric=True)
         cat = self._evaluate_table(cx.coded_items, codes, sex, eth, numeric=False)
         groups = {name: (_take(num, sl[0]), _take(cat, sl[1])) for name, sl in cx.slices.items()}
@@ -233,45 +247,59 @@ class Engine:
         return out
 
     def _medications(self, parsed):
-        member_of_list = np.zeros((len(parsed.med_lists) + 1, len(self.class_ids)), dtype=bool)
-        for k, entries in enumerate(parsed.med_lists):
-            member_of_list[k] = self._classes_of(tuple(entries))[0]
-        index = np.where(parsed.med_index >= 0, parsed.med_index, len(parsed.med_lists))
-        return member_of_list[index], parsed.med_index >= 0
+        """(n, drug classes) membership, whether a list was given, and whether it holds a
+        blood-pressure medicine taken systemically (for the questionnaires)."""
+        k = len(parsed.med_lists)
+        member_of_list = np.zeros((k + 1, len(self.class_ids)), dtype=bool)
+        bp_of_list = np.zeros(k + 1, dtype=bool)
+        for j, entries in enumerate(parsed.med_lists):
+            info = self._classes_of(tuple(entries))
+            member_of_list[j], bp_of_list[j] = info.member, info.blood_pressure
+        index = np.where(parsed.med_index >= 0, parsed.med_index, k)
+        return member_of_list[index], parsed.med_index >= 0, bp_of_list[index]
 
-    def classes_of(self, entries) -> tuple:
-        """(membership per drug class, class -> entries matched in input order, unknown entries)."""
+    def classes_of(self, entries) -> "MedicationList":
+        """What a medication list means: scoring classes, entries per class, notes, blood pressure."""
         return self._classes_of(tuple(entries))
 
     def _classes_of(self, entries: tuple):
         hit = self._med_cache.get(entries)
         if hit is not None:
             return hit
+        kb = self.kb
         member = np.zeros(len(self.class_ids), dtype=bool)
-        matches, unknown = {}, []
+        matches, notes = {}, []
+        blood_pressure = False
+        bp_classes = self._bp_classes
         for entry in entries:
-            cls = self.kb.drug_class_for(entry)
-            if cls is None:
-                unknown.append(entry)
-                continue
-            member[self.class_ids.index(cls["id"])] = True
-            matches.setdefault(cls["id"], []).append(entry)
-        hit = (member, matches, unknown)
+            m = kb.match_medication(entry)
+            if m.scores:
+                for cid in m.class_ids:
+                    if cid in self._class_pos:
+                        member[self._class_pos[cid]] = True
+                        matches.setdefault(cid, []).append(entry)
+                blood_pressure |= bool(bp_classes.intersection(m.class_ids))
+            message = m.message()
+            if message:
+                notes.append((entry, message, m.recognised))
+        hit = MedicationList(member, matches, notes, blood_pressure)
         if len(self._med_cache) < MED_CACHE_LIMIT:
             self._med_cache[entries] = hit
         return hit
 
-    def _antihypertensive(self, codes, med_member):
-        """The questionnaires' "treated for high blood pressure": from hypertension or medications."""
+    def _antihypertensive(self, codes, med_given, blood_pressure):
+        """The questionnaires' blood-pressure items. ADA asks about a diagnosis of high blood
+        pressure (``hypertension``, or treatment, which implies it); FINDRISC asks only whether
+        blood-pressure medication was ever taken regularly: yes when one is listed, no when a
+        list without one was given or high blood pressure was denied, else unknown."""
         cx = self.cx
-        spec = self.kb.established["derived_inputs"]["antihypertensive"]
-        cols = [self.class_ids.index(c) for c in spec["drug_classes"] if c in self.class_ids]
-        on_drug = med_member[:, cols].any(axis=1) if cols else np.zeros(len(codes), dtype=bool)
         hyper = codes[:, cx.coded_index["hypertension"]]
-        value = np.where((hyper == 1) | on_drug, 1, np.where(hyper == 0, 0, -1))
-        codes[:, cx.coded_index["antihypertensive"]] = value
-        # source: 0 none, 1 hypertension, 2 medications
-        return np.where(hyper == 1, 1, np.where(on_drug, 2, np.where(hyper == 0, 1, 0)))
+        codes[:, cx.coded_index["antihypertensive"]] = np.where(
+            (hyper == 1) | blood_pressure, 1, np.where(hyper == 0, 0, -1))
+        codes[:, cx.coded_index["antihypertensive_medication"]] = np.where(
+            blood_pressure, 1, np.where(med_given | (hyper == 0), 0, -1))
+        # source of the ADA item: 0 none, 1 hypertension, 2 medications
+        return np.where(hyper == 1, 1, np.where(blood_pressure, 2, np.where(hyper == 0, 1, 0)))
 
     # ------------------------------------------------------------------ items
     @staticmethod

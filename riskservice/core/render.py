@@ -227,7 +227,7 @@ def _effect_summary(effect):
 
 def _drug_contributions(row, entries):
     kb = row.kb
-    _, matches, _ = row.engine.classes_of(entries)
+    matches = row.engine.classes_of(entries).matches
     out = []
     for class_id in matches:
         cls = kb.drug_by_id[class_id]
@@ -297,6 +297,8 @@ def _established(row):
                          "points": band["points"], "rule": band["rule"]}
                 if item["input"] == "antihypertensive":
                     entry["source"] = (None, "hypertension", "medications")[int(ev.antihypertensive_source[i])]
+                elif item["input"] == "antihypertensive_medication":
+                    entry["source"] = "medications" if row.medications() is not None else "hypertension"
                 if item.get("input_note"):
                     entry["note"] = item["input_note"]
                 items.append((spec["items"].index(item), entry))
@@ -369,10 +371,12 @@ def _warnings(row):
         if j is not None and p.unit_given[i, j] and np.isnan(p.raw[i, j]):
             out.append({"field": f"{f.name}_unit", "message": f"{f.name}_unit was given without {f.name}; ignored"})
         if f.kind == "list" and row.medications() is not None:
-            _, _, unknown = row.engine.classes_of(row.medications())
-            if unknown:
-                out.append({"field": "medications", "unrecognised": list(unknown), "message":
-                            "not in the drug-class vocabulary, so not scored: " + ", ".join(unknown)})
+            notes = row.engine.classes_of(row.medications()).notes
+            if notes:
+                out.append({"field": "medications",
+                            "unrecognised": [e for e, _, known in notes if not known],
+                            "not_scored": [e for e, _, known in notes if known],
+                            "message": medication_message(notes)})
     w, h = row.number("weight"), row.number("height")
     if (w is None) != (h is None) and row.number("bmi") is None:
         which = "weight" if w is not None else "height"
@@ -428,6 +432,11 @@ def _references(kb, cited, rules, indices, established, mechanisms) -> list:
     refs, cited = kb.references, set(cited)
     return [{"number": n, **refs[rid], "in_explanation": rid in cited}
             for n, rid in enumerate(dict.fromkeys(ids), start=1)]
+
+
+def medication_message(notes) -> str:
+    """One line for the entries of a list that do not score, each with its reason."""
+    return " ".join(f"{entry!r}: {message}" for entry, message, _ in notes)
 
 
 # --------------------------------------------------------------------------- rows (batch)
@@ -554,8 +563,7 @@ def _warnings_column(engine, ev, bad):
             parts.append((mask, f"{name}_unit: {name}_unit was given without {name}; ignored"))
     unknown = []
     for entries in p.med_lists:
-        _, _, missing = engine.classes_of(entries)
-        unknown.append(("medications: not in the drug-class vocabulary, so not scored: " + ", ".join(missing))
-                       if missing else None)
+        notes = engine.classes_of(entries).notes
+        unknown.append(f"medications: {medication_message(notes)}" if notes else None)
     texts, idx = _bits_to_text(parts, ev.n, extra=(p.med_index, unknown))
     return _coded(texts, np.where([t == "" for t in texts], -1, np.arange(len(texts)))[idx], bad)

@@ -28,10 +28,15 @@ def test_findrisc_incomplete_gives_a_range_not_a_guess(scorer, patient):
     f = scorer.score(patient)["established"]["findrisc"]
     assert f["complete"] is False
     # 52 y (2) BMI 31.2 (3) waist 104 (4) inactive (2) parent (5) = 16; missing veg (1), glucose history (5),
-    # antihypertensive (2: hypertension not given, prednisolone is not an antihypertensive)
-    assert f["points"] == 16 and f["points_range"] == [16, 24]
+    # (the medication item is answered: a list without a blood-pressure medicine was given)
+    assert f["points"] == 16 and f["points_range"] == [16, 22]
     assert f["category"] is None and f["category_range"] == ["high", "very_high"]
-    assert {m["item"] for m in f["missing"]} == {"vegetables_fruit", "high_glucose", "antihypertensive"}
+    assert {m["item"] for m in f["missing"]} == {"vegetables_fruit", "high_glucose"}
+    unknown = scorer.score({k: v for k, v in patient.items() if k != "medications"})["established"]["findrisc"]
+    assert "antihypertensive" in {m["item"] for m in unknown["missing"]}
+    diagnosed = scorer.score({**patient, "hypertension": True, "medications": []})["established"]["findrisc"]
+    item = next(i for i in diagnosed["items"] if i["item"] == "antihypertensive")
+    assert item["value"] is False and item["points"] == 0   # FINDRISC asks about medication only
 
 
 def test_ada_score(scorer, patient):

@@ -260,7 +260,8 @@ def test_routes_change_the_score_through_the_server(client):
     item = next(i for i in body["established"]["findrisc"]["items"] if i["item"] == "antihypertensive")
     assert (item["value"], item["source"]) == (True, "medications")
     _, body = meds(["timolol eye drops"])
-    assert all(i["item"] != "antihypertensive" for i in body["established"]["findrisc"]["items"])
+    item = next(i for i in body["established"]["findrisc"]["items"] if i["item"] == "antihypertensive")
+    assert (item["value"], item["points"]) == (False, 0)   # a list was given: eye drops are not BP treatment
 
 
 def test_routes_change_the_score_in_a_csv_batch(client):
