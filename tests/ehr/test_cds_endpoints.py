@@ -5,8 +5,15 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from riskservice.ehr import cds_hooks
 
-from .helpers import (PATIENTS, FhirServer, assert_valid_cds_response, hook_request, load_bundle,
-                      prefetch_for, strip_keys)
+from .helpers import (
+    PATIENTS,
+    FhirServer,
+    assert_valid_cds_response,
+    hook_request,
+    load_bundle,
+    prefetch_for,
+    strip_keys,
+)
 
 
 def call(client, service, body, status=200):

@@ -6,8 +6,15 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from riskservice.ehr import fhir_in
 
-from .helpers import (PATIENTS, FhirServer, assert_valid_cds_response, hook_request, load_bundle,
-                      prefetch_for, strip_keys)
+from .helpers import (
+    PATIENTS,
+    FhirServer,
+    assert_valid_cds_response,
+    hook_request,
+    load_bundle,
+    prefetch_for,
+    strip_keys,
+)
 
 riskservice = pytest.importorskip("riskservice")
 create_app = getattr(riskservice, "create_app", None)
