@@ -22,7 +22,7 @@ $(STAMP): $(LOCK) setup.cfg pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --require-hashes -r $(LOCK)
 	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
-	$(VENV)/bin/python -m pip check
+	$(VENV)/bin/python -m pip check || { echo 'setup.cfg asks for what $(LOCK) lacks: run make lock' >&2; exit 1; }
 	touch $(STAMP)
 
 # Resolves setup.cfg (install_requires + test + train extras) and requirements/build.in for
