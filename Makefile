@@ -1,23 +1,46 @@
 # Two commands on a fresh machine: `make serve` and `make test`.
-# Both create .venv on first use and reinstall when setup.cfg changes.
+# Both create $(VENV) on first use from the hash-locked requirements/lock.txt and reinstall
+# when the lock, setup.cfg or pyproject.toml changes.
+# Adding or changing a dependency: edit setup.cfg (compatible range), run `make lock`, commit both.
+# `make lock LOCKFLAGS=--upgrade` moves every pin to the newest release inside the ranges;
+# `make lock LOCKFLAGS='--upgrade-package numpy'` moves one.
 PYTHON ?= python3
 VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+LOCK   := requirements/lock.txt
 STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.9
+LOCKFLAGS ?=
 
-.PHONY: serve test schemas fuzz load clean
+.PHONY: serve test lint lock schemas fuzz load clean
 
-$(STAMP): setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[test,train]'
+# Exact versions with hashes, then the project itself without resolving anything
+# (build backend from the lock too: --no-build-isolation). `pip check` fails here when
+# setup.cfg asks for something the lock does not hold: run `make lock`.
+$(STAMP): $(LOCK) setup.cfg pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --require-hashes -r $(LOCK)
+	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(VENV)/bin/python -m pip check || { echo 'setup.cfg asks for what $(LOCK) lacks: run make lock' >&2; exit 1; }
 	touch $(STAMP)
+
+# Resolves setup.cfg (install_requires + test + train extras) and requirements/build.in for
+# Python 3.11; keeps the existing pins unless LOCKFLAGS says otherwise. Needs the package index.
+lock:
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q 'uv==$(UV_VERSION)'
+	$(VENV)/bin/uv pip compile -q setup.cfg requirements/build.in --extra test --extra train \
+		--generate-hashes --python-version 3.11 --custom-compile-command 'make lock' \
+		$(LOCKFLAGS) -o $(LOCK)
 
 serve: $(STAMP)
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c python:riskservice.gunicorn_conf 'riskservice:create_app()'
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: lint
 	$(VENV)/bin/python -m pytest
 
 schemas: $(STAMP)

@@ -4,11 +4,9 @@ Usage: .venv/bin/python bench/latency_bench.py [--n 5000]
 """
 import argparse
 import statistics
-import time
-
 import sys
+import time
 from pathlib import Path
-
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -2,6 +2,7 @@ import copy
 import shutil
 
 import pytest
+from click.testing import CliRunner
 
 from riskservice import create_app
 from riskservice.core.knowledge import default_dir, load_knowledge
@@ -41,12 +42,20 @@ def full_scorer(kb, model):
 
 @pytest.fixture(scope="session")
 def app():
+    """The real application with its defaults (shipped knowledge and model). Shared by the whole
+    session: a test that needs other configuration calls create_app with it."""
     return create_app({"TESTING": True})
 
 
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def runner():
+    """Click runner for the `riskservice` command line (in process, no subprocess)."""
+    return CliRunner()
 
 
 @pytest.fixture()

@@ -2,7 +2,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.batchdata import check_output, make_csv
+
+pytestmark = pytest.mark.slow  # each test starts the CLI in a new interpreter
 
 CLI = [str(Path(sys.executable).with_name("riskservice"))]
 

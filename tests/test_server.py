@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import ACCEPTANCE_PATIENT
 
+pytestmark = pytest.mark.slow  # starts a real gunicorn with two workers
+
 
 def free_port():
     with socket.socket() as s:

@@ -2,7 +2,6 @@
 from flask import Blueprint, current_app, jsonify
 
 from riskservice.api.errors import problem
-
 from riskservice.core import review
 
 bp = Blueprint("meta", __name__)

@@ -3,7 +3,6 @@ import json
 from pathlib import Path
 
 import jsonschema
-from click.testing import CliRunner
 
 from riskservice import create_app
 from riskservice.cli import main
@@ -71,8 +70,7 @@ def test_knowledge_endpoint_exposes_statuses(client):
     assert all("review_status" in m for m in body["mechanisms"])
 
 
-def test_cli_audience_option(patient):
-    runner = CliRunner()
+def test_cli_audience_option(runner, patient):
     out = runner.invoke(main, ["score", "--no-model", "--audience", "patient", "-"], input=json.dumps(patient))
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["meta"]["audience"] == "patient"

@@ -122,6 +122,7 @@ near_valid = st.fixed_dictionaries(
     optional={name: json_values for name in FIELD_NAMES})
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.one_of(json_values, near_valid))
 def test_no_500_on_any_json(app, body):

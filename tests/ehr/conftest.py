@@ -7,7 +7,9 @@ from .fakecore import FakeCore
 
 
 @pytest.fixture
-def app():
+def fake_app():
+    """The EHR blueprint on a bare Flask app with FakeCore: adapter tests that must not depend on
+    the rules' exact points. The real application is the `app` fixture of tests/conftest.py."""
     app = Flask("ehr-test")
     app.config.update(TESTING=True, PUBLIC_BASE_URL="https://cds.example.org")
     app.extensions["riskservice"] = FakeCore()
@@ -16,5 +18,5 @@ def app():
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def fake_client(fake_app):
+    return fake_app.test_client()

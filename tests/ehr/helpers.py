@@ -8,10 +8,13 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jsonschema
+
 from riskservice.ehr import cds_hooks, fhir_in
+from tests.paths import shared_file
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
-SHARED_SCHEMA = pathlib.Path("/work/shared/contracts/cds-hooks-2.0-response.schema.json")
+SHARED_SCHEMA = ("contracts", "cds-hooks-2.0-response.schema.json")
 PATIENTS = ["complete", "sparse", "molar", "duplicates", "unknown"]
 
 
@@ -72,10 +75,9 @@ def hook_request(name: str, hook: str = "patient-view", prefetch: dict | None = 
 def assert_valid_cds_response(body: dict) -> None:
     problems = cds_hooks.response_problems(body)
     assert problems == [], problems
-    if SHARED_SCHEMA.exists():  # also against the shared file itself, not only the packaged copy
-        import jsonschema
-        jsonschema.validate(body, json.loads(SHARED_SCHEMA.read_text()),
-                            cls=jsonschema.Draft202012Validator)
+    # also against the shared contract itself, not only the packaged copy
+    jsonschema.validate(body, json.loads(shared_file(*SHARED_SCHEMA).read_text()),
+                        cls=jsonschema.Draft202012Validator)
 
 
 class FhirServer:

@@ -5,8 +5,15 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from riskservice.ehr import cds_hooks
 
-from .helpers import (PATIENTS, FhirServer, assert_valid_cds_response, hook_request, load_bundle,
-                      prefetch_for, strip_keys)
+from .helpers import (
+    PATIENTS,
+    FhirServer,
+    assert_valid_cds_response,
+    hook_request,
+    load_bundle,
+    prefetch_for,
+    strip_keys,
+)
 
 
 def call(client, service, body, status=200):
@@ -20,8 +27,8 @@ def call(client, service, body, status=200):
 # ------------------------------------------------------------------ /v1/fhir/score
 
 @pytest.mark.parametrize("name", PATIENTS)
-def test_fhir_score_returns_valid_risk_assessment(client, name):
-    resp = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle(name))
+def test_fhir_score_returns_valid_risk_assessment(fake_client, name):
+    resp = fake_client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle(name))
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.mimetype == "application/fhir+json"
     ra = resp.get_json()
@@ -31,23 +38,23 @@ def test_fhir_score_returns_valid_risk_assessment(client, name):
     assert ra["extension"][0]["valueDate"] == "2026-11-20"
 
 
-def test_fhir_score_lists_unmapped_resources(client):
-    ra = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("unknown")).get_json()
+def test_fhir_score_lists_unmapped_resources(fake_client):
+    ra = fake_client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("unknown")).get_json()
     issues = ra["contained"][0]["issue"]
     assert any("Observation/u-local" in i.get("expression", []) for i in issues)
     assert {b["reference"] for b in ra["basis"]} == {"Patient/p-unknown", "Observation/u-wt", "Observation/u-ht"}
 
 
-def test_fhir_score_rejects_non_bundle_and_bad_as_of(client):
-    assert client.post("/v1/fhir/score", json={"resourceType": "Patient"}).status_code == 400
-    assert client.post("/v1/fhir/score?as_of=soon", json=load_bundle("sparse")).status_code == 400
-    assert client.post("/v1/fhir/score", data="not json", content_type="application/json").status_code == 400
+def test_fhir_score_rejects_non_bundle_and_bad_as_of(fake_client):
+    assert fake_client.post("/v1/fhir/score", json={"resourceType": "Patient"}).status_code == 400
+    assert fake_client.post("/v1/fhir/score?as_of=soon", json=load_bundle("sparse")).status_code == 400
+    assert fake_client.post("/v1/fhir/score", data="not json", content_type="application/json").status_code == 400
 
 
 # ------------------------------------------------------------------ discovery
 
-def test_discovery_lists_both_services_with_prefetch(client):
-    doc = client.get("/cds-services").get_json()
+def test_discovery_lists_both_services_with_prefetch(fake_client):
+    doc = fake_client.get("/cds-services").get_json()
     hooks = {s["id"]: s["hook"] for s in doc["services"]}
     assert hooks == {"ir-risk": "patient-view", "ir-risk-order-select": "order-select"}
     for s in doc["services"]:
@@ -65,8 +72,8 @@ def test_discovery_lists_both_services_with_prefetch(client):
 
 # ------------------------------------------------------------------ patient-view
 
-def test_patient_view_full_prefetch_card(client):
-    body = call(client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
+def test_patient_view_full_prefetch_card(fake_client):
+    body = call(fake_client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
     (card,) = body["cards"]
     assert card["indicator"] == "warning"                      # FakeCore: 7 points -> very_high
     assert card["summary"].startswith("Very high likelihood of insulin resistance (score 7/10")
@@ -77,18 +84,18 @@ def test_patient_view_full_prefetch_card(client):
 
 
 @pytest.mark.parametrize("name", PATIENTS)
-def test_patient_view_every_fixture_gives_schema_valid_answer(client, name):
-    call(client, "ir-risk", hook_request(name, prefetch=prefetch_for(name)))
+def test_patient_view_every_fixture_gives_schema_valid_answer(fake_client, name):
+    call(fake_client, "ir-risk", hook_request(name, prefetch=prefetch_for(name)))
 
 
-def test_card_uuids_unique_across_calls(client):
-    a = call(client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
-    b = call(client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
+def test_card_uuids_unique_across_calls(fake_client):
+    a = call(fake_client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
+    b = call(fake_client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
     assert a["cards"][0]["uuid"] != b["cards"][0]["uuid"]
 
 
-def test_missing_prefetch_fetched_from_local_fhir_server(client):
-    full = call(client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
+def test_missing_prefetch_fetched_from_local_fhir_server(fake_client):
+    full = call(fake_client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
     with FhirServer("complete") as server:
         body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "labs", "familyHistory",
                                                              "patient"),
@@ -96,7 +103,7 @@ def test_missing_prefetch_fetched_from_local_fhir_server(client):
                             fhirAuthorization={"access_token": "test-token", "token_type": "Bearer",
                                                "expires_in": 300, "scope": "patient/*.read",
                                                "subject": "riskservice"})
-        fetched = call(client, "ir-risk", body).get_json()
+        fetched = call(fake_client, "ir-risk", body).get_json()
     paths = server.requests
     assert any(p.startswith("/fhir/Patient/p-complete") for p in paths)
     assert any(p.startswith("/fhir/Observation?patient=p-complete&code=") for p in paths)
@@ -107,70 +114,70 @@ def test_missing_prefetch_fetched_from_local_fhir_server(client):
     assert [strip(c) for c in fetched["cards"]] == [strip(c) for c in full["cards"]]
 
 
-def test_everything_fetched_when_no_prefetch(client):
+def test_everything_fetched_when_no_prefetch(fake_client):
     with FhirServer("molar") as server:
         body = hook_request("molar", fhirServer=server.base,
                             fhirAuthorization={"access_token": "test-token", "token_type": "Bearer",
                                                "expires_in": 300, "scope": "patient/*.read", "subject": "rs"})
-        out = call(client, "ir-risk", body).get_json()
+        out = call(fake_client, "ir-risk", body).get_json()
     assert len(out["cards"]) == 1 and len(server.requests) >= 7
 
 
-def test_fetch_errors_degrade_to_a_card_that_says_so(client):
+def test_fetch_errors_degrade_to_a_card_that_says_so(fake_client):
     with FhirServer("complete", fail_types=("Condition",)) as server:
         body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "conditions"),
                             fhirServer=server.base,
                             fhirAuthorization={"access_token": "test-token", "token_type": "Bearer",
                                                "expires_in": 300, "scope": "patient/*.read", "subject": "rs"})
-        card = call(client, "ir-risk", body).get_json()["cards"][0]
+        card = call(fake_client, "ir-risk", body).get_json()["cards"][0]
     assert len([p for p in server.requests if p.startswith("/fhir/Condition")]) == 1   # no retry storm
     assert "did not supply:** conditions" in card["detail"]
 
 
-def test_wrong_token_means_no_patient_and_412(client):
+def test_wrong_token_means_no_patient_and_412(fake_client):
     with FhirServer("complete", token="other") as server:
         body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "patient"),
                             fhirServer=server.base,
                             fhirAuthorization={"access_token": "test-token", "token_type": "Bearer",
                                                "expires_in": 300, "scope": "patient/*.read", "subject": "rs"})
-        call(client, "ir-risk", body, status=412)
+        call(fake_client, "ir-risk", body, status=412)
 
 
-def test_missing_patient_without_fhir_server_is_412(client):
-    call(client, "ir-risk", hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "patient")),
+def test_missing_patient_without_fhir_server_is_412(fake_client):
+    call(fake_client, "ir-risk", hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "patient")),
          status=412)
 
 
-def test_missing_keys_without_server_still_scored(client):
+def test_missing_keys_without_server_still_scored(fake_client):
     body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "labs"))
-    card = call(client, "ir-risk", body).get_json()["cards"][0]
+    card = call(fake_client, "ir-risk", body).get_json()["cards"][0]
     assert "did not supply:** labs" in card["detail"]
 
 
-def test_null_prefetch_key_means_no_data_and_is_not_fetched(client):
+def test_null_prefetch_key_means_no_data_and_is_not_fetched(fake_client):
     prefetch = prefetch_for("complete")
     prefetch["labs"] = None
     with FhirServer("complete") as server:
         body = hook_request("complete", prefetch=prefetch, fhirServer=server.base,
                             fhirAuthorization={"access_token": "test-token", "token_type": "Bearer",
                                                "expires_in": 300, "scope": "patient/*.read", "subject": "rs"})
-        call(client, "ir-risk", body)
+        call(fake_client, "ir-risk", body)
     assert server.requests == []
 
 
-def test_http_fhir_server_outside_localhost_rejected(client):
+def test_http_fhir_server_outside_localhost_rejected(fake_client):
     body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "labs"),
                         fhirServer="http://ehr.example.org/fhir",
                         fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,
                                            "scope": "patient/*.read", "subject": "rs"})
-    call(client, "ir-risk", body, status=400)
+    call(fake_client, "ir-risk", body, status=400)
 
 
-def test_too_little_data_no_card_and_a_phi_free_log(client, caplog):
+def test_too_little_data_no_card_and_a_phi_free_log(fake_client, caplog):
     prefetch = prefetch_for("sparse")
     prefetch["anthropometry"] = None
     with caplog.at_level(logging.INFO, logger="riskservice.ehr"):
-        out = call(client, "ir-risk", hook_request("sparse", prefetch=prefetch)).get_json()
+        out = call(fake_client, "ir-risk", hook_request("sparse", prefetch=prefetch)).get_json()
     assert out == {"cards": []}
     assert "too little data" in caplog.text
     assert "p-sparse" not in caplog.text and "1980" not in caplog.text
@@ -182,14 +189,14 @@ def test_too_little_data_no_card_and_a_phi_free_log(client, caplog):
     (lambda b: b["context"].pop("patientId"), 400),
     (lambda b: b.update(fhirAuthorization={"access_token": "x"}), 400),
 ])
-def test_malformed_calls(client, mutate, status):
+def test_malformed_calls(fake_client, mutate, status):
     body = hook_request("complete", prefetch=prefetch_for("complete"))
     mutate(body)
-    call(client, "ir-risk", body, status=status)
+    call(fake_client, "ir-risk", body, status=status)
 
 
-def test_unknown_service_404(client):
-    assert client.post("/cds-services/nope", json={}).status_code == 404
+def test_unknown_service_404(fake_client):
+    assert fake_client.post("/cds-services/nope", json={}).status_code == 404
 
 
 # ------------------------------------------------------------------ order-select
@@ -207,59 +214,59 @@ def _draft(med_id, coding, text):
     ([{"system": "http://www.whocc.no/atc", "code": "H02AB06", "display": "prednisolone"}],
      "prednisolone 5 mg tablet", "Systemic glucocorticoids", "hepatic gluconeogenesis"),
 ])
-def test_order_select_warns_for_ir_worsening_drug(client, coding, text, klass, mechanism):
+def test_order_select_warns_for_ir_worsening_drug(fake_client, coding, text, klass, mechanism):
     body = hook_request("molar", hook="order-select", prefetch=prefetch_for("molar"))
     body["context"].update(selections=["MedicationRequest/draft-1"], draftOrders=_draft("draft-1", coding, text))
-    (card,) = call(client, "ir-risk-order-select", body).get_json()["cards"]
+    (card,) = call(fake_client, "ir-risk-order-select", body).get_json()["cards"]
     assert card["indicator"] == "warning"
     assert klass in card["summary"] and "band" in card["summary"]
     assert mechanism in card["detail"].lower() and "current insulin-resistance band:** " in card["detail"]
 
 
-def test_order_select_silent_for_other_drugs(client):
+def test_order_select_silent_for_other_drugs(fake_client):
     body = hook_request("molar", hook="order-select", prefetch=prefetch_for("molar"))
     body["context"].update(selections=["MedicationRequest/draft-1"], draftOrders=_draft(
         "draft-1", [{"system": "http://www.whocc.no/atc", "code": "C09AA05", "display": "ramipril"}], "ramipril"))
-    assert call(client, "ir-risk-order-select", body).get_json() == {"cards": []}
+    assert call(fake_client, "ir-risk-order-select", body).get_json() == {"cards": []}
 
 
-def test_order_select_only_selected_drafts(client):
+def test_order_select_only_selected_drafts(fake_client):
     body = hook_request("molar", hook="order-select", prefetch=prefetch_for("molar"))
     body["context"].update(selections=["MedicationRequest/other"], draftOrders=_draft(
         "draft-1", [{"system": "http://www.whocc.no/atc", "code": "H02AB06"}], "prednisolone"))
-    assert call(client, "ir-risk-order-select", body).get_json() == {"cards": []}
+    assert call(fake_client, "ir-risk-order-select", body).get_json() == {"cards": []}
 
 
-def test_order_select_needs_draft_orders(client):
+def test_order_select_needs_draft_orders(fake_client):
     body = hook_request("molar", hook="order-select", prefetch=prefetch_for("molar"))
-    call(client, "ir-risk-order-select", body, status=400)
+    call(fake_client, "ir-risk-order-select", body, status=400)
 
 
 # ------------------------------------------------------------------ feedback, CORS
 
-def test_feedback_counted_not_stored(client, app):
+def test_feedback_counted_not_stored(fake_client, fake_app):
     fb = {"feedback": [{"card": "abc", "outcome": "overridden", "outcomeTimestamp": "2026-11-20T10:00:00Z",
                         "overrideReason": {"userComment": "patient already on it"}},
                        {"card": "def", "outcome": "accepted", "acceptedSuggestions": [],
                         "outcomeTimestamp": "2026-11-20T10:01:00Z"}]}
-    assert client.post("/cds-services/ir-risk/feedback", json=fb).status_code == 200
-    m = app.extensions["riskservice_ehr_metrics"]
+    assert fake_client.post("/cds-services/ir-risk/feedback", json=fb).status_code == 200
+    m = fake_app.extensions["riskservice_ehr_metrics"]
     assert m["cds_feedback:ir-risk:overridden"] == 1 and m["cds_feedback:ir-risk:accepted"] == 1
-    assert "patient already on it" not in repr(app.extensions)
+    assert "patient already on it" not in repr(fake_app.extensions)
     bad = {"feedback": [{"card": "abc", "outcome": "maybe", "outcomeTimestamp": "2026-11-20T10:00:00Z"}]}
-    assert client.post("/cds-services/ir-risk/feedback", json=bad).status_code == 422
-    assert client.post("/cds-services/nope/feedback", json=fb).status_code == 404
+    assert fake_client.post("/cds-services/ir-risk/feedback", json=bad).status_code == 422
+    assert fake_client.post("/cds-services/nope/feedback", json=fb).status_code == 404
 
 
-def test_cors_only_for_allow_listed_origins(app, client):
+def test_cors_only_for_allow_listed_origins(fake_app, fake_client):
     from riskservice.api import headers
-    headers.init_app(app)  # the service's single, app-wide CORS mechanism, as create_app installs it
-    app.config["CDS_CORS_ORIGINS"] = ["https://sandbox.cds-hooks.org"]
-    ok = client.options("/cds-services/ir-risk", headers={"Origin": "https://sandbox.cds-hooks.org",
+    headers.init_app(fake_app)  # the service's single, app-wide CORS mechanism, as create_app installs it
+    fake_app.config["CDS_CORS_ORIGINS"] = ["https://sandbox.cds-hooks.org"]
+    ok = fake_client.options("/cds-services/ir-risk", headers={"Origin": "https://sandbox.cds-hooks.org",
                                                           "Access-Control-Request-Method": "POST"})
     assert ok.headers["Access-Control-Allow-Origin"] == "https://sandbox.cds-hooks.org"
     assert "Authorization" in ok.headers["Access-Control-Allow-Headers"]
-    other = client.get("/cds-services", headers={"Origin": "https://evil.example"})
+    other = fake_client.get("/cds-services", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
@@ -271,7 +278,7 @@ def test_summary_stays_under_140_chars():
     assert cds_hooks.summary_for(resp) == "High likelihood of insulin resistance (score 11/33; model p=0.12 for dysglycaemia)"
 
 
-def test_token_and_patient_never_logged(client, caplog):
+def test_token_and_patient_never_logged(fake_client, caplog):
     # INFO for every logger (production level). At DEBUG, urllib3 itself logs request URLs, which
     # contain the patient id of the FHIR search: never run production at DEBUG (docs/ehr.md).
     with caplog.at_level(logging.INFO):
@@ -281,19 +288,19 @@ def test_token_and_patient_never_logged(client, caplog):
                                 fhirAuthorization={"access_token": "secret-token-123", "token_type": "Bearer",
                                                    "expires_in": 300, "scope": "patient/*.read", "subject": "rs"})
             server.token = "secret-token-123"
-            call(client, "ir-risk", body)
+            call(fake_client, "ir-risk", body)
     assert "secret-token-123" not in caplog.text
     assert "p-complete" not in caplog.text and "1974" not in caplog.text
 
 
-def test_lookback_from_app_config(app, client):
-    app.config["EHR_LOOKBACK_LAB_DAYS"] = 10
-    ra = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("complete")).get_json()
+def test_lookback_from_app_config(fake_app, fake_client):
+    fake_app.config["EHR_LOOKBACK_LAB_DAYS"] = 10
+    ra = fake_client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("complete")).get_json()
     assert "Observation/c-glu" not in {b["reference"] for b in ra["basis"]}
     assert "Observation/c-wt" in {b["reference"] for b in ra["basis"]}
 
 
-def test_order_select_with_contained_medication(client):
+def test_order_select_with_contained_medication(fake_client):
     body = hook_request("molar", hook="order-select", prefetch=prefetch_for("molar"))
     draft = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
         "resourceType": "MedicationRequest", "id": "draft-2", "status": "draft", "intent": "order",
@@ -301,11 +308,11 @@ def test_order_select_with_contained_medication(client):
                        "code": {"coding": [{"system": "http://www.whocc.no/atc", "code": "N05AH04"}]}}],
         "medicationReference": {"reference": "#m1"}, "subject": {"reference": "Patient/p-molar"}}}]}
     body["context"].update(selections=["MedicationRequest/draft-2"], draftOrders=draft)
-    (card,) = call(client, "ir-risk-order-select", body).get_json()["cards"]
+    (card,) = call(fake_client, "ir-risk-order-select", body).get_json()["cards"]
     assert "Atypical antipsychotics" in card["summary"]
 
 
-def test_unreachable_fhir_server_is_not_hammered(client, caplog):
+def test_unreachable_fhir_server_is_not_hammered(fake_client, caplog):
     import socket
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -316,18 +323,18 @@ def test_unreachable_fhir_server_is_not_hammered(client, caplog):
                         fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,
                                            "scope": "patient/*.read", "subject": "rs"})
     with caplog.at_level(logging.WARNING, logger="riskservice.ehr"):
-        card = call(client, "ir-risk", body).get_json()["cards"][0]
+        card = call(fake_client, "ir-risk", body).get_json()["cards"][0]
     assert "did not supply:** labs, conditions" in card["detail"]
     assert "unreachable; 1 further queries skipped" in caplog.text
 
 
-def test_prefetched_patient_must_match_context(client):
+def test_prefetched_patient_must_match_context(fake_client):
     body = hook_request("complete", prefetch=prefetch_for("complete"))
     body["context"]["patientId"] = "someone-else"
-    call(client, "ir-risk", body, status=400)
+    call(fake_client, "ir-risk", body, status=400)
 
 
-def test_malformed_prefetch_bundle_is_400(client):
+def test_malformed_prefetch_bundle_is_400(fake_client):
     prefetch = prefetch_for("complete")
     prefetch["labs"] = {"resourceType": "Bundle", "type": "searchset", "entry": [{"fullUrl": "x"}]}
-    call(client, "ir-risk", hook_request("complete", prefetch=prefetch), status=400)
+    call(fake_client, "ir-risk", hook_request("complete", prefetch=prefetch), status=400)

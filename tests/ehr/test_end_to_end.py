@@ -1,4 +1,5 @@
-"""The EHR endpoints on the real application (real core, real knowledge base)."""
+"""The EHR endpoints on the real application (real core, real knowledge base): the `app` and `client`
+fixtures of tests/conftest.py."""
 import json
 
 import pytest
@@ -6,27 +7,15 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from riskservice.ehr import fhir_in
 
-from .helpers import (PATIENTS, FhirServer, assert_valid_cds_response, hook_request, load_bundle,
-                      prefetch_for, strip_keys)
-
-riskservice = pytest.importorskip("riskservice")
-create_app = getattr(riskservice, "create_app", None)
-if create_app is None:  # pragma: no cover - before the core is merged
-    pytest.skip("core not available", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def real_app():
-    app = create_app({"TESTING": True, "PUBLIC_BASE_URL": "https://cds.example.org"})
-    if "ehr" not in app.blueprints:
-        from riskservice.ehr.blueprint import bp
-        app.register_blueprint(bp)
-    return app
-
-
-@pytest.fixture
-def rc(real_app):
-    return real_app.test_client()
+from .helpers import (
+    PATIENTS,
+    FhirServer,
+    assert_valid_cds_response,
+    hook_request,
+    load_bundle,
+    prefetch_for,
+    strip_keys,
+)
 
 
 def _token_body():
@@ -34,15 +23,15 @@ def _token_body():
             "scope": "patient/*.read", "subject": "riskservice"}
 
 
-def test_every_mapped_unit_is_accepted_by_the_core(real_app):
-    kb = real_app.extensions["riskservice"].knowledge
+def test_every_mapped_unit_is_accepted_by_the_core(app):
+    kb = app.extensions["riskservice"].knowledge
     for concept in fhir_in.tables().observations["concepts"]:
         accepted = set(kb.units["quantities"][concept["field"]]["units"])
         assert set(concept["units"].values()) <= accepted, concept["field"]
 
 
-def test_rxnorm_table_atc_codes_resolve_in_the_knowledge(real_app):
-    kb = real_app.extensions["riskservice"].knowledge
+def test_rxnorm_table_atc_codes_resolve_in_the_knowledge(app):
+    kb = app.extensions["riskservice"].knowledge
     for ing in fhir_in.tables().medications["ingredients"]:
         by_atc = kb.drug_class_for(ing["atc"]) if ing["atc"] else None
         by_name = kb.drug_class_for(ing["name"])
@@ -51,50 +40,50 @@ def test_rxnorm_table_atc_codes_resolve_in_the_knowledge(real_app):
 
 
 @pytest.mark.parametrize("name", PATIENTS)
-def test_fhir_score_on_the_real_core(rc, real_app, name):
-    resp = rc.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle(name))
+def test_fhir_score_on_the_real_core(client, app, name):
+    resp = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle(name))
     assert resp.status_code == 200, resp.get_data(as_text=True)
     ra = resp.get_json()
     RiskAssessment.model_validate(ra)
-    assert ra["note"][0]["text"] == real_app.extensions["riskservice"].knowledge.disclaimer
+    assert ra["note"][0]["text"] == app.extensions["riskservice"].knowledge.disclaimer
     assert ra["basis"] and all(b["reference"] for b in ra["basis"])
     pred = ra["prediction"][0]
     assert pred["qualitativeRisk"]["coding"][0]["code"] in {"low", "moderate", "high"}
     assert "probabilityDecimal" not in pred               # the model does not predict insulin resistance
-    model = real_app.extensions["riskservice"].model
+    model = app.extensions["riskservice"].model
     assert (len(ra["prediction"]) == 2) == (model is not None)
     if model is not None:
         assert 0 <= ra["prediction"][1]["probabilityDecimal"] <= 1
         assert "NOT a measured insulin-resistance probability" in ra["prediction"][1]["outcome"]["text"]
 
 
-def test_complete_patient_medications_reach_the_core(rc):
-    ra = rc.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("complete")).get_json()
+def test_complete_patient_medications_reach_the_core(client):
+    ra = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("complete")).get_json()
     refs = {b["reference"] for b in ra["basis"]}
     assert {"MedicationStatement/c-ms-pred", "MedicationRequest/c-mr-olz"} <= refs
     assert "Systemic glucocorticoids" in ra["prediction"][0]["rationale"] or \
         "Atypical" in ra["prediction"][0]["rationale"]
 
 
-def test_unscorable_patient_is_a_problem_json(rc):
+def test_unscorable_patient_is_a_problem_json(client):
     bundle = load_bundle("sparse")
     bundle["entry"][0]["resource"]["gender"] = "unknown"
-    resp = rc.post("/v1/fhir/score?as_of=2026-11-20", json=bundle)
+    resp = client.post("/v1/fhir/score?as_of=2026-11-20", json=bundle)
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
     assert "sex" in resp.get_json()["errors"]
 
 
-def test_patient_view_card_and_the_same_card_via_fhir_server(rc):
-    full = rc.post("/cds-services/ir-risk", json=hook_request("complete", prefetch=prefetch_for("complete")))
+def test_patient_view_card_and_the_same_card_via_fhir_server(client):
+    full = client.post("/cds-services/ir-risk", json=hook_request("complete", prefetch=prefetch_for("complete")))
     assert full.status_code == 200
     assert_valid_cds_response(full.get_json())
     (card,) = full.get_json()["cards"]
     assert card["summary"].endswith(")") and len(card["summary"]) < 140
-    assert card["source"]["url"] == "https://cds.example.org/v1/knowledge"
+    assert card["source"]["url"] == "http://localhost/v1/knowledge"  # no PUBLIC_BASE_URL: the request's host
     with FhirServer("complete") as server:
         body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "patient", "labs"),
                             fhirServer=server.base, fhirAuthorization=_token_body())
-        fetched = rc.post("/cds-services/ir-risk", json=body)
+        fetched = client.post("/cds-services/ir-risk", json=body)
     assert fetched.status_code == 200
     assert_valid_cds_response(fetched.get_json())
     (card2,) = fetched.get_json()["cards"]
@@ -102,8 +91,8 @@ def test_patient_view_card_and_the_same_card_via_fhir_server(rc):
 
 
 @pytest.mark.parametrize("name", PATIENTS)
-def test_patient_view_every_fixture_on_the_real_core(rc, name):
-    resp = rc.post("/cds-services/ir-risk", json=hook_request(name, prefetch=prefetch_for(name)))
+def test_patient_view_every_fixture_on_the_real_core(client, name):
+    resp = client.post("/cds-services/ir-risk", json=hook_request(name, prefetch=prefetch_for(name)))
     assert resp.status_code == 200
     assert_valid_cds_response(resp.get_json())
 
@@ -114,25 +103,25 @@ def test_patient_view_every_fixture_on_the_real_core(rc, name):
     ([{"system": "http://www.whocc.no/atc", "code": "H02AB06", "display": "prednisolone"}],
      "prednisolone 5 mg tablet", "glucocorticoid"),
 ])
-def test_order_select_real_knowledge(rc, real_app, coding, text, class_name):
+def test_order_select_real_knowledge(client, app, coding, text, class_name):
     body = hook_request("molar", hook="order-select", prefetch=prefetch_for("molar"))
     body["context"].update(selections=["MedicationRequest/draft-1"], draftOrders={
         "resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
             "resourceType": "MedicationRequest", "id": "draft-1", "status": "draft", "intent": "order",
             "medicationCodeableConcept": {"coding": coding, "text": text},
             "subject": {"reference": "Patient/p-molar"}}}]})
-    resp = rc.post("/cds-services/ir-risk-order-select", json=body)
+    resp = client.post("/cds-services/ir-risk-order-select", json=body)
     assert resp.status_code == 200
     assert_valid_cds_response(resp.get_json())
     (card,) = resp.get_json()["cards"]
     assert card["indicator"] == "warning" and class_name in card["summary"].lower()
-    kb = real_app.extensions["riskservice"].knowledge
+    kb = app.extensions["riskservice"].knowledge
     cls = kb.drug_class_for(coding[0]["code"]) or kb.drug_class_for(coding[0]["display"])
     for mid in cls["mechanisms"]:
         assert kb.mechanisms[mid]["name"] in card["detail"]
 
 
-def test_discovery_on_the_real_app(rc):
-    doc = rc.get("/cds-services").get_json()
+def test_discovery_on_the_real_app(client):
+    doc = client.get("/cds-services").get_json()
     assert {s["hook"] for s in doc["services"]} == {"patient-view", "order-select"}
     json.dumps(doc)

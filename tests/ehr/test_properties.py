@@ -47,7 +47,7 @@ def test_every_resource_used_or_reported(picks, statuses, as_of):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(picks=st.lists(st.sampled_from(range(len(POOL))), max_size=15, unique=True))
-def test_cds_answer_always_valid(client, picks):
+def test_cds_answer_always_valid(fake_client, picks):
     from .helpers import _searchset
     items = [_retarget(POOL[i][1])["resource"] for i in picks]
     prefetch = {"patient": PATIENT["resource"],
@@ -59,6 +59,6 @@ def test_cds_answer_always_valid(client, picks):
     body = {"hook": "patient-view", "hookInstance": "x-1", "context": {"userId": "Practitioner/1",
                                                                       "patientId": "p-complete"},
             "prefetch": prefetch, "extension": {"org.riskservice.as_of": "2026-11-20"}}
-    resp = client.post("/cds-services/ir-risk", json=body)
+    resp = fake_client.post("/cds-services/ir-risk", json=body)
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert_valid_cds_response(resp.get_json())

@@ -4,11 +4,10 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jwt
 import pytest
-
-jwt = pytest.importorskip("jwt")
-from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 ISS = "https://ehr.example.org"
 AUD = "https://cds.example.org/cds-services"
@@ -28,9 +27,9 @@ def jwks(ec_key):
 
 
 @pytest.fixture
-def secured(app, jwks):
-    app.config["CDS_JWT_ISSUERS"] = {ISS: {"jwks": jwks}}
-    return app.test_client()
+def secured(fake_app, jwks):
+    fake_app.config["CDS_JWT_ISSUERS"] = {ISS: {"jwks": jwks}}
+    return fake_app.test_client()
 
 
 def token(key, aud=AUD, iss=ISS, exp_in=300, alg="ES384", kid=KID, jti=None, **headers):
@@ -47,12 +46,12 @@ def test_valid_es384_token_accepted(secured, ec_key):
     assert get(secured, token(ec_key)).status_code == 200
 
 
-def test_rs384_token_accepted(app):
+def test_rs384_token_accepted(fake_app):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     jwk.update(kid="rsa-1")
-    app.config["CDS_JWT_ISSUERS"] = {ISS: {"jwks": {"keys": [jwk]}}}
-    assert get(app.test_client(), token(key, alg="RS384", kid="rsa-1")).status_code == 200
+    fake_app.config["CDS_JWT_ISSUERS"] = {ISS: {"jwks": {"keys": [jwk]}}}
+    assert get(fake_app.test_client(), token(key, alg="RS384", kid="rsa-1")).status_code == 200
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -99,7 +98,7 @@ def test_fhir_score_endpoint_not_behind_cds_jwt(secured):
     assert secured.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("sparse")).status_code == 200
 
 
-def test_jku_only_when_allow_listed(app, ec_key, jwks):
+def test_jku_only_when_allow_listed(fake_app, ec_key, jwks):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
@@ -117,8 +116,8 @@ def test_jku_only_when_allow_listed(app, ec_key, jwks):
     t.start()
     try:
         jku = f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json"
-        app.config["CDS_JWT_ISSUERS"] = {ISS: {"jku": [jku]}}
-        client = app.test_client()
+        fake_app.config["CDS_JWT_ISSUERS"] = {ISS: {"jku": [jku]}}
+        client = fake_app.test_client()
         assert get(client, token(ec_key, jku=jku)).status_code == 200
         assert get(client, token(ec_key, jku=jku + "?other")).status_code == 401
     finally:

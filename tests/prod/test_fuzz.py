@@ -8,11 +8,14 @@ body and headers conform to the documented schema, problem+json errors included.
 unit-dependent ranges (70 mmol/L vs 70 mg/dL) or the BMI-vs-weight/height agreement, so a
 schema-valid record can rightly get a 422 that names the field.
 """
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from riskservice import create_app
+
+pytestmark = pytest.mark.slow  # schemathesis over every operation
 
 app = create_app({"TESTING": True})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app)

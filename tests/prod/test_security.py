@@ -119,11 +119,9 @@ def test_batch_row_limit():
     assert r.status_code == 413 and r.mimetype == "application/problem+json"
 
 
-def test_hash_api_key_cli_output_is_accepted_by_the_key_file(tmp_path, patient):
-    from click.testing import CliRunner
-
+def test_hash_api_key_cli_output_is_accepted_by_the_key_file(tmp_path, patient, runner):
     from riskservice.cli import main
-    result = CliRunner().invoke(main, ["hash-api-key"], input=KEY + "\n")
+    result = runner.invoke(main, ["hash-api-key"], input=KEY + "\n")
     assert result.exit_code == 0 and KEY not in result.output
     path = tmp_path / "keys"
     path.write_text(result.output)

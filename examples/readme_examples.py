@@ -1,0 +1,200 @@
+"""Run every README example against the app (Flask test client) and refresh the outputs shown.
+
+    python examples/readme_examples.py            # check: exit 1 and name each README block that is stale
+    python examples/readme_examples.py --write    # rewrite the stale blocks in README.md
+    python examples/readme_examples.py --show NAME   # print one example's full, unabridged output
+
+A README output block is the fenced block right after a marker line ``<!-- readme-example: NAME -->``;
+NAME is a key of EXAMPLES below (the request the README's command sends, from the file in examples/).
+Abridged JSON blocks keep their abridgement: the block is the template, filled with the real values.
+Template conventions: a string ``"<...>"`` is a placeholder kept as written (the disclaimer, a random
+uuid); ``"..."`` or a string starting with ``"... "`` as the last list item marks a cut list (``"... N more"``
+gets its N updated); a ``"..."`` key marks cut keys; a string containing ``...`` is an elided text, kept while
+its literal parts still occur in the real text in order (an inline ``<placeholder>`` elides too).
+Numbers compare with a relative tolerance, so a check does not depend on the last bits of this CPU's
+floating point. The run needs the installed service only (``make`` builds .venv):
+``.venv/bin/python examples/readme_examples.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import io
+import json
+import logging
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+MARKER = re.compile(r"^<!-- readme-example: ([\w-]+) -->\n```(\w*)\n(.*?)^```\n", re.M | re.S)
+MORE = re.compile(r"^\.\.\. (\d+) more")
+ELISION = re.compile(r"\.\.\.|<[a-z][^<>\n]*>")   # "..." or an inline "<placeholder>" inside a text
+REL_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Example:
+    method: str
+    path: str
+    file: str           # under examples/, the file the README's command sends
+    content_type: str
+    render: str         # "csv": the body as is; "json": pretty JSON filled into the README's template
+
+
+EXAMPLES = {
+    "score": Example("POST", "/v1/score", "patient.json", "application/json", "json"),
+    "batch-csv": Example("POST", "/v1/score/batch", "patients.csv", "text/csv", "csv"),
+    "fhir": Example("POST", "/v1/fhir/score?as_of=2026-11-20", "bundle.json", "application/fhir+json", "json"),
+    "cds-patient-view": Example("POST", "/cds-services/ir-risk", "cds-patient-view.json", "application/json",
+                                "json"),
+}
+
+
+def run(name: str, client) -> tuple[int, bytes]:
+    ex = EXAMPLES[name]
+    body = (REPO / "examples" / ex.file).read_bytes()
+    resp = client.open(ex.path, method=ex.method, data=body, content_type=ex.content_type)
+    return resp.status_code, resp.get_data()
+
+
+# ---- filling an abridged template with real values ---------------------------------------------------------
+
+def _is_placeholder(t) -> bool:
+    return isinstance(t, str) and t.startswith("<") and t.endswith(">")
+
+
+def _is_cut_marker(t) -> bool:
+    return isinstance(t, str) and (t == "..." or t.startswith("... "))
+
+
+def _elided_ok(template: str, real: str) -> bool:
+    pos = 0
+    for part in ELISION.split(template):
+        found = real.find(part, pos)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True
+
+
+def fill(template, real):
+    """The template's shape with the real values (see the module docstring)."""
+    if _is_placeholder(template):
+        return template
+    if isinstance(template, dict) and isinstance(real, dict):
+        return {k: (v if k == "..." else fill(v, real[k])) for k, v in template.items() if k == "..." or k in real}
+    if isinstance(template, list) and isinstance(real, list):
+        cut = bool(template) and _is_cut_marker(template[-1])
+        shown = template[:-1] if cut else template
+        out = [fill(shown[min(i, len(shown) - 1)], r) if shown else r
+               for i, r in enumerate(real[:len(shown)] if cut else real)]
+        if cut and len(real) > len(shown):
+            marker = template[-1]
+            m = MORE.match(marker)
+            out.append(marker.replace(m.group(1), str(len(real) - len(shown)), 1) if m else marker)
+        return out
+    if isinstance(template, str) and isinstance(real, str) and ELISION.search(template) and template != real:
+        if _elided_ok(template, real):
+            return template
+        keep = ELISION.search(template).start()
+        return real[:keep] + "..."
+    return real
+
+
+def same(a, b) -> bool:
+    """Equal, numbers within REL_TOL."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def _cell(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def same_csv(a: str, b: str) -> bool:
+    ra, rb = list(csv.reader(io.StringIO(a))), list(csv.reader(io.StringIO(b)))
+    return same([[_cell(c) for c in r] for r in ra], [[_cell(c) for c in r] for r in rb])
+
+
+# ---- README blocks ------------------------------------------------------------------------------------------
+
+def rendered(name: str, status: int, body: bytes, template: str) -> tuple[str, bool]:
+    """(new block text, whether it matches the README's block)."""
+    if status != 200:
+        raise SystemExit(f"{name}: HTTP {status}: {body[:500]!r}")
+    text = body.decode("utf-8")
+    if EXAMPLES[name].render == "csv":
+        return text, same_csv(text, template)
+    old = json.loads(template)
+    new = fill(old, json.loads(text))
+    return json.dumps(new, indent=2, ensure_ascii=False) + "\n", same(new, old)
+
+
+def commands_point_at_files(readme: str) -> list[str]:
+    """Every @examples/... file a README command sends exists."""
+    return [f"README sends {m} which does not exist" for m in re.findall(r"@(examples/[\w.-]+)", readme)
+            if not (REPO / m).is_file()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="rewrite stale README blocks")
+    ap.add_argument("--show", choices=sorted(EXAMPLES), help="print one example's full output")
+    args = ap.parse_args(argv)
+
+    sys.path.insert(0, str(REPO))
+    from riskservice import create_app
+    client = create_app({"TESTING": True}).test_client()
+    logging.getLogger("riskservice.access").setLevel(logging.WARNING)   # one JSON line per request: noise here
+
+    if args.show:
+        status, body = run(args.show, client)
+        print(f"HTTP {status}")
+        print(body.decode("utf-8"))
+        return 0
+
+    readme = README.read_text(encoding="utf-8")
+    problems = commands_point_at_files(readme)
+    seen, pieces, last = set(), [], 0
+    for m in MARKER.finditer(readme):
+        name, block = m.group(1), m.group(3)
+        if name not in EXAMPLES:
+            problems.append(f"README marker names unknown example {name!r}")
+            continue
+        seen.add(name)
+        new, ok = rendered(name, *run(name, client), block)
+        print(f"{name}: {'up to date' if ok else 'STALE'}")
+        if not ok:
+            sys.stdout.writelines(difflib.unified_diff(block.splitlines(True), new.splitlines(True),
+                                                       "README.md", "examples/" + EXAMPLES[name].file, n=1))
+            problems.append(f"README block {name!r} differs from what examples/{EXAMPLES[name].file} gives")
+        pieces += [readme[last:m.start(3)], block if ok else new]
+        last = m.end(3)
+    pieces.append(readme[last:])
+    problems += [f"README has no block for example {n!r}" for n in sorted(set(EXAMPLES) - seen)]
+
+    if args.write:
+        README.write_text("".join(pieces), encoding="utf-8")
+        problems = [p for p in problems if not p.startswith("README block")]
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

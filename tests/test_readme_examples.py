@@ -1,0 +1,36 @@
+"""The README's example outputs are what the files in examples/ give today (numbers to 1e-9).
+
+When a change moves an output on purpose, refresh the README with
+`python examples/readme_examples.py --write` and review the diff."""
+import importlib.util
+import sys
+
+from tests.paths import REPO
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("readme_examples", REPO / "examples" / "readme_examples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module   # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_outputs_come_from_the_example_files(capsys):
+    code = _script().main([])
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    assert out.out.count("up to date") == 4
+
+
+def test_a_changed_output_is_reported(tmp_path, monkeypatch, capsys):
+    script = _script()
+    readme = tmp_path / "README.md"
+    text = script.README.read_text(encoding="utf-8")
+    assert '"P007",,,,' in text
+    readme.write_text(text.replace('"P001",12,', '"P001",13,', 1), encoding="utf-8")
+    monkeypatch.setattr(script, "README", readme)
+    assert script.main([]) == 1
+    assert "batch-csv: STALE" in capsys.readouterr().out
+    assert script.main(["--write"]) == 0
+    assert readme.read_text(encoding="utf-8") == text
