@@ -91,7 +91,7 @@ MED_CACHE_LIMIT = 100_000   # distinct medication lists remembered per process
 SMALL_BATCH = 64            # up to this many rows, numeric items are banded in one broadcast
 
 
-def engine_for(knowledge, model=None) -> "Engine":
+def engine_for(knowledge, model=None) -> Engine:
     """The engine of this knowledge and model, compiled once per process."""
     key = (id(knowledge), id(model))
     hit = _ENGINES.get(key)
@@ -185,7 +185,7 @@ class Engine:
         with np.errstate(invalid="ignore"):
             outside = present & ~parsed.unit_bad & ((values < cx.lower) | (values > cx.upper))
         if outside.any():
-            for i, j in zip(*np.nonzero(outside)):
+            for i, j in zip(*np.nonzero(outside), strict=True):
                 name = cx.numeric[j]
                 unit = cx.unit_names[j][parsed.unit[i, j]]
                 parsed.errors.add(i, name, range_message(self.kb, name, parsed.raw[i, j], unit, values[i, j]))
@@ -258,7 +258,7 @@ class Engine:
         index = np.where(parsed.med_index >= 0, parsed.med_index, k)
         return member_of_list[index], parsed.med_index >= 0, bp_of_list[index]
 
-    def classes_of(self, entries) -> "MedicationList":
+    def classes_of(self, entries) -> MedicationList:
         """What a medication list means: scoring classes, entries per class, notes, blood pressure."""
         return self._classes_of(tuple(entries))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 TG_MGDL_PER_MMOL = 88.57  # mirrors units.json triglycerides mmol/L (McAuley needs mmol/L)
 
 

@@ -213,7 +213,6 @@ def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
     """Text columns (field or unit key -> pyarrow string array or list of str/None) -> Parsed.
 
     ``decimal=","`` reads numbers written with a decimal comma."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     p = _empty(n, cx)
@@ -227,11 +226,11 @@ def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
             values, bad = _numbers(s, n)
             if bad.any():
                 text = s.to_pylist()
-                errors.add_mask(bad, name, lambda i: f"{_quote(text[i])} is not a number")
+                errors.add_mask(bad, name, lambda i, text=text: f"{_quote(text[i])} is not a number")
             nonfinite = ~np.isnan(values) & ~np.isfinite(values)
             if nonfinite.any():
                 text = s.to_pylist()
-                errors.add_mask(nonfinite, name, lambda i: f"{_quote(text[i])} is not a finite number")
+                errors.add_mask(nonfinite, name, lambda i, text=text: f"{_quote(text[i])} is not a finite number")
                 values[nonfinite] = np.nan
             p.raw[:, j] = values
         ucol = columns.get(f"{name}_unit")

@@ -272,7 +272,7 @@ def _check_bands(problems, where, kind, bands, base, need_refs):
         return
     if bands[0]["lower"] is not None or bands[-1]["upper"] is not None:
         problems.append(f"{where}: numeric bands must start at -inf and end at +inf")
-    for left, right in zip(bands, bands[1:]):
+    for left, right in zip(bands, bands[1:], strict=False):
         if left["upper"] != right["lower"]:
             problems.append(f"{where}: gap or overlap between {left['id']} and {right['id']}")
         elif left["upper_inclusive"] == right["lower_inclusive"]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from riskservice.core.fields import FIELDS
 from riskservice.core import units as unit_table
+from riskservice.core.fields import FIELDS
 
 
 class StrictFloat(fields.Float):

@@ -1,6 +1,5 @@
-import pytest
-
 import numpy as np
+import pytest
 
 from riskservice.core.engine import Engine
 
@@ -26,7 +25,7 @@ def test_every_numeric_edge_belongs_to_exactly_one_band(kb):
                 continue
             sex, eth = (np.array([c]) for c in cells[0])
             bands = variant["bands"]
-            for b, (left, right) in enumerate(zip(bands, bands[1:])):
+            for b, right in enumerate(bands[1:]):
                 edge = right["lower"]
                 owner = b + 1 if right["lower_inclusive"] else b
                 for x, want in ((edge, owner), (edge - 1e-9, b), (edge + 1e-9, b + 1)):
