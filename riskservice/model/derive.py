@@ -132,14 +132,14 @@ def findrisc_points(kb, canon) -> np.ndarray:
     return total
 
 
-def _fold_knowledge(fit_doc: dict, tmp: Path):
+def _fold_knowledge(fit_doc: dict, source: Path, tmp: Path):
     from riskservice.core.knowledge import load_knowledge
-    shutil.copytree(knowledge_dir(), tmp, dirs_exist_ok=True)
+    shutil.copytree(source, tmp, dirs_exist_ok=True)
     write_knowledge(fit_doc, tmp)
     return load_knowledge(tmp)
 
 
-def cross_validate(canon, y, fit_doc: dict, seed: int = DEFAULT_SEED) -> dict:
+def cross_validate(canon, y, fit_doc: dict, source: Path, seed: int = DEFAULT_SEED) -> dict:
     """Out-of-fold integer points (fold tables generated and scored by the service) and the
     out-of-fold logistic model on the same folds."""
     from sklearn.model_selection import StratifiedKFold
@@ -151,7 +151,7 @@ def cross_validate(canon, y, fit_doc: dict, seed: int = DEFAULT_SEED) -> dict:
         fold_fit = P.fit(canon.iloc[tr], y[tr])
         doc = {**copy.deepcopy(fit_doc), "fit": fold_fit, "bands": None}
         with tempfile.TemporaryDirectory() as tmp:
-            kb = _fold_knowledge(doc, Path(tmp) / "knowledge")
+            kb = _fold_knowledge(doc, source, Path(tmp) / "knowledge")
             pts[te] = service_points(kb, canon.iloc[te])
         beta = np.array([fold_fit["intercept"]] + [fold_fit["coefficients"][t] for t in P.TERMS])
         logit[te] = np.column_stack([np.ones(len(te)), X[te]]) @ beta
@@ -193,14 +193,14 @@ def band_stats(bands: list, points: np.ndarray, y: np.ndarray) -> list[dict]:
     return stats
 
 
-def evaluate(canon, y, fit_doc: dict) -> dict:
-    """Everything the report and the acceptance tests read."""
+def evaluate(canon, y, fit_doc: dict, source: Path) -> dict:
+    """Everything the report and the acceptance tests read (``source``: the knowledge directory)."""
     from riskservice.core.knowledge import load_knowledge
-    cv = cross_validate(canon, y, fit_doc)
+    cv = cross_validate(canon, y, fit_doc, source)
     pts, cc = cv["points"], cv["complete"]
     table, recal = points_to_risk(pts, y)
     bands = choose_bands(table)
-    kb = load_knowledge(knowledge_dir())
+    kb = load_knowledge(source)
     fr = findrisc_points(kb, canon)
     auc = {
         "points_all_rows": V.auc_delong(y, pts),
@@ -238,18 +238,22 @@ def fit_document(canon, y, data_sha: str) -> dict:
     }
 
 
-def run(out_models: Path = Path("models"), readme: Path | None = Path("README.md"), log=print) -> dict:
-    """Fit, regenerate the knowledge tables and bands, validate through the service, write reports."""
+def run(out_models: Path = Path("models"), readme: Path | None = Path("README.md"), knowledge: Path | None = None,
+        log=print) -> dict:
+    """Fit, regenerate the knowledge tables and bands, validate through the service, write reports.
+
+    ``knowledge`` defaults to the package's knowledge directory (the files the service ships)."""
+    knowledge = Path(knowledge) if knowledge else knowledge_dir()
     from riskservice.core.knowledge import load_knowledge
     from . import points_report as R
     canon, y, sha = P.nhanes()
     doc = fit_document(canon, y, sha)
     log(f"fit: n={doc['fit']['n']} events={doc['fit']['events']} B={doc['fit']['points_unit']}")
-    write_knowledge(doc, knowledge_dir())
-    ev = evaluate(canon, y, doc)
+    write_knowledge(doc, knowledge)
+    ev = evaluate(canon, y, doc, knowledge)
     doc["bands"] = [{k: b[k] for k in ("id", "min_points", "label")} for b in ev["bands"]]
-    write_knowledge(doc, knowledge_dir())
-    kb = load_knowledge(knowledge_dir())
+    write_knowledge(doc, knowledge)
+    kb = load_knowledge(knowledge)
     apparent = service_points(kb, canon)
     ev["auc"]["points_apparent_all_rows"] = V.auc_delong(y, apparent)
     ev["reaven_miller"] = reaven_miller(kb)
