@@ -217,7 +217,11 @@ def evaluate(canon, y, fit_doc: dict, source: Path) -> dict:
 
 def reaven_miller(kb) -> dict:
     from .rules_validation import rules_external_validation
-    return rules_external_validation(kb)
+    out = rules_external_validation(kb)
+    rm = V.reaven_miller_frame()
+    out["fasting_glucose_alone"] = V.auc_delong(rm["ir_label"], rm["fasting_glucose"])
+    out["bmi_alone_continuous"] = V.auc_delong(rm["ir_label"], rm["bmi"])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
