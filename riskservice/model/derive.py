@@ -96,7 +96,7 @@ def knowledge_dir() -> Path:
 def service_columns(canon) -> dict:
     """NHANES canonical rows as the service's input columns (strings, as a CSV would give them)."""
     def num(col):
-        return pa.array([None if v != v else repr(float(v)) for v in canon[col]], pa.string())
+        return pa.array([None if math.isnan(v) else repr(float(v)) for v in canon[col]], pa.string())
     eth = canon["ethnicity"].map(lambda e: "east_asian" if e == "asian" else e)
     return {
         "age": num("age"), "sex": pa.array(list(canon["sex"]), pa.string()),
@@ -125,7 +125,7 @@ def findrisc_points(kb, canon) -> np.ndarray:
         if item["input"] not in canon.columns:
             continue
         for i, (sex, value) in enumerate(zip(canon["sex"], canon[item["input"]])):
-            if value is None or value != value:
+            if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
             variant = select_variant(item, {"sex": sex, "ethnicity": None})
             total[i] += band_for(variant["bands"], value)["points"]
@@ -210,7 +210,7 @@ def evaluate(canon, y, fit_doc: dict, source: Path) -> dict:
         "findrisc_complete_cases": V.auc_delong(y[cc], fr[cc]),
         "age_alone": V.auc_delong(y, canon["age"].to_numpy(float)),
     }
-    return {"n": int(len(y)), "n_complete": int(cc.sum()), "prevalence": float(y.mean()),
+    return {"n": len(y), "n_complete": int(cc.sum()), "prevalence": float(y.mean()),
             "auc": auc, "points_to_risk": table, "recalibration": recal,
             "bands": bands, "band_stats": band_stats(bands, pts, y)}
 
@@ -228,16 +228,16 @@ def reaven_miller(kb) -> dict:
 # the command
 def fit_document(canon, y, data_sha: str) -> dict:
     from . import features as F
+    complete = int((~np.isnan(P.design(canon)).any(axis=1)).sum())
     return {
         "generator": P.GENERATOR, "fit_date": P.FIT_DATE,
         "method": "Sullivan LM, Massaro JM, D'Agostino RB Sr, Stat Med 2004;23:1631-1660: unpenalised "
                   "multivariable logistic regression, categories with reference values, "
                   "points = round(coefficient x (reference value - base value) / B)",
-        "data": {"file": f"{T.NHANES_PACKAGE}/{T.NHANES_TSV}", "sha256": data_sha, "rows": int(len(y))},
+        "data": {"file": f"{T.NHANES_PACKAGE}/{T.NHANES_TSV}", "sha256": data_sha, "rows": len(y)},
         "outcome": F.OUTCOME_DEFINITION,
-        "population": "NHANES 2017-2018 US adults aged >= 20 (n = %d complete cases in the fit); "
-                      "points from one multivariable logistic fit, so these factors are mutually adjusted"
-                      % int((~np.isnan(P.design(canon)).any(axis=1)).sum()),
+        "population": f"NHANES 2017-2018 US adults aged >= 20 (n = {complete} complete cases in the fit); "
+                      "points from one multivariable logistic fit, so these factors are mutually adjusted",
         "fit": P.fit(canon, y), "bands": None,
     }
 
@@ -249,6 +249,7 @@ def run(out_models: Path = Path("models"), readme: Path | None = Path("README.md
     ``knowledge`` defaults to the package's knowledge directory (the files the service ships)."""
     knowledge = Path(knowledge) if knowledge else knowledge_dir()
     from riskservice.core.knowledge import load_knowledge
+
     from . import points_report as R
     canon, y, sha = P.nhanes()
     doc = fit_document(canon, y, sha)

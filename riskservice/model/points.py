@@ -118,7 +118,7 @@ def fit(canon: pd.DataFrame, y: np.ndarray) -> dict:
 # ---------------------------------------------------------------------------------------------
 # points
 def round_half_away(x: float) -> int:
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+    return math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
 
 
 def sullivan_points(coefficient: float, value: float, base: float, unit: float) -> int:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from riskservice.core.knowledge import default_dir, load_knowledge
 from riskservice.core.readability import fk_grade
-from riskservice.model import derive, points as P, points_report as R
+from riskservice.model import derive
+from riskservice.model import points as P
+from riskservice.model import points_report as R
 
 REPO = Path(__file__).resolve().parents[2]
 FIT = REPO / "models" / "points_fit.json"
@@ -130,7 +133,7 @@ def test_points_discriminate_like_the_model_and_beat_findrisc(fit_doc):
 def test_bands_rise_and_none_holds_more_than_40_percent(fit_doc):
     stats = fit_doc["validation"]["band_stats"]
     prev = [b["observed_prevalence"] for b in stats]
-    assert all(a < b for a, b in zip(prev, prev[1:]))
+    assert all(a < b for a, b in pairwise(prev))
     assert prev[0] <= 0.30 and prev[-1] >= 0.70
     assert max(b["share_of_adults"] for b in stats) <= 0.40
     assert sum(b["n"] for b in stats) == fit_doc["validation"]["n"]
