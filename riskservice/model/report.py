@@ -89,12 +89,7 @@ def plot_coefficients(manifest: dict, path: Path) -> None:
     ax.errorbar(ors, ypos, xerr=[lo, hi], fmt="o", c="C0", capsize=3)
     ax.axvline(1, c="grey", ls="--", lw=1)
     ax.set_xscale("log")
-    from matplotlib.ticker import (
-        FixedLocator,
-        NullFormatter,
-        NullLocator,
-        ScalarFormatter,
-    )
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
 
     lo_all = min(t["odds_ratio_per_sd_ci95"][0] for t in lin)
     hi_all = max(t["odds_ratio_per_sd_ci95"][1] for t in lin)
@@ -133,7 +128,7 @@ def _existing_rules_section(path: Path) -> str | None:
     if not path.exists():
         return None
     text = path.read_text(encoding="utf-8")
-    m = re.search(re.escape(RULES_BEGIN) + r"\n(.*?)" + re.escape(RULES_END), text, flags=re.DOTALL)
+    m = re.search(re.escape(RULES_BEGIN) + r"\n(.*?)" + re.escape(RULES_END), text, flags=re.S)
     return m.group(1) if m else None
 
 
