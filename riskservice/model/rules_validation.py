@@ -1,9 +1,10 @@
 """External check of the *rules score* on Reaven & Miller 1979 (SSPG, insulin suppression test).
 
 The data have no age, sex, waist or lifestyle, so the rules score sees only BMI (approximated as
-22 x relative weight) and, in variant (b), fasting glucose. The rules never score age, so a
-placeholder age is harmless; sex changes the BMI points (men 2/5, women 3/6), so both are run and
-reported. Scored through the same vectorised batch path the service uses.
+22 x relative weight) and, in variant (b), fasting glucose. Age is required, so one placeholder age is
+given to every row: it adds the same points to everyone and cannot change the ranking. Both sexes are
+run and reported (the derived tables give both the same BMI points). Scored through the same vectorised
+batch path the service uses.
 """
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ def card_section(res: dict) -> str:
         "Computed by `riskservice.model.rules_validation.rules_external_validation` (tested in",
         "`tests/model/test_rules_validation.py`): the rules score through the service's batch path on the",
         f"same {res['n']} non-overt Reaven & Miller rows ({res['events']} with SSPG >= 150 mg/dL). Only BMI",
-        "(approximated as 22 x relwt) and fasting glucose exist there; sex is unknown, so the score is run with",
-        "each sex's BMI points (the ranking is the same, the magnitudes differ). Age is a placeholder: the rules",
-        "do not score age. With so few inputs this tests the BMI and glucose bands only.",
+        "(approximated as 22 x relwt) and fasting glucose exist there; sex is unknown, so the score is run as",
+        "each sex. Age is one placeholder for every row, so it shifts all totals equally and cannot change the",
+        "ranking. With so few inputs this tests the BMI and glucose bands only.",
         "",
         "| score | n | AUC (95% CI, DeLong) |",
         "|---|---|---|",

@@ -52,7 +52,7 @@ def test_json_array_answers_json_lines(client):
     assert r.status_code == 200 and r.mimetype == "application/x-ndjson"
     lines = [json.loads(x) for x in r.get_data(as_text=True).splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]
-    assert lines[0]["points"] == 5 and lines[0]["probability"] is not None and lines[0]["error"] is None
+    assert lines[0]["points"] == 11 and lines[0]["probability"] is not None and lines[0]["error"] is None
     assert "sex: Must be one of" in lines[1]["error"]
 
 

@@ -23,7 +23,9 @@ def test_model_off_gives_null(patient):
     client = create_app({"TESTING": True, "MODEL": "off"}).test_client()
     body = client.post("/v1/score", json=patient).get_json()
     assert body["model"] is None and "model_id" not in body["meta"]
-    assert body["rules"]["points"] == 12
+    # age 52: 7, BMI 31.2: 4, HDL 38: 4, first-degree family history: 4, hs-CRP 4.1: 1, glucose 104: 3,
+    # prednisolone: 3 (waist and activity are recorded with 0 points)
+    assert body["rules"]["points"] == 26
 
 
 def test_model_off_from_environment(monkeypatch, patient):

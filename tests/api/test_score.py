@@ -18,7 +18,7 @@ def test_acceptance_patient(client, patient):
     names = {m["id"]: m for m in body["mechanisms"]}
     assert "lipid_accumulation" in names and "chronic_inflammation" in names
     assert {f["factor"] for f in names["chronic_inflammation"]["factors"]} >= {"bmi", "hs_crp"}
-    assert {f["factor"] for f in names["lipid_accumulation"]["factors"]} >= {"bmi", "physical_inactivity"}
+    assert {f["factor"] for f in names["lipid_accumulation"]["factors"]} >= {"bmi", "hdl_cholesterol"}
     assert names["lipid_accumulation"]["chain"][-1].startswith("compensatory hyperinsulinaemia")
     assert body["disclaimer"].startswith("For use by qualified health professionals")
     meta = body["meta"]

@@ -183,11 +183,11 @@ def test_csv_stream_keeps_every_row_in_order(kb):
     body = b"".join(BatchScorer(kb).iter_csv(io.BytesIO(text.encode())))
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert [r["id"] for r in rows] == ["a", "b", "", "d", "e"]
-    assert rows[0]["points"] == "5" and rows[0]["error"] == ""
+    assert rows[0]["points"] == "11" and rows[0]["error"] == ""  # age 52: 7, BMI 31: 4
     assert "not a number" in rows[1]["error"]
     assert "line 4" in rows[2]["error"]
     assert "18-120" in rows[3]["error"]
-    assert rows[4]["note"] == "multi, comma" and rows[4]["points"] == "3"
+    assert rows[4]["note"] == "multi, comma" and rows[4]["points"] == "13"  # age 60: 10, BMI 27: 3
 
 
 def test_empty_csv_is_refused(kb):
@@ -203,7 +203,7 @@ def test_json_records_strict_types(kb):
         {"age": 40, "sex": "female", "medications": ["prednisolone"], "pcos": True},
     ])
     assert [r["row"] for r in rows] == [1, 2, 3, 4]
-    assert rows[0]["id"] == 7 and rows[0]["points"] == 5 and rows[0]["error"] is None
+    assert rows[0]["id"] == 7 and rows[0]["points"] == 11 and rows[0]["error"] is None
     assert "age: Not a number" in rows[1]["error"]
     assert rows[2]["error"].startswith("_row") or "age" in rows[2]["error"]
-    assert rows[3]["points"] == 5
+    assert rows[3]["points"] == 5 + 3 + 6  # age 40, a glucocorticoid, PCOS

@@ -22,32 +22,51 @@ def test_shipped_knowledge_loads_with_version_and_digest(kb):
             "reduced_insulin_secretion"} <= set(kb.mechanisms)
 
 
-def test_every_point_value_recomputes_from_its_effect_size(kb):
-    """The Sullivan method: points = round(ln(RR ** exponent) / ln(1.5))."""
-    base = kb.base_relative_risk
-    checked = 0
+def test_every_point_value_recomputes_from_its_derivation(kb):
+    """Generated bands: round(coefficient x (W - W_ref) / B); literature bands: round(ln(estimate) / B)."""
+    unit = kb.points_unit
+    assert kb.base_relative_risk == pytest.approx(math.exp(unit), abs=1e-6)
+    coefficients = kb.ruleset["points_method"]["generated"]["coefficients"]
+    generated = literature = 0
     for factor in kb.factors:
         for variant in factor.get("variants", []):
             for band in variant["bands"]:
-                e = band["effect"]
-                if e is None:
+                if "sullivan" in band:
+                    s = band["sullivan"]
+                    if s["term"] != "reference category":
+                        assert s["coefficient"] == coefficients[s["term"]]
+                    raw = s["coefficient"] * (s["reference_value"] - s["base_value"]) / unit
+                    generated += 1
+                elif band["effect"] is None:
                     assert band["points"] == 0, (factor["id"], band["id"])
                     continue
-                raw = e["exponent"] * math.log(e["estimate"]) / math.log(base)
+                else:
+                    e = band["effect"]
+                    raw = e["exponent"] * math.log(e["estimate"]) / unit
+                    literature += 1
                 assert band["points"] == int(math.floor(raw + 0.5)), (factor["id"], band["id"])
-                checked += 1
     for cls in kb.drug_classes:
         if cls["effect"]:
-            assert cls["points"] == derived_points(cls["effect"], base)
-            checked += 1
-    assert checked >= 25
+            assert cls["points"] == derived_points(cls["effect"], unit)
+            literature += 1
+    assert generated >= 40 and literature >= 15
 
 
 def test_derived_points_known_values():
-    assert derived_points({"estimate": 12.41}, 1.5) == 6    # obese women, Guh 2009
-    assert derived_points({"estimate": 6.74}, 1.5) == 5     # obese men
-    assert derived_points({"estimate": 9.51}, 1.5) == 6     # gestational diabetes
-    assert derived_points({"estimate": 0.74, "exponent": -1}, 1.5) == 1  # inactivity
+    unit = 0.25
+    assert derived_points({"estimate": 9.51}, unit) == 9     # gestational diabetes: ln 9.51 / 0.25 = 9.01
+    assert derived_points({"estimate": 2.44}, unit) == 4     # family history, adjusted: 3.57
+    assert derived_points({"estimate": 1.86}, unit) == 2     # HbA1c 5.5-5.9%: 2.48
+    assert derived_points({"estimate": 0.75, "exponent": -1}, unit) == 1  # thiazides vs placebo inverted: 1.15
+
+
+def test_generated_factors_name_the_recorded_fit(kb):
+    gen = kb.ruleset["points_method"]["generated"]
+    marked = [f for f in kb.factors if "generated" in f]
+    assert {f["id"] for f in marked} >= {"age", "sex", "ethnicity", "bmi", "hdl_cholesterol", "smoking"}
+    for f in marked:
+        assert f["generated"]["data_sha256"] == gen["data_sha256"]
+        assert f["generated"]["generator"] == "riskservice derive-points"
 
 
 def test_every_reference_has_an_identifier(kb):
@@ -58,8 +77,12 @@ def test_every_reference_has_an_identifier(kb):
 @pytest.mark.parametrize("breakage, message", [
     (lambda d: d["factors"][0]["variants"][0]["bands"][1].__setitem__("references", []), "no reference id"),
     (lambda d: d["factors"][0]["variants"][0]["bands"][1].__setitem__("references", ["nobody2099"]), "unknown reference id 'nobody2099'"),
-    (lambda d: d["factors"][0]["variants"][0]["bands"][1].__setitem__("points", 9), "points 9 but the effect size gives"),
-    (lambda d: d["factors"][0]["variants"][0]["bands"][1].__setitem__("lower", 24), "gap or overlap"),
+    (lambda d: d["factors"][0]["variants"][0]["bands"][1].__setitem__("points", 9), "points 9 but its coefficient and reference value give"),
+    (lambda d: d["factors"][0]["variants"][0]["bands"][1]["sullivan"].__setitem__("coefficient", 0.5), "but the fit records"),
+    (lambda d: d["factors"][0]["generated"].__setitem__("data_sha256", "0" * 64), "differs from ruleset.json"),
+    (lambda d: d["factors"][0].__setitem__("input", "no_such_input"), "not a known input field or index id"),
+    (lambda d: next(f for f in d["factors"] if f["id"] == "hba1c")["variants"][0]["bands"][1].__setitem__("points", 7), "points 7 but the effect size gives"),
+    (lambda d: d["factors"][0]["variants"][0]["bands"][1].__setitem__("lower", 26), "gap or overlap"),
     (lambda d: d["factors"][0]["variants"][0]["bands"][1].__setitem__("lower_inclusive", False), "must belong to exactly one band"),
     (lambda d: d["factors"][0].__setitem__("mechanisms", ["telepathy"]), "unknown mechanism id 'telepathy'"),
     (lambda d: d["factors"][0].pop("label"), "'label' is a required property"),

@@ -37,71 +37,87 @@ def test_every_numeric_edge_belongs_to_exactly_one_band(kb):
     assert n >= 20
 
 
-@pytest.mark.parametrize("sex, bmi, points, band", [
-    ("male", 24.99, 0, "below_overweight"), ("male", 25.0, 2, "overweight"),
-    ("male", 29.99, 2, "overweight"), ("male", 30.0, 5, "obese"),
-    ("female", 24.99, 0, "below_overweight"), ("female", 25.0, 3, "overweight"),
-    ("female", 30.0, 6, "obese"),
+@pytest.mark.parametrize("age, points", [
+    (18, 0), (24.99, 0), (25, 1), (39.99, 4), (40, 5), (50, 7), (64.99, 10), (65, 11), (79.99, 14), (80, 15), (95, 15),
 ])
-def test_bmi_bands_who_and_guh(scorer, sex, bmi, points, band):
-    assert points_for(scorer, "bmi", sex=sex, bmi=bmi) == (points, band)
+def test_age_scores_from_the_nhanes_fit(scorer, age, points):
+    assert points_for(scorer, "age", age=age)[0] == points
 
 
-@pytest.mark.parametrize("ethnicity, bmi, points", [
-    ("south_asian", 22.99, 0), ("south_asian", 23.0, 2), ("east_asian", 27.49, 2),
-    ("japanese", 27.5, 5), ("african", 23.0, 0), ("europid", 27.5, 2),
+@pytest.mark.parametrize("bmi, points", [
+    (17, 0), (19.99, 0), (20, 1), (22.99, 1), (23, 2), (26.99, 2), (27, 3), (29.99, 3), (30, 4),
+    (32.5, 5), (35, 6), (40, 8), (55, 8),
 ])
-def test_asian_bmi_action_points(scorer, ethnicity, bmi, points):
-    assert points_for(scorer, "bmi", ethnicity=ethnicity, bmi=bmi)[0] == points
+def test_bmi_ranks_lean_people_too(scorer, bmi, points):
+    # 1 kg/m2 categories from 19 to 30 (Reaven-Miller spans BMI 16-26); same table for both sexes
+    assert points_for(scorer, "bmi", bmi=bmi)[0] == points
+    assert points_for(scorer, "bmi", sex="female", bmi=bmi)[0] == points
 
 
-@pytest.mark.parametrize("sex, ethnicity, waist, points", [
-    ("male", None, 93.9, 0), ("male", None, 94.0, 2), ("male", None, 101.9, 2), ("male", None, 102.0, 4),
-    ("female", None, 79.9, 0), ("female", None, 80.0, 3), ("female", None, 88.0, 6),
-    ("male", "south_asian", 89.9, 0), ("male", "south_asian", 90.0, 2), ("male", "south_asian", 120.0, 2),
-    ("male", "japanese", 85.0, 2), ("female", "japanese", 89.9, 0), ("female", "japanese", 90.0, 3),
-    ("male", "african", 94.0, 2), ("female", "hispanic", 80.0, 3),
+@pytest.mark.parametrize("ethnicity, points", [
+    ("europid", 0), ("african", 4), ("south_asian", 5), ("east_asian", 5), ("japanese", 5),
+    ("hispanic", 3), ("middle_eastern", 0), ("other", 3),
 ])
-def test_waist_cutoffs_by_sex_and_ethnicity(scorer, sex, ethnicity, waist, points):
-    fields = {"sex": sex, "waist": waist}
-    if ethnicity:
-        fields["ethnicity"] = ethnicity
-    assert points_for(scorer, "waist", **fields)[0] == points
+def test_ethnicity_points_carry_risk_at_the_same_bmi(scorer, ethnicity, points):
+    assert points_for(scorer, "ethnicity", ethnicity=ethnicity)[0] == points
+
+
+@pytest.mark.parametrize("hdl, points", [(30, 4), (39.9, 4), (40, 3), (50, 2), (60, 1), (69.9, 1), (70, 0), (95, 0)])
+def test_low_hdl_scores(scorer, hdl, points):
+    assert points_for(scorer, "hdl_cholesterol", hdl_cholesterol=hdl)[0] == points
+
+
+def test_waist_is_reported_not_scored_twice(scorer):
+    points, band = points_for(scorer, "waist", waist=120)
+    assert (points, band) == (0, "reported")
 
 
 @pytest.mark.parametrize("factor, field, value, points", [
-    ("physical_inactivity", "mvpa_minutes_per_week", 149.9, 1),
+    ("physical_inactivity", "mvpa_minutes_per_week", 0, 0),
     ("physical_inactivity", "mvpa_minutes_per_week", 150, 0),
+    ("sedentary_time", "sedentary_hours_per_day", 12, 0),
     ("sleep_duration", "sleep_hours_per_night", 6.0, 1),
     ("sleep_duration", "sleep_hours_per_night", 6.01, 0),
-    ("sleep_duration", "sleep_hours_per_night", 8.0, 0),
-    ("sleep_duration", "sleep_hours_per_night", 8.01, 1),
+    ("sleep_duration", "sleep_hours_per_night", 9.5, 0),
     ("hs_crp", "hs_crp", 0.99, 0), ("hs_crp", "hs_crp", 3.0, 0), ("hs_crp", "hs_crp", 3.01, 1),
     ("hs_crp", "hs_crp", 10.0, 1), ("hs_crp", "hs_crp", 10.5, 1),
-    ("fasting_glucose", "fasting_glucose", 99.9, 0), ("fasting_glucose", "fasting_glucose", 100, 1),
-    ("fasting_glucose", "fasting_glucose", 109.9, 1), ("fasting_glucose", "fasting_glucose", 110, 4),
-    ("fasting_glucose", "fasting_glucose", 126, 4),
-    ("hba1c", "hba1c", 5.69, 0), ("hba1c", "hba1c", 5.7, 0), ("hba1c", "hba1c", 6.0, 7), ("hba1c", "hba1c", 6.5, 7),
-    ("smoking", "smoking", "former", 0), ("smoking", "smoking", "current", 1),
+    ("fasting_glucose", "fasting_glucose", 99.9, 0), ("fasting_glucose", "fasting_glucose", 100, 3),
+    ("fasting_glucose", "fasting_glucose", 109.9, 3), ("fasting_glucose", "fasting_glucose", 110, 7),
+    ("fasting_glucose", "fasting_glucose", 126, 7),
+    ("hba1c", "hba1c", 5.69, 0), ("hba1c", "hba1c", 5.7, 2), ("hba1c", "hba1c", 5.99, 2),
+    ("hba1c", "hba1c", 6.0, 6), ("hba1c", "hba1c", 6.5, 6),
+    ("smoking", "smoking", "former", 0), ("smoking", "smoking", "current", 0),
     ("family_history", "family_history_diabetes", "second_degree", 0),
-    ("family_history", "family_history_diabetes", "first_degree", 2),
+    ("family_history", "family_history_diabetes", "first_degree", 4),
 ])
 def test_band_edges(scorer, factor, field, value, points):
     assert points_for(scorer, factor, **{field: value})[0] == points
 
 
+def test_hba1c_has_no_cliff_inside_prediabetes(scorer):
+    # ADA 5.7-5.9% scores (Selvin 2010 HR 1.86) instead of 0 below a 7-point jump at 6.0%
+    low, high = points_for(scorer, "hba1c", hba1c=5.8)[0], points_for(scorer, "hba1c", hba1c=6.1)[0]
+    assert 0 < low < high
+
+
 def test_female_only_factors(scorer):
-    assert points_for(scorer, "gestational_diabetes", sex="female", gestational_diabetes=True)[0] == 6
-    assert points_for(scorer, "pcos", sex="female", pcos=True)[0] == 3
+    assert points_for(scorer, "gestational_diabetes", sex="female", gestational_diabetes=True)[0] == 9
+    assert points_for(scorer, "pcos", sex="female", pcos=True)[0] == 6
     male = scorer.score({"age": 40, "sex": "male"})["missing"]
     assert "gestational_diabetes" not in {m.get("factor") for m in male}
 
 
-@pytest.mark.parametrize("points, band", [(0, "low"), (1, "low"), (2, "moderate"), (3, "moderate"),
-                                          (4, "high"), (5, "high"), (6, "very_high"), (20, "very_high")])
+@pytest.mark.parametrize("points, band", [(0, "low"), (10, "low"), (11, "moderate"), (15, "moderate"),
+                                          (16, "high"), (20, "high"), (21, "very_high"), (40, "very_high")])
 def test_total_bands(kb, points, band):
     thresholds = kb.ruleset["bands"]["thresholds"]
     assert thresholds[int(Engine(kb).total_band(np.array([points]))[0])]["id"] == band
+
+
+def test_bands_say_what_they_are_a_band_of(kb):
+    for band in kb.ruleset["bands"]["thresholds"]:
+        assert "dysglycaemia" in band["label"] and "NHANES" in band["label"]
+        assert "implied_relative_risk" not in band
 
 
 def test_diabetes_range_values_warn(scorer):
@@ -114,27 +130,28 @@ def test_diabetes_range_values_warn(scorer):
 def test_exclusive_groups_count_only_the_highest(scorer):
     result = scorer.score({"age": 50, "sex": "male", "bmi": 31, "waist": 104, "fasting_glucose": 104, "hba1c": 6.1})
     by = {c["factor"]: c for c in result["rules"]["contributions"]}
-    assert by["bmi"]["points"] == 5 and by["waist"]["points"] == 0 and by["waist"]["band_points"] == 4
-    assert by["hba1c"]["points"] == 7 and by["fasting_glucose"]["points"] == 0
-    assert result["rules"]["points"] == 12
+    assert by["age"]["points"] == 7 and by["bmi"]["points"] == 4 and by["waist"]["points"] == 0
+    assert by["hba1c"]["points"] == 6 and by["fasting_glucose"]["points"] == 0
+    assert by["fasting_glucose"]["band_points"] == 3
+    assert result["rules"]["points"] == 7 + 0 + 4 + 6
 
 
 def test_missing_factors_make_the_total_a_lower_bound(scorer, kb):
     minimal = scorer.score({"age": 50, "sex": "male"})
     rules = minimal["rules"]
-    assert rules["points"] == 0 and rules["lower_bound"] is True
+    assert rules["points"] == 7 and rules["lower_bound"] is True  # age 50-54
     assert "lower bound" in rules["lower_bound_statement"]
     missing = {m["factor"]: m["max_points"] for m in minimal["missing"] if m["kind"] == "factor"}
-    assert missing["bmi"] == 5 and missing["waist"] == 4 and missing["family_history"] == 2
+    assert missing["bmi"] == 8 and missing["ethnicity"] == 5 and missing["family_history"] == 4
     assert missing["medications"] == sum(c["points"] for c in kb.drug_classes)
-    # with every factor missing, the maximum equals the sum of what is missing
-    assert rules["max_points"] == sum(missing.values()) - (4 + 4)  # group overlap (waist, fasting glucose)
+    # with every factor but age and sex missing, the maximum is age + sex + what is missing
+    assert rules["max_points"] == 15 + 0 + sum(missing.values()) - 6  # glycaemia group overlap (hba1c)
 
 
 def test_nothing_missing_is_scored_as_normal(scorer):
     result = scorer.score({"age": 50, "sex": "female", "bmi": 22})
     factors = {c["factor"] for c in result["rules"]["contributions"]}
-    assert factors == {"bmi"}
+    assert factors == {"age", "sex", "bmi"}
     assert {m["factor"] for m in result["missing"] if m["kind"] == "factor"} >= {"waist", "hs_crp", "smoking"}
 
 
@@ -143,7 +160,7 @@ def test_medications_scored_per_class_and_unknown_echoed(scorer):
                            "medications": ["prednisolone", "H02AB02", "olanzapine", "metformin", "C03AA03", "Wonderpill"]})
     meds = {c["factor"]: c for c in result["rules"]["contributions"] if c["input"] == "medications"}
     assert set(meds) == {"medication:glucocorticoids", "medication:atypical_antipsychotics", "medication:thiazides"}
-    assert meds["medication:glucocorticoids"]["points"] == 2
+    assert meds["medication:glucocorticoids"]["points"] == 3
     assert meds["medication:glucocorticoids"]["value"] == ["prednisolone", "H02AB02"]
     assert meds["medication:atypical_antipsychotics"]["points"] == 0
     assert "not scored" in meds["medication:atypical_antipsychotics"]["note"]

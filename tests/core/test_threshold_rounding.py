@@ -9,7 +9,7 @@ def glucose(scorer, value):
     return next(c for c in result["rules"]["contributions"] if c["factor"] == "fasting_glucose")
 
 
-@pytest.mark.parametrize("mmol, band, points", [(5.55, "normal", 0), (5.551, "ifg_ada", 1)])
+@pytest.mark.parametrize("mmol, band, points", [(5.55, "normal", 0), (5.551, "ifg_ada", 3)])
 def test_converted_value_is_not_rounded_before_the_edge(scorer, mmol, band, points):
     c = glucose(scorer, mmol)
     assert (c["band"], c["points"]) == (band, points)

@@ -18,6 +18,10 @@ from .helpers import (
 )
 
 
+def real_app_kb(client):
+    return client.application.extensions["riskservice"].knowledge
+
+
 def _token_body():
     return {"access_token": "test-token", "token_type": "Bearer", "expires_in": 300,
             "scope": "patient/*.read", "subject": "riskservice"}
@@ -61,8 +65,17 @@ def test_complete_patient_medications_reach_the_core(client):
     ra = client.post("/v1/fhir/score?as_of=2026-11-20", json=load_bundle("complete")).get_json()
     refs = {b["reference"] for b in ra["basis"]}
     assert {"MedicationStatement/c-ms-pred", "MedicationRequest/c-mr-olz"} <= refs
-    assert "Systemic glucocorticoids" in ra["prediction"][0]["rationale"] or \
-        "Atypical" in ra["prediction"][0]["rationale"]
+    # the rationale names only the top five contributors: show the medications' points reach the total
+    bundle = load_bundle("complete")
+    bundle["entry"] = [e for e in bundle["entry"]
+                       if not e["resource"]["resourceType"].startswith("Medication")]
+    without = client.post("/v1/fhir/score?as_of=2026-11-20", json=bundle).get_json()
+
+    def total(r):
+        return int(r["prediction"][0]["rationale"].split("Rules score ")[1].split("/")[0])
+    kb = real_app_kb(client)
+    assert total(ra) - total(without) == kb.drug_by_id["glucocorticoids"]["points"] + \
+        kb.drug_by_id["atypical_antipsychotics"]["points"]
 
 
 def test_unscorable_patient_is_a_problem_json(client):
