@@ -12,8 +12,7 @@ Output: the model's *terms* (the columns of the matrix the sklearn Pipeline was 
 
 The pickled Pipeline contains only scikit-learn objects (imputer, scaler, logistic regression); the
 engineering below is plain code, so the served JSON model and the Pipeline are fed the very same
-matrix. Serving needs numpy only: pandas is imported lazily, for DataFrame input (training, tests)
-and for object columns holding numbers as text.
+matrix. Serving needs numpy only: pandas is imported lazily, for DataFrame input (training, tests).
 """
 from __future__ import annotations
 
@@ -234,10 +233,8 @@ def _numcol(df, name) -> np.ndarray:
         raw = np.asarray(raw)
         if raw.dtype.kind in "fiub":
             v = raw.astype("float64", copy=False)
-        else:
-            import pandas as pd  # object columns (numbers as text, None): pandas' strict conversion
-
-            v = pd.to_numeric(pd.Series(raw, dtype=object), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+        else:  # object columns (numbers, numbers as text, None): converted strictly, one by one
+            v = np.array([NAN if x is None else x for x in map(_num, raw.tolist())], dtype="float64")
     else:
         import pandas as pd
 
