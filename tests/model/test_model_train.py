@@ -82,7 +82,7 @@ def test_model_card_has_the_required_sections(models_dir):
               "Reaven & Miller", "RULES-AUC:BEGIN", "NOT a measured insulin-resistance probability"):
         assert s in card, s
     m = json.loads(find_manifest(models_dir).read_text())
-    assert m["artifact"]["sha256"] in card
+    assert m["artifact"]["sha256"] in card and m["serving"]["sha256"] in card and m["serving"]["file"] in card
     assert f"{m['metrics']['cv']['auc']['auc']:.3f}" in card
 
 
