@@ -195,14 +195,16 @@ def self_check(model: LoadedModel, check, where) -> float:
     also checking that each patient's contributions sum to ``logit - baseline_logit``."""
     if not isinstance(check, dict) or not check.get("probes"):
         raise ModelSelfCheckError(f"{where}: the manifest's serving entry has no self_check probes")
-    probes = [p["input"] for p in check["probes"]]
-    want = np.array([_finite(p["probability"], f"{where}: probe probability") for p in check["probes"]])
-    single = np.array([model.predict_one(p)["probability"] for p in probes])
-    cols = probe_columns(probes)
-    vec = model.predict_columns(cols, len(probes))
+    try:
+        probes = [dict(p["input"]) for p in check["probes"]]
+        want = np.array([_finite(p["probability"], f"{where}: probe probability") for p in check["probes"]])
+        results = [model.predict_one(p) for p in probes]
+        vec = model.predict_columns(probe_columns(probes), len(probes))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelSelfCheckError(f"{where}: unusable self_check probes in the manifest: {exc!r}") from exc
+    single = np.array([r["probability"] for r in results])
     err = float(max(np.max(np.abs(single - want)), np.max(np.abs(vec - want))))
-    for p in probes:
-        r = model.predict_one(p)
+    for r in results:
         s = sum(c["log_odds"] for c in r["contributions"])
         err = max(err, abs(s - (r["logit"] - r["baseline_logit"])))
     return err

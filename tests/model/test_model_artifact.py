@@ -238,6 +238,11 @@ def test_self_check_tolerance_and_probes_required(models_copy):
     p.write_text(json.dumps(m))
     with pytest.raises(ModelSelfCheckError, match="probe"):
         load_model(models_copy)
+    m["serving"]["self_check"]["probes"][1]["probability"] -= 1e-9
+    m["serving"]["self_check"]["probes"][2]["input"]["smoking"] = "sometimes"
+    p.write_text(json.dumps(m))
+    with pytest.raises(ModelSelfCheckError, match="unusable self_check probes"):
+        load_model(models_copy)
     m["serving"]["self_check"]["probes"] = []
     p.write_text(json.dumps(m))
     with pytest.raises(ModelSelfCheckError, match="no self_check probes"):
