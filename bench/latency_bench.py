@@ -4,11 +4,9 @@ Usage: .venv/bin/python bench/latency_bench.py [--n 5000]
 """
 import argparse
 import statistics
-import time
-
 import sys
+import time
 from pathlib import Path
-
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,11 +26,10 @@ def main():
     ap.add_argument("--n", type=int, default=5000)
     args = ap.parse_args()
     from riskservice import create_app
-    from riskservice.model import features as F
-    from tests.conftest import ACCEPTANCE_PATIENT
-
     from riskservice.app import default_model_dir
+    from riskservice.model import features as F
     from riskservice.model.sklearn_io import load_pipeline
+    from tests.conftest import ACCEPTANCE_PATIENT
 
     app = create_app({"TESTING": True})
     scorer = app.extensions["riskservice"]

@@ -26,8 +26,8 @@ from .spec import DEFAULT_SEED, TrainingDataError
 def train_command(data, outcome, out, seed, export_json):
     """Train the logistic model reproducibly and write it (joblib and JSON), its manifest, plots and model card."""
     try:
-        import sklearn  # noqa: F401
         import pandas  # noqa: F401
+        import sklearn  # noqa: F401
     except ImportError as exc:
         raise click.ClickException(f"training needs the 'train' extra ({exc.name} is not installed): "
                                    "pip install 'riskservice[train]'") from exc

@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import features as F
 from . import validation as V
-from .spec import DEFAULT_SEED, TrainingDataError  # noqa: F401  (part of this module's API)
+from .spec import DEFAULT_SEED, TrainingDataError
 
 MODEL_ID = "nhanes1718_dysglycaemia_logreg"
 MODEL_VERSION = "1.0.0"

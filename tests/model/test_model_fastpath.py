@@ -138,7 +138,7 @@ def test_missing_inputs_are_imputed_with_zero_contribution(model):
             assert abs(c["log_odds"]) < 1e-12, c
     assert imputed["waist_to_height"]["reason"].startswith("waist and height missing")
     r = model.predict_one({"age": 50, "sex": "male", "height": 170.0})
-    assert [i["reason"] for i in r["imputed"] if i["feature"] == "waist_to_height"][0].startswith("waist missing")
+    assert next(i["reason"] for i in r["imputed"] if i["feature"] == "waist_to_height").startswith("waist missing")
 
 
 def test_bmi_derived_from_weight_and_height(model):
