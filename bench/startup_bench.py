@@ -4,7 +4,7 @@ Every sample is a fresh Python process, so nothing is warm except the OS file ca
 the median of --runs samples. Also prints where one cold start goes (phases) and what each
 top-level package costs to import (``python -X importtime``, self + children, first importer wins).
 
-Usage: .venv/bin/python bench/startup_bench.py [--runs 7] [--top 15]
+Usage: .venv/bin/python bench/startup_bench.py [--runs 7] [--top 15] [--root OTHER_CHECKOUT]
 Targets (issue 13): cold start <= 0.6 s, `riskservice score` for one patient <= 0.8 s.
 """
 from __future__ import annotations
@@ -122,9 +122,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--root", type=Path, default=None,
+                    help="measure another checkout (e.g. the commit before a change) instead of this one")
     ap.add_argument("--no-bytecode", action="store_true",
                     help="compile riskservice from source on every start (PYTHONDONTWRITEBYTECODE as given)")
     args = ap.parse_args()
+    global ROOT
+    if args.root:
+        ROOT = args.root.resolve()
     with tempfile.TemporaryDirectory(prefix="startup-bench-pycache-") as prefix:
         if not args.no_bytecode:
             PYCACHE["prefix"] = prefix
