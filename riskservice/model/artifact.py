@@ -1,30 +1,41 @@
-"""Saving and (safely) loading the model artifact.
+"""Loading the model for serving from plain JSON: no unpickling, no scikit-learn.
 
-joblib files are pickles: loading one can run arbitrary code. So ``load_model``:
+Training writes two files for one model, both named with their sha256 in the manifest:
 
-1. reads the JSON manifest and the artifact's sha256 from it;
-2. hashes the artifact and refuses (``ModelIntegrityError``) on mismatch, BEFORE ``joblib.load``;
-3. refuses (``ModelVersionError``) when the installed scikit-learn differs from the manifest's, and
-   turns sklearn's ``InconsistentVersionWarning`` into that error during the load;
-4. checks the Pipeline's structure, extracts the imputer fill values, scaler means/scales,
-   coefficients and intercept, and compares them with the manifest;
-5. self-checks the fast path against ``predict_proba`` on fixed probe rows (``ModelSelfCheckError``).
+- ``<id>-<version>.joblib``: the fitted scikit-learn Pipeline, for people who use scikit-learn;
+- ``<id>-<version>.json``: the Pipeline's numbers (imputer fill values, scaler mean/scale,
+  coefficients, intercept) and the training ranges; this is what the service computes with.
+
+``load_model`` imports only the standard library and numpy, and:
+
+1. reads the manifest and hashes both files, refusing (``ModelIntegrityError``) on any mismatch
+   before the JSON is parsed; the joblib is hashed, never opened as a pickle;
+2. checks the JSON's structure (format, finite numbers, sizes, model id and version, the joblib
+   it was exported from) and that its numbers equal the manifest's;
+3. self-checks the predictions on the manifest's probe patients against the probabilities that
+   scikit-learn's ``predict_proba`` gave for them at export time (``ModelSelfCheckError``).
+
+The scikit-learn side (verified joblib loading, export) lives in :mod:`riskservice.model.sklearn_io`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import warnings
+import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .predict import PROBES, LoadedModel
+from .predict import LoadedModel
 
 MANIFEST_SUFFIX = ".manifest.json"
-STEP_NAMES = ("impute", "scale", "logreg")
-SELF_CHECK_TOL = 1e-9
+SERVING_FORMAT = "riskservice-logreg-json"
+SERVING_FORMAT_VERSION = 1
+#: the numbers each term carries in the JSON (and in the manifest, which must agree)
+TERM_NUMBERS = ("impute_value", "scaler_mean", "scaler_scale", "coef")
+#: JSON predictions vs the probabilities predict_proba gave at export; far above rounding
+#: differences between CPUs (about 1e-16) and far below any real change of the model
+SELF_CHECK_TOL = 1e-12
 
 
 class ModelLoadError(RuntimeError):
@@ -32,15 +43,15 @@ class ModelLoadError(RuntimeError):
 
 
 class ModelIntegrityError(ModelLoadError):
-    """The artifact's sha256 does not match the manifest (tampered, truncated or wrong file)."""
+    """A model file's sha256 does not match the manifest (tampered, truncated or wrong file)."""
 
 
 class ModelVersionError(ModelLoadError):
-    """The installed scikit-learn is not the version the artifact was trained with."""
+    """The installed scikit-learn is not the version the artifact was trained with (joblib only)."""
 
 
 class ModelSelfCheckError(ModelLoadError):
-    """The extracted coefficients do not reproduce the Pipeline (or the manifest)."""
+    """The model's numbers or predictions disagree with the manifest (or the Pipeline)."""
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -78,133 +89,136 @@ def read_manifest(path: Path) -> dict:
     return m
 
 
-def _installed_versions() -> dict:
-    import sklearn
+def manifest_file(mpath: Path, entry: dict, what: str) -> Path:
+    """The file a manifest entry names, which must be a plain name next to the manifest."""
+    fname = entry.get("file", "") if isinstance(entry, dict) else ""
+    if not fname or not isinstance(fname, str) or Path(fname).name != fname:
+        raise ModelLoadError(f"manifest {mpath}: {what} file must be a plain file name, got {fname!r}")
+    path = mpath.parent / fname
+    if not path.is_file():
+        raise ModelLoadError(f"model {what} {path} named by {mpath} does not exist")
+    return path
 
-    return {"sklearn": sklearn.__version__}
+
+def verify_sha256(path: Path, entry: dict, mpath: Path, why: str) -> str:
+    """Hash ``path`` and compare with the manifest entry's ``sha256``; return the digest."""
+    expected = str(entry.get("sha256", "")).lower()
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelIntegrityError(
+            f"refusing to load model file {path}: its sha256 is {actual} but the manifest {mpath} "
+            f"says {expected}. The file was modified, truncated or replaced; {why}, so it was NOT loaded. "
+            f"Restore the shipped models/ directory or retrain with `riskservice train`."
+        )
+    return actual
 
 
 def load_model(models_dir, manifest: str | Path | None = None) -> LoadedModel:
-    """Verify and load the model in ``models_dir``; raise a ``ModelLoadError`` subclass on any doubt."""
+    """Verify and load the model in ``models_dir`` from its JSON; raise a ``ModelLoadError`` on any doubt."""
     models_dir = Path(models_dir)
     mpath = Path(manifest) if manifest is not None else find_manifest(models_dir)
     m = read_manifest(mpath)
 
-    fname = m["artifact"].get("file", "")
-    if not fname or Path(fname).name != fname:
-        raise ModelLoadError(f"manifest {mpath}: artifact file must be a plain file name, got {fname!r}")
-    apath = mpath.parent / fname
-    if not apath.is_file():
-        raise ModelLoadError(f"model artifact {apath} named by {mpath} does not exist")
-    expected = str(m["artifact"].get("sha256", "")).lower()
-    actual = sha256_file(apath)
-    if actual != expected:
-        raise ModelIntegrityError(
-            f"refusing to load model artifact {apath}: its sha256 is {actual} but the manifest {mpath} "
-            f"says {expected}. The file was modified, truncated or replaced; joblib files are pickles and "
-            f"can run code, so it was NOT loaded. Restore the shipped models/ directory or retrain with "
-            f"`riskservice train`."
-        )
+    apath = manifest_file(mpath, m["artifact"], "artifact")
+    joblib_sha = verify_sha256(apath, m["artifact"], mpath, "joblib files are pickles and can run code")
+    serving = m.get("serving")
+    if not isinstance(serving, dict):
+        raise ModelLoadError(
+            f"manifest {mpath} names no JSON serving file ('serving' field); the service does not unpickle "
+            f"models. Write it with `riskservice train --export-json --out {mpath.parent}`.")
+    jpath = manifest_file(mpath, serving, "serving file")
+    verify_sha256(jpath, serving, mpath, "it is the model the service would compute with")
+    try:
+        doc = json.loads(jpath.read_bytes())
+    except ValueError as exc:
+        raise ModelLoadError(f"model JSON {jpath} is not valid JSON: {exc}") from exc
 
-    want = m["versions"].get("sklearn")
-    have = _installed_versions()["sklearn"]
-    if want != have:
-        raise ModelVersionError(
-            f"refusing to load model artifact {apath}: it was trained with scikit-learn {want} but "
-            f"scikit-learn {have} is installed. Install scikit-learn=={want} or retrain with `riskservice train`."
-        )
-
-    import joblib
-    from sklearn.exceptions import InconsistentVersionWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", InconsistentVersionWarning)
-        try:
-            pipe = joblib.load(apath)
-        except InconsistentVersionWarning as exc:
-            raise ModelVersionError(
-                f"refusing to use model artifact {apath}: {exc}. Retrain with `riskservice train`."
-            ) from exc
-
-    fill, mean, scale, coef, intercept = extract_parameters(pipe, apath)
-    names = [t["name"] for t in m["terms"]]
-    if len(names) != coef.size:
-        raise ModelSelfCheckError(
-            f"{apath}: the Pipeline has {coef.size} inputs but the manifest lists {len(names)} terms")
-    for key, arr in (("impute_value", fill), ("scaler_mean", mean), ("scaler_scale", scale), ("coef", coef)):
-        man = np.array([t[key] for t in m["terms"]], dtype="float64")
-        if not np.allclose(man, arr, rtol=1e-12, atol=1e-12):
-            raise ModelSelfCheckError(f"{apath}: manifest {key} values disagree with the Pipeline")
-    if not np.isclose(float(m["intercept"]), intercept, rtol=1e-12, atol=1e-12):
-        raise ModelSelfCheckError(f"{apath}: manifest intercept disagrees with the Pipeline")
-
+    fill, mean, scale, coef, intercept = parse_serving_document(doc, m, joblib_sha, jpath)
     model = LoadedModel(manifest=m, fill=fill, mean=mean, scale=scale, coef=coef, intercept=intercept,
-                        sha256=actual, pipeline=pipe)
-    err = self_check(model, pipe)
+                        sha256=joblib_sha, training_ranges=doc["training_ranges"])
+    err = self_check(model, serving.get("self_check"), jpath)
     if not err <= SELF_CHECK_TOL:
         raise ModelSelfCheckError(
-            f"{apath}: fast path differs from predict_proba by {err:.3g} on the probe rows (> {SELF_CHECK_TOL:g})")
+            f"{jpath}: predictions differ from the probabilities recorded at export (predict_proba of the joblib) "
+            f"by {err:.3g} on the probe patients (> {SELF_CHECK_TOL:g})")
     return model
 
 
-def extract_parameters(pipe, where="pipeline"):
-    """(fill, mean, scale, coef, intercept) as numpy/python values, after checking the structure."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if not isinstance(pipe, Pipeline) or tuple(pipe.named_steps) != STEP_NAMES:
-        raise ModelSelfCheckError(f"{where}: expected Pipeline{STEP_NAMES}, got {type(pipe).__name__}")
-    imp, sc, lr = (pipe.named_steps[s] for s in STEP_NAMES)
-    if not (isinstance(imp, SimpleImputer) and isinstance(sc, StandardScaler) and isinstance(lr, LogisticRegression)):
-        raise ModelSelfCheckError(f"{where}: unexpected step types")
-    if imp.add_indicator or imp.strategy != "mean":
-        raise ModelSelfCheckError(f"{where}: the imputer must be mean imputation without indicators")
-    if list(lr.classes_) != [0, 1] or lr.coef_.shape[0] != 1:
-        raise ModelSelfCheckError(f"{where}: expected a binary LogisticRegression with classes [0, 1]")
-    n = lr.coef_.shape[1]
-    fill = np.asarray(imp.statistics_, dtype="float64")
-    mean = np.asarray(sc.mean_ if sc.with_mean else np.zeros(n), dtype="float64")
-    scale = np.asarray(sc.scale_ if sc.with_std else np.ones(n), dtype="float64")
-    coef = np.asarray(lr.coef_[0], dtype="float64")
-    if not (fill.size == mean.size == scale.size == n):
-        raise ModelSelfCheckError(f"{where}: step sizes differ ({fill.size}, {mean.size}, {scale.size}, {n})")
-    return fill, mean, scale, coef, float(lr.intercept_[0])
+def _finite(x, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise ModelSelfCheckError(f"{where} must be a finite number, got {x!r}")
+    return float(x)
 
 
-def self_check(model: LoadedModel, pipe) -> float:
-    """Largest |fast - predict_proba| over PROBES, also checking predict_frame and the contribution sum."""
-    frame = pd.DataFrame(list(PROBES))
-    ref = pipe.predict_proba(model.term_matrix(frame))[:, 1]
-    fast = np.array([model.predict_one(p)["probability"] for p in PROBES])
-    vec = model.predict_frame(frame)
-    err = float(max(np.max(np.abs(fast - ref)), np.max(np.abs(vec - ref))))
-    for p in PROBES:
-        r = model.predict_one(p)
+def parse_serving_document(doc, m: dict, joblib_sha: str, where) -> tuple:
+    """(fill, mean, scale, coef, intercept) from the JSON, after checking it against the manifest."""
+    if not isinstance(doc, dict) or doc.get("format") != SERVING_FORMAT:
+        raise ModelLoadError(f"{where}: not a {SERVING_FORMAT} document")
+    if doc.get("format_version") != SERVING_FORMAT_VERSION:
+        raise ModelLoadError(f"{where}: format_version {doc.get('format_version')!r} is not "
+                             f"{SERVING_FORMAT_VERSION}; upgrade riskservice or re-export the model")
+    for key in ("model_id", "version"):
+        if doc.get(key) != m[key]:
+            raise ModelSelfCheckError(f"{where}: {key} {doc.get(key)!r} differs from the manifest's {m[key]!r}")
+    src = doc.get("exported_from") or {}
+    if src.get("file") != m["artifact"]["file"] or src.get("sha256") != joblib_sha:
+        raise ModelSelfCheckError(f"{where}: exported from {src!r}, not from the manifest's artifact")
+    terms = doc.get("terms")
+    if not isinstance(terms, list) or not terms or not all(isinstance(t, dict) for t in terms):
+        raise ModelSelfCheckError(f"{where}: 'terms' must be a non-empty list of objects")
+    names = [t.get("name") for t in terms]
+    if names != [t["name"] for t in m["terms"]]:
+        raise ModelSelfCheckError(f"{where}: terms {names} differ from the manifest's")
+    cols = {k: np.array([_finite(t.get(k), f"{where}: term {t['name']} {k}") for t in terms]) for k in TERM_NUMBERS}
+    if not np.all(cols["scaler_scale"] > 0):
+        raise ModelSelfCheckError(f"{where}: scaler_scale must be positive")
+    intercept = _finite(doc.get("intercept"), f"{where}: intercept")
+    for k in TERM_NUMBERS:
+        man = np.array([t[k] for t in m["terms"]], dtype="float64")
+        if not np.allclose(man, cols[k], rtol=1e-12, atol=1e-12):
+            raise ModelSelfCheckError(f"{where}: {k} values disagree with the manifest")
+    if not math.isclose(float(m["intercept"]), intercept, rel_tol=1e-12, abs_tol=1e-12):
+        raise ModelSelfCheckError(f"{where}: intercept disagrees with the manifest")
+    ranges = doc.get("training_ranges")
+    if not isinstance(ranges, dict):
+        raise ModelSelfCheckError(f"{where}: 'training_ranges' must be an object")
+    for name, r in ranges.items():
+        if not isinstance(r, dict) or not isinstance(r.get("unit"), str):
+            raise ModelSelfCheckError(f"{where}: training range of {name} needs min, max and unit")
+        _finite(r.get("min"), f"{where}: training range {name} min")
+        _finite(r.get("max"), f"{where}: training range {name} max")
+    return cols["impute_value"], cols["scaler_mean"], cols["scaler_scale"], cols["coef"], intercept
+
+
+def self_check(model: LoadedModel, check, where) -> float:
+    """Largest |prediction - recorded predict_proba| over the probe patients, single and vectorised,
+    also checking that each patient's contributions sum to ``logit - baseline_logit``."""
+    if not isinstance(check, dict) or not check.get("probes"):
+        raise ModelSelfCheckError(f"{where}: the manifest's serving entry has no self_check probes")
+    try:
+        probes = [dict(p["input"]) for p in check["probes"]]
+        want = np.array([_finite(p["probability"], f"{where}: probe probability") for p in check["probes"]])
+        results = [model.predict_one(p) for p in probes]
+        vec = model.predict_columns(probe_columns(probes), len(probes))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelSelfCheckError(f"{where}: unusable self_check probes in the manifest: {exc!r}") from exc
+    single = np.array([r["probability"] for r in results])
+    err = float(max(np.max(np.abs(single - want)), np.max(np.abs(vec - want))))
+    for r in results:
         s = sum(c["log_odds"] for c in r["contributions"])
         err = max(err, abs(s - (r["logit"] - r["baseline_logit"])))
     return err
 
 
-def save_artifact(pipe, path: Path) -> str:
-    """Write the Pipeline in joblib's uncompressed format and return its sha256.
+def probe_columns(probes: list[dict]) -> dict:
+    """Canonical columns (floats with NaN, categories as objects with None) for a few patients."""
+    from .features import CANONICAL_INPUTS, CATEGORICAL_INPUTS
 
-    Reruns must give byte-identical files. Pickle normally writes a string once and then refers back
-    to it when the *same object* appears again, and which equal strings are the same object depends on
-    the process (string interning). The pickler below never memoises strings, so the bytes depend only
-    on the values; the file is a normal joblib file for ``joblib.load``.
-    """
-    from joblib.numpy_pickle import NumpyPickler
-
-    class _ValuePickler(NumpyPickler):
-        def memoize(self, obj):
-            if type(obj) is str:
-                return
-            super().memoize(obj)
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        _ValuePickler(fh).dump(pipe)
-    return sha256_file(path)
+    out = {}
+    for name in CANONICAL_INPUTS:
+        vals = [p.get(name) for p in probes]
+        if name in CATEGORICAL_INPUTS:
+            out[name] = np.array(vals, dtype=object)
+        else:
+            out[name] = np.array([np.nan if v is None else float(v) for v in vals], dtype="float64")
+    return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .train import DEFAULT_SEED, TrainingDataError
+from .spec import DEFAULT_SEED, TrainingDataError
 
 
 @click.command("train")
@@ -20,8 +20,30 @@ from .train import DEFAULT_SEED, TrainingDataError
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("models"),
               show_default=True, help="Output directory for the artifact, manifest, plots and model card.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed for the CV split.")
-def train_command(data, outcome, out, seed):
-    """Train the logistic model reproducibly and write it, its manifest, plots and model card."""
+@click.option("--export-json", "export_json", is_flag=True,
+              help="Do not train: write the JSON serving file for the joblib already in --out (its sha256 is "
+                   "verified first) and record it in the manifest.")
+def train_command(data, outcome, out, seed, export_json):
+    """Train the logistic model reproducibly and write it (joblib and JSON), its manifest, plots and model card."""
+    try:
+        import pandas  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(f"training needs the 'train' extra ({exc.name} is not installed): "
+                                   "pip install 'riskservice[train]'") from exc
+    if export_json:
+        if data is not None or outcome is not None:
+            raise click.UsageError("--export-json exports the model already in --out; it takes no --data/--outcome")
+        from .artifact import ModelLoadError
+        from .sklearn_io import export_json as export
+
+        try:
+            m = export(out)
+        except ModelLoadError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{m['model_id']} {m['version']}: wrote {out / m['serving']['file']} "
+                   f"(sha256 {m['serving']['sha256']}) and recorded it in the manifest")
+        return
     from .train import train
 
     t0 = time.perf_counter()

@@ -11,8 +11,8 @@ Output: the model's *terms* (the columns of the matrix the sklearn Pipeline was 
 ``TERMS`` order, with ``nan`` where an input is missing (the Pipeline's imputer fills it).
 
 The pickled Pipeline contains only scikit-learn objects (imputer, scaler, logistic regression); the
-engineering below is plain code, so the artifact never executes project code on load and the fast
-path and the Pipeline are fed the very same matrix.
+engineering below is plain code, so the served JSON model and the Pipeline are fed the very same
+matrix. Serving needs numpy only: pandas is imported lazily, for DataFrame input (training, tests).
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 NAN = float("nan")
 
@@ -55,6 +54,7 @@ ETHNICITY_DUMMIES = ("african", "asian", "hispanic", "other")  # reference: whit
 
 SMOKING_VALUES = ("never", "former", "current")
 SEX_VALUES = ("female", "male")
+CATEGORICAL_INPUTS = ("sex", "ethnicity", "smoking")
 
 
 @dataclass(frozen=True)
@@ -216,17 +216,28 @@ def engineer_one(c: dict) -> tuple[list, dict]:
     return values, derived
 
 
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
+def _col(df, name):
+    """A DataFrame column, or an all-NaN float column when absent (DataFrame input only)."""
+    import pandas as pd
+
     if name in df.columns:
         return df[name]
     return pd.Series(np.nan, index=df.index, dtype="float64")
 
 
 def _numcol(df, name) -> np.ndarray:
-    raw = df.cols.get(name) if isinstance(df, _Columns) else None
-    if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
-        v = raw.astype("float64", copy=False)
+    if isinstance(df, _Columns):
+        raw = df.cols.get(name)
+        if raw is None:
+            return np.full(df.n, np.nan)
+        raw = np.asarray(raw)
+        if raw.dtype.kind in "fiub":
+            v = raw.astype("float64", copy=False)
+        else:  # object columns (numbers, numbers as text, None): converted strictly, one by one
+            v = np.array([NAN if x is None else x for x in map(_num, raw.tolist())], dtype="float64")
     else:
+        import pandas as pd
+
         v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
     if np.isinf(v).any():
         raise ValueError(f"infinite values in column {name!r}")
@@ -235,33 +246,28 @@ def _numcol(df, name) -> np.ndarray:
 
 def _catcol(df, name) -> np.ndarray:
     """Object array of the column's values with every kind of missing (None, NaN, NA) as None."""
-    raw = df.cols.get(name) if isinstance(df, _Columns) else None
-    if isinstance(raw, np.ndarray) and raw.dtype == object:
-        return raw
-    s = _col(df, name)
-    return s.to_numpy(dtype=object, na_value=None)
+    if isinstance(df, _Columns):
+        raw = df.cols.get(name)
+        if raw is None:
+            return np.full(df.n, None, dtype=object)
+        raw = np.asarray(raw)
+        if raw.dtype == object:
+            return raw  # the batch engine's categories: values or None
+        out = raw.astype(object)
+        if raw.dtype.kind == "f":
+            out[np.isnan(raw)] = None
+        return out
+    return _col(df, name).to_numpy(dtype=object, na_value=None)
 
 
 class _Columns:
-    """Column access for :func:`engineer_columns`: numpy arrays pass straight through."""
+    """A plain mapping of numpy columns and its length: the batch path needs no DataFrame (or pandas)."""
 
     def __init__(self, cols, n):
         self.cols, self.n = cols, n
 
     def __len__(self):
         return self.n
-
-    @property
-    def columns(self):
-        return list(self.cols)
-
-    @property
-    def index(self):
-        return pd.RangeIndex(self.n)
-
-    def __getitem__(self, name):
-        v = self.cols[name]
-        return v if isinstance(v, pd.Series) else pd.Series(v, dtype=(object if v.dtype == object else None))
 
 
 def engineer_columns(cols: dict, n: int) -> np.ndarray:
@@ -271,10 +277,10 @@ def engineer_columns(cols: dict, n: int) -> np.ndarray:
 
 
 def _unique_values(arr) -> set:
-    return set(pd.unique(np.asarray(arr, dtype=object))) - {None}
+    return set(np.asarray(arr, dtype=object)) - {None}
 
 
-def engineer_frame(df: pd.DataFrame) -> np.ndarray:
+def engineer_frame(df) -> np.ndarray:
     """Vectorised ``engineer_one`` for a DataFrame of canonical columns (missing columns/NaN allowed).
 
     Age and sex may be missing here (rows are then imputed like any other input); unknown enum
@@ -324,7 +330,7 @@ def engineer_frame(df: pd.DataFrame) -> np.ndarray:
     return X.astype("float64")
 
 
-def input_frame_ranges(df: pd.DataFrame) -> dict:
+def input_frame_ranges(df) -> dict:
     """Training range (min, max) of the range-checked canonical inputs present in ``df``."""
     out = {}
     X = engineer_frame(df)

@@ -1,4 +1,4 @@
-"""Fast inference from coefficients extracted once at load (no scikit-learn call per request).
+"""Inference from the model's numbers (the JSON serving file): numpy and plain Python, no scikit-learn.
 
 For a Pipeline(SimpleImputer(mean) -> StandardScaler -> LogisticRegression) fitted on the terms of
 :mod:`riskservice.model.features`:
@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 
 from . import features as F
 
@@ -25,16 +24,20 @@ ROUND = 6  # display rounding of the imputation fill values in explanations only
 
 
 class LoadedModel:
-    """A verified model ready for serving. Build it with :func:`riskservice.model.artifact.load_model`."""
+    """A verified model ready for serving. Build it with :func:`riskservice.model.artifact.load_model`.
+
+    ``sha256`` is the model's identity: the digest of the joblib the numbers were exported from (the
+    manifest's ``artifact.sha256``), also when the numbers come from the JSON serving file.
+    """
 
     def __init__(self, *, manifest: dict, fill, mean, scale, coef, intercept: float, sha256: str,
-                 pipeline=None):
+                 pipeline=None, training_ranges: dict | None = None):
         self.manifest = manifest
         self.model_id: str = manifest["model_id"]
         self.version: str = manifest["version"]
         self.sha256: str = sha256
         self.outcome: str = manifest["outcome"]["definition"]
-        self.pipeline = pipeline  # kept for the load-time self-check and for callers that want it
+        self.pipeline = pipeline  # None when served from JSON; training passes its fitted Pipeline
         self.term_names: tuple[str, ...] = tuple(t["name"] for t in manifest["terms"])
         unknown = [n for n in self.term_names if n not in F.TERM_INDEX]
         if unknown:
@@ -57,7 +60,8 @@ class LoadedModel:
              float(self.coef_[k]))
             for k in range(n)
         )
-        self._ranges = {k: (v["min"], v["max"], v["unit"]) for k, v in manifest.get("training_ranges", {}).items()}
+        ranges = manifest.get("training_ranges", {}) if training_ranges is None else training_ranges
+        self._ranges = {k: (v["min"], v["max"], v["unit"]) for k, v in ranges.items()}
         self._imputed_text = self._build_imputation_text()
         self.not_in_model = [dict(f, handled_by="rules score only") for f in manifest.get("not_in_model", F.NOT_IN_MODEL)]
 
@@ -186,11 +190,11 @@ class LoadedModel:
         }
 
     # ------------------------------------------------------------------------------------------
-    def term_matrix(self, df: pd.DataFrame) -> np.ndarray:
+    def term_matrix(self, df) -> np.ndarray:
         """The matrix the Pipeline expects (model terms, NaN where missing)."""
         return F.engineer_frame(df)[:, self._idx]
 
-    def logit_frame(self, df: pd.DataFrame) -> np.ndarray:
+    def logit_frame(self, df) -> np.ndarray:
         X = self.term_matrix(df)
         X = np.where(np.isnan(X), self.fill_, X)
         return ((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
@@ -201,7 +205,7 @@ class LoadedModel:
         X = np.where(np.isnan(X), self.fill_, X)
         return _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
 
-    def predict_frame(self, df: pd.DataFrame) -> np.ndarray:
+    def predict_frame(self, df) -> np.ndarray:
         """Vectorised probabilities for a DataFrame of canonical columns (missing columns/NaN allowed)."""
         return _sigmoid(self.logit_frame(df))
 

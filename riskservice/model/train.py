@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
-import json
 import os
 import platform
 import re
@@ -22,12 +21,14 @@ import pandas as pd
 
 from . import features as F
 from . import validation as V
+from .spec import DEFAULT_SEED, TrainingDataError
 
 MODEL_ID = "nhanes1718_dysglycaemia_logreg"
 MODEL_VERSION = "1.0.0"
 #: date this training specification was fixed; bump together with MODEL_VERSION
 SPEC_DATE = "2026-11-25T00:00:00Z"
-DEFAULT_SEED = 20172018
+CREATED_AT_NOTE = ("training-specification date (or SOURCE_DATE_EPOCH), not the wall clock, so reruns do not "
+                   "differ by date")
 N_FOLDS = 5
 C_REG = 1.0  # L2 strength of LogisticRegression (sklearn default); CV showed 0.1-10 within 0.002 AUC
 
@@ -55,10 +56,6 @@ NH_RACE = {
 }
 HBA1C_CUTOFF = 5.7  # %, ADA prediabetes lower bound (clinical-facts.md section 2, line "HbA1c: ADA prediabetes is 5.7-6.4%")
 ADULT_AGE = 20
-
-
-class TrainingDataError(ValueError):
-    """Bad user data or outcome expression (message says what is missing)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,8 +371,8 @@ def _versions() -> dict:
 
 def train(data: str | Path | None = None, outcome: str | None = None, out: str | Path = "models",
           seed: int = DEFAULT_SEED, plots: bool = True, card: bool = True, log=print) -> dict:
-    """Train, evaluate and write artifact + manifest (+ plots + model card) into ``out``."""
-    from .artifact import save_artifact
+    """Train, evaluate and write the joblib, the JSON serving file, the manifest (+ plots + model card)."""
+    from .sklearn_io import save_artifact, with_serving, write_manifest, write_serving_file
 
     out = Path(out)
     if data is None:
@@ -477,7 +474,7 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
         "model_id": model_id,
         "version": version,
         "created_at": _created_at(),
-        "created_at_note": "training-specification date (or SOURCE_DATE_EPOCH), not the wall clock, so reruns are byte-identical",
+        "created_at_note": CREATED_AT_NOTE,
         "artifact": {"file": afile, "sha256": sha, "format": "joblib (pickle): verify sha256 before loading",
                      "pipeline": "SimpleImputer(mean) -> StandardScaler -> LogisticRegression(L2, C=%g)" % C_REG},
         "outcome": {"definition": outcome_def, "expression": outcome_expr, "n": flow["n"],
@@ -502,9 +499,12 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
         "seed": seed,
         "versions": _versions(),
     }
+    serving = write_serving_file(pipe, manifest, out, sha)
+    manifest = with_serving(manifest, serving)
     mpath = out / mname
-    mpath.write_text(json.dumps(manifest, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
-    log(f"wrote {out / afile} (sha256 {sha[:16]}...) and {mpath}")
+    write_manifest(manifest, mpath)
+    log(f"wrote {out / afile} (sha256 {sha[:16]}...), {out / serving['file']} (sha256 "
+        f"{serving['sha256'][:16]}...) and {mpath}")
 
     if plots:
         from .report import plot_calibration, plot_coefficients

@@ -26,6 +26,14 @@ def model():
     return load_model(MODELS)
 
 
+@pytest.fixture(scope="session")
+def pipeline():
+    """The shipped scikit-learn Pipeline (verified joblib): the reference the served JSON must match."""
+    from riskservice.model.sklearn_io import load_pipeline
+
+    return load_pipeline(MODELS)[0]
+
+
 @pytest.fixture()
 def models_copy(tmp_path) -> Path:
     dst = tmp_path / "models"
