@@ -7,7 +7,7 @@ from __future__ import annotations
 
 BAR_HEIGHT = 22
 GAP = 8
-LABEL_WIDTH = 260
+LABEL_WIDTH = 330
 BAR_WIDTH = 300
 
 
@@ -36,6 +36,8 @@ def band_scale(points: int, max_points: int, thresholds: list) -> dict:
     segments = []
     for i, t in enumerate(thresholds):
         end = thresholds[i + 1]["min_points"] if i + 1 < len(thresholds) else span
+        last = i + 1 == len(thresholds)
         segments.append({"id": t["id"], "x": x(t["min_points"]), "width": round(x(end) - x(t["min_points"]), 1),
-                         "label": t["id"].replace("_", " "), "label_x": round((x(t["min_points"]) + x(end)) / 2, 1)})
+                         "label": t["id"].replace("_", " "),
+                         "range": f"{t['min_points']} or more points" if last else f"{t['min_points']} to {end - 1} points"})
     return {"width": width, "segments": segments, "marker_x": x(points), "points": points, "max": max_points}

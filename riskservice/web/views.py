@@ -100,7 +100,6 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
             band_basis=kb.ruleset["bands"]["basis"],
             top_mechanisms=result["mechanisms"][:3],
             explanation=Markup(_MD.render(result["explanation"])),
-            modifiable=[c for c in rules["contributions"] if c["modifiable"] and c["points"] > 0],
         )
     status = 422 if errors else 200
     return render_template(template, **context), status
