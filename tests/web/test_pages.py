@@ -228,3 +228,32 @@ def test_patient_view_card_links_to_the_smart_app():
     assert cards and cards[0]["links"] == [{"label": "Open the insulin-resistance risk page",
                                             "url": "https://ir.example.org/launch", "type": "smart"}]
     assert_valid_cds_response(resp.get_json())
+
+
+# ------------------------------------------------------------------------------------------
+# Hostile form input: never a 500, the page always comes back (the API fuzz does not cover HTML)
+# ------------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=st.dictionaries(st.sampled_from(_KEYS), st.text(max_size=40), max_size=12))
+def test_any_form_gets_a_page_not_a_crash(wc, form):
+    for path in ("/", "/handout"):
+        resp = wc.post(path, data=form)
+        assert resp.status_code in (200, 422), (path, resp.status_code)
+        assert resp.mimetype == "text/html"
+        assert "Decision support only" in resp.get_data(as_text=True) or path == "/handout"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(iss=st.text(max_size=60), launch=st.text(max_size=20), code=st.text(max_size=20))
+def test_any_launch_parameters_get_a_page_not_a_crash(wc, iss, launch, code):
+    resp = wc.get("/launch", query_string={"iss": iss, "launch": launch})
+    assert resp.status_code in (200, 400) and resp.mimetype == "text/html"
+    resp = wc.get("/launch/callback", query_string={"code": code, "state": launch})
+    assert resp.status_code == 400 and resp.mimetype == "text/html"
