@@ -228,3 +228,33 @@ def test_failed_launch_page_is_accessible(browser, live_server):
     browser.get(live_server + "/launch?" + urllib.parse.urlencode({"iss": "https://ehr.invalid/fhir", "launch": "x"}))
     assert "allow-list" in wait_for(browser, "#launch-error").text
     assert_accessible(browser)
+
+
+def test_keyboard_only_use(browser, live_server, engine):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    browser.get(live_server + "/")
+    active = lambda: browser.execute_script(  # noqa: E731
+        "const a = document.activeElement; return a.id || a.className;")
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert active() == "skip"  # first stop: skip link, shown when focused
+    assert browser.find_element(By.CSS_SELECTOR, "a.skip").location["x"] >= 0
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert active() == "main"
+    # focus order follows the form's visual order, each value next to its unit picker
+    browser.find_element(By.ID, "weight").click()
+    order = []
+    for _ in range(4):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        order.append(active())
+    assert order == ["weight_unit", "height", "height_unit", "bmi"]
+    # fill the required fields and submit with Enter alone
+    browser.find_element(By.ID, "age").send_keys("61")
+    Select(browser.find_element(By.ID, "sex")).select_by_value("female")
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.ID, "age").send_keys(Keys.ENTER)
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+    expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"].replace("_", " ")
+    assert wait_for(browser, "#band").text == "Band: " + expected
