@@ -56,7 +56,7 @@ def _label(kb, field) -> str:
 
 
 def _number_format(x) -> str:
-    return f"{x:g}"
+    return f"{x:.10g}"
 
 
 def widget(kb, field) -> Widget:

@@ -3,7 +3,8 @@
 Every request the SMART launch makes (discovery, token exchange, FHIR reads) goes through
 :func:`call`: the URL must be on the allow-list (the origins of ``SMART_ISSUERS`` plus
 ``SMART_AUTH_ORIGINS``), plain http only for loopback hosts, no redirects followed, and one
-deadline (``SMART_TIMEOUT`` seconds) bounds connect plus read. When the shared
+deadline (``SMART_TIMEOUT`` seconds) bounds connect plus read (a stalled socket read can add one
+more ``SMART_TIMEOUT``). When the shared
 ``riskservice.ehr.outbound`` module lands, this function is the one line to switch.
 Nothing here logs URLs, bodies or tokens.
 """
@@ -14,6 +15,7 @@ import time
 import urllib.parse
 
 import requests
+import urllib3
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BYTES = 8 * 1024 * 1024
@@ -54,9 +56,9 @@ def call(method: str, url: str, *, allowed_origins, timeout: float, headers=None
             body = _read(resp, deadline)
         finally:
             resp.close()
-    except requests.Timeout:
+    except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
         raise OutboundError("the EHR did not answer before the deadline") from None
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise OutboundError(f"the EHR could not be reached ({type(exc).__name__})") from None
     if len(body) > MAX_BYTES:
         raise OutboundError("the EHR's answer is too large")
@@ -72,9 +74,14 @@ def call(method: str, url: str, *, allowed_origins, timeout: float, headers=None
 
 
 def _read(resp, deadline: float) -> bytes:
-    """The body, in chunks, stopping at MAX_BYTES or at the deadline (a slow drip is a timeout)."""
+    """The body, stopping at MAX_BYTES or at the deadline. ``read1`` returns whatever has
+    arrived, so a server that drips bytes is cut off at the deadline (plus at most one socket
+    wait of ``timeout``), not only when it finally closes."""
     chunks, size = [], 0
-    for chunk in resp.iter_content(64 * 1024):
+    while True:
+        chunk = resp.raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            break
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_BYTES:

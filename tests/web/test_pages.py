@@ -181,12 +181,17 @@ def test_settings_allow_the_issuers_and_the_extra_auth_origins():
 
 
 class _Slow(BaseHTTPRequestHandler):
-    """Answers headers at once, then drips the body slower than any deadline."""
+    """Answers headers at once, then drips the body slower than any deadline (/drip) or
+    sends nothing more (/stall)."""
 
     def do_GET(self):  # noqa: N802
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
+        if self.path == "/stall":
+            self.wfile.flush()
+            time.sleep(3)
+            return
         for _ in range(40):
             try:
                 self.wfile.write(b" ")
@@ -199,13 +204,14 @@ class _Slow(BaseHTTPRequestHandler):
         pass
 
 
-def test_outbound_calls_stop_at_the_deadline():
+@pytest.mark.parametrize("path", ["/drip", "/stall"])
+def test_outbound_calls_stop_at_the_deadline(path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         with pytest.raises(http.OutboundError) as exc:
-            http.call("GET", base + "/x", allowed_origins={base}, timeout=0.5)
+            http.call("GET", base + path, allowed_origins={base}, timeout=0.5)
         assert "deadline" in exc.value.reason
     finally:
         server.shutdown()

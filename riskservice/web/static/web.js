@@ -22,9 +22,12 @@
     xhr.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) { bar.value = Math.round(50 * e.loaded / e.total); }
     });
+    xhr.upload.addEventListener("load", function () {
+      bar.removeAttribute("value");  // indeterminate while the server scores and streams back
+      message.textContent = "Scoring…";
+    });
     xhr.addEventListener("progress", function (e) {
-      bar.value = Math.min(99, 50 + Math.round(e.loaded / 1024) % 49);
-      message.textContent = "Scoring… " + Math.round(e.loaded / 1024) + " kB received";
+      message.textContent = "Scoring… " + Math.round(e.loaded / 1024) + " kB of results received";
     });
     xhr.addEventListener("load", function () {
       bar.value = 100;
