@@ -45,4 +45,4 @@ def _setup(state):
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
 
 
-from riskservice.web import views  # noqa: E402,F401  (registers the routes on bp)
+from riskservice.web import views  # noqa: F401  (registers the routes on bp)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from authlib.common.security import generate_token
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import parameters
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -40,7 +41,7 @@ class Settings:
     timeout: float
 
     @classmethod
-    def from_config(cls, config) -> "Settings":
+    def from_config(cls, config) -> Settings:
         return cls(issuers=_split(config.get("SMART_ISSUERS")),
                    auth_origins=_split(config.get("SMART_AUTH_ORIGINS")),
                    client_id=str(config.get("SMART_CLIENT_ID") or "riskservice"),
@@ -116,7 +117,7 @@ def exchange(settings: Settings, kept: dict, callback_url: str) -> dict:
         raise LaunchError(f"The EHR refused the authorization: {query['error'][:80]}.")
     try:
         params = parameters.parse_authorization_code_response(callback_url, state=kept["state"])
-    except Exception as exc:  # authlib's MismatchingState / MissingCode errors
+    except OAuth2Error as exc:  # authlib's MismatchingState / MissingCode errors
         raise LaunchError(f"The authorization answer is not valid ({type(exc).__name__}).") from None
     body = {"grant_type": "authorization_code", "code": params["code"], "redirect_uri": kept["redirect_uri"],
             "client_id": settings.client_id, "code_verifier": kept["verifier"]}

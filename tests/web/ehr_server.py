@@ -46,7 +46,7 @@ class LocalEhr:
         self.base = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "LocalEhr":
+    def start(self) -> LocalEhr:
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.base = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -38,7 +38,7 @@ def engine():
     return Scorer(load_knowledge())
 
 
-def fill(driver, values: dict, units: dict = None):
+def fill(driver, values: dict, units: dict | None = None):
     for name, value in values.items():
         el = driver.find_element(By.ID, name)
         if el.tag_name == "select":
@@ -234,8 +234,8 @@ def test_keyboard_only_use(browser, live_server, engine):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
     browser.get(live_server + "/")
-    active = lambda: browser.execute_script(  # noqa: E731
-        "const a = document.activeElement; return a.id || a.className;")
+    def active():
+        return browser.execute_script("const a = document.activeElement; return a.id || a.className;")
     ActionChains(browser).send_keys(Keys.TAB).perform()
     assert active() == "skip"  # first stop: skip link, shown when focused
     assert browser.find_element(By.CSS_SELECTOR, "a.skip").location["x"] >= 0

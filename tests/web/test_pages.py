@@ -8,6 +8,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from riskservice.core import units
@@ -44,7 +46,7 @@ def test_the_form_draws_every_field_with_the_knowledge_units(wc, kb):
         assert f'id="{field.name}"' in html and f'<label for="{field.name}"' in html
     for unit_field in UNIT_FIELDS:
         name = unit_field[:-5]
-        options = re.search(rf'<select id="{unit_field}"[^>]*>(.*?)</select>', html, re.S).group(1)
+        options = re.search(rf'<select id="{unit_field}"[^>]*>(.*?)</select>', html, re.DOTALL).group(1)
         shown = re.findall(r'<option value="([^"]*)"', options)
         assert shown[0] == units.canonical_unit(kb, name)
         assert sorted(shown) == sorted(units.accepted_units(kb, name))
@@ -84,10 +86,10 @@ def test_bad_values_come_back_inline_with_the_engine_messages(wc, scorer):
     inline, other = forms.errors_by_field(exc.value.errors)
     assert set(inline) >= {"age", "waist"} and not other
     for field, messages in inline.items():
-        block = re.search(rf'<p class="error" id="err-{field}">(.*?)</p>', html, re.S).group(1)
+        block = re.search(rf'<p class="error" id="err-{field}">(.*?)</p>', html, re.DOTALL).group(1)
         for message in messages:
             assert str(__import__("markupsafe").escape(message)) in block
-        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', html, re.S)
+        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', html, re.DOTALL)
     assert 'value="fifty"' in html
 
 
@@ -184,7 +186,7 @@ class _Slow(BaseHTTPRequestHandler):
     """Answers headers at once, then drips the body slower than any deadline (/drip) or
     sends nothing more (/stall)."""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
@@ -239,9 +241,6 @@ def test_patient_view_card_links_to_the_smart_app():
 # ------------------------------------------------------------------------------------------
 # Hostile form input: never a 500, the page always comes back (the API fuzz does not cover HTML)
 # ------------------------------------------------------------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"]
 
