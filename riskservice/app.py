@@ -37,6 +37,8 @@ def build_app(test_config=None) -> Flask:
     app.register_blueprint(batch.bp)
     from riskservice.ehr.blueprint import bp as ehr_bp
     app.register_blueprint(ehr_bp)
+    from riskservice.web import bp as web_bp
+    app.register_blueprint(web_bp)
     return app
 
 

@@ -220,7 +220,8 @@ def _handle_call(service_id: str, body: dict, context: dict, instance: str) -> d
     response = _score_or_none(mapping, service_id, instance)
     if response is None:
         return {"cards": []}
-    return {"cards": cds_hooks.patient_view_cards(response, mapping, collected, _knowledge_url(), _mechanism_name)}
+    return {"cards": cds_hooks.patient_view_cards(response, mapping, collected, _knowledge_url(), _mechanism_name,
+                                                  app_launch_url=_public_base() + "/launch")}
 
 
 def _score_or_none(mapping: fhir_in.MappingResult, service_id: str, instance: str) -> dict | None:

@@ -391,15 +391,25 @@ def source_for(response: dict, knowledge_url: str | None) -> dict:
 
 def patient_view_cards(response: dict, mapping: fhir_in.MappingResult, collected: Collected | None,
                        knowledge_url: str | None,
-                       mechanism_name: Callable[[str], str | None] | None = None) -> list[dict]:
+                       mechanism_name: Callable[[str], str | None] | None = None,
+                       app_launch_url: str | None = None) -> list[dict]:
     band = (response.get("rules") or {}).get("band")
-    return [{
+    card = {
         "uuid": str(uuid.uuid4()),
         "summary": summary_for(response),
         "indicator": INDICATOR_BY_BAND.get(band, "info"),
         "detail": detail_markdown(response, mapping, collected, mechanism_name),
         "source": source_for(response, knowledge_url),
-    }]
+    }
+    if app_launch_url:
+        card["links"] = [smart_link(app_launch_url)]
+    return [card]
+
+
+def smart_link(app_launch_url: str) -> dict:
+    """A card link of type ``smart``: the EHR launches the clinician's page (SMART App Launch)
+    with ``iss`` and ``launch`` for this patient."""
+    return {"label": "Open the insulin-resistance risk page", "url": app_launch_url, "type": "smart"}
 
 
 def draft_medications(context: dict) -> list[dict]:

@@ -1,0 +1,185 @@
+"""Routes of the clinician's page; every score comes from the app's one Scorer."""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from riskservice.api import requestid
+from riskservice.core.errors import ValidationProblem
+from riskservice.core.fields import FIELDS
+from riskservice.ehr import fhir_in
+from riskservice.web import bp, chart, forms, smart
+
+# No inline script or style, nothing from another origin; forms post only here.
+CSP_WEB = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+           "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+AUDIENCES = ("clinician", "patient")
+_MD = MarkdownIt("commonmark", {"html": False})
+
+
+@bp.after_request
+def _csp(response):
+    response.headers["Content-Security-Policy"] = CSP_WEB
+    return response
+
+
+def _scorer():
+    return current_app.extensions["riskservice"]
+
+
+def _audience(value) -> str:
+    return value if value in AUDIENCES else "clinician"
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="riskservice-web-ehr-origin")
+
+
+def _origin_from(form) -> dict | None:
+    token = form.get("ehr_origin")
+    if not token:
+        return None
+    try:
+        return _signer().loads(token)
+    except BadSignature:
+        return None
+
+
+def _score(values: dict, audience: str):
+    """(result, errors): the engine's answer for these form values."""
+    try:
+        return _scorer().score(forms.to_raw(values), request_id=requestid.current(), audience=audience), None
+    except ValidationProblem as exc:
+        return None, exc.errors
+
+
+def provenance(origin: dict | None, values: dict) -> list[dict]:
+    """Field by field: came from the EHR, changed, added or removed by the clinician."""
+    if origin is None:
+        return []
+    ehr = origin.get("values", {})
+    rows = []
+    for field in FIELDS:
+        keys = (field.name, f"{field.name}_unit")
+        before = " ".join(ehr[k] for k in keys if ehr.get(k))
+        now = " ".join(values[k] for k in keys if values.get(k))
+        if not before and not now:
+            continue
+        if before == now:
+            status = "from the EHR"
+        elif not before:
+            status = "added by the clinician"
+        elif not now:
+            status = "removed by the clinician"
+        else:
+            status = "changed by the clinician"
+        rows.append({"field": field.name, "ehr": before, "now": now, "status": status,
+                     "changed": status != "from the EHR"})
+    return rows
+
+
+def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html"):
+    result, errors = _score(values, audience) if score else (None, None)
+    inline, other = forms.errors_by_field(errors or {})
+    kb = _scorer().knowledge
+    context = {
+        "sections": forms.sections(kb), "values": values, "audience": audience, "result": result,
+        "inline_errors": inline, "other_errors": other, "error_count": sum(len(v) for v in (errors or {}).values()),
+        "disclaimer": kb.disclaimer, "provenance": provenance(origin, values), "origin": origin,
+        "origin_token": _signer().dumps(origin) if origin else "",
+    }
+    if result is not None:
+        rules = result["rules"]
+        refnum = {r["id"]: r["number"] for r in result["references"]}
+        context.update(
+            cite=lambda ids: sorted({refnum[i] for i in ids if i in refnum}),
+            chart=chart.contribution_bars(rules["contributions"]),
+            scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),
+            band_basis=kb.ruleset["bands"]["basis"],
+            top_mechanisms=result["mechanisms"][:3],
+            explanation=Markup(_MD.render(result["explanation"])),
+        )
+    status = 422 if errors else 200
+    return render_template(template, **context), status
+
+
+@bp.get("/")
+def index():
+    return _page({}, "clinician", score=False)
+
+
+@bp.post("/")
+def score_form():
+    values = forms.form_values(request.form)
+    return _page(values, _audience(request.form.get("audience")), _origin_from(request.form))
+
+
+@bp.post("/handout")
+def handout():
+    values = forms.form_values(request.form)
+    return _page(values, "patient", _origin_from(request.form), template="handout.html")
+
+
+@bp.get("/batch")
+def batch_page():
+    kb = _scorer().knowledge
+    return render_template("batch.html", disclaimer=kb.disclaimer,
+                           columns=[f.name for f in FIELDS], max_rows=current_app.config["BATCH_MAX_ROWS"])
+
+
+# ---------------------------------------------------------------------------------------------
+# SMART App Launch
+# ---------------------------------------------------------------------------------------------
+
+def _redirect_uri() -> str:
+    configured = current_app.config.get("SMART_REDIRECT_URI")
+    if configured:
+        return configured
+    base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    return base + url_for("web.launch_callback")
+
+
+def _launch_problem(reason: str, status: int):
+    kb = _scorer().knowledge
+    return render_template("launch_error.html", reason=reason, disclaimer=kb.disclaimer), status
+
+
+@bp.get("/launch")
+def launch():
+    settings = smart.Settings.from_config(current_app.config)
+    iss = request.args.get("iss")
+    if not iss:  # standalone launch: pick an allow-listed EHR
+        kb = _scorer().knowledge
+        return render_template("launch.html", issuers=settings.issuers, disclaimer=kb.disclaimer)
+    try:
+        url, keep = smart.begin(settings, iss, request.args.get("launch"), _redirect_uri())
+    except smart.LaunchError as exc:
+        return _launch_problem(exc.reason, exc.status)
+    session["smart"] = keep
+    return redirect(url, 302)
+
+
+@bp.get("/launch/callback")
+def launch_callback():
+    kept = session.pop("smart", None)
+    if not kept:
+        return _launch_problem("This launch has expired or was already used; launch the app again from the EHR.", 400)
+    settings = smart.Settings.from_config(current_app.config)
+    callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
+    try:
+        token = smart.exchange(settings, kept, callback_url)
+        items = smart.read_patient(settings, kept["iss"], token)
+        mapping = fhir_in.map_resources(items, smart.as_of(current_app.config),
+                                        fhir_in.Lookback.from_config(current_app.config),
+                                        getattr(_scorer().knowledge, "drug_class_for", None))
+    except smart.LaunchError as exc:
+        return _launch_problem(exc.reason, exc.status)
+    except fhir_in.BundleError as exc:
+        return _launch_problem(f"The EHR's data could not be read: {exc}", 502)
+    values = forms.from_payload(mapping.payload)
+    origin = {"values": values, "resources": len(mapping.basis),
+              "assumptions": list(mapping.assumptions),
+              "unmapped": [i.get("diagnostics", "") for i in mapping.unmapped][:50]}
+    return _page(values, "clinician", origin)

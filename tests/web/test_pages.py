@@ -1,0 +1,264 @@
+"""The page's server side without a browser: one field table, the engine's errors, CSP,
+the outbound rules of the SMART client and the CDS Hooks card link."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+
+from riskservice.core import units
+from riskservice.core.errors import ValidationProblem
+from riskservice.core.fields import FIELDS, UNIT_FIELDS
+from riskservice.web import forms, http, smart
+from riskservice.web.views import CSP_WEB, provenance
+
+FORM = {"age": "52", "sex": "male", "bmi": "31.2", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1",
+        "medications": "prednisolone; olanzapine", "hypertension": "yes", "pcos": "", "fasting_glucose": "5.8",
+        "fasting_glucose_unit": "mmol/L", "sleep_hours_per_night_unit": "h/d"}
+
+
+@pytest.fixture(scope="module")
+def web_app():
+    from riskservice.app import build_app
+    return build_app({"TESTING": True, "MODEL": "off", "SMART_ISSUERS": "https://ehr.example.org/fhir"})
+
+
+@pytest.fixture()
+def wc(web_app):
+    return web_app.test_client()
+
+
+def test_every_field_is_placed_once_in_the_article_groups():
+    placed = forms.placed_fields()
+    assert sorted(placed) == sorted(f.name for f in FIELDS)
+    assert len(placed) == len(set(placed))
+
+
+def test_the_form_draws_every_field_with_the_knowledge_units(wc, kb):
+    html = wc.get("/").get_data(as_text=True)
+    for field in FIELDS:
+        assert f'id="{field.name}"' in html and f'<label for="{field.name}"' in html
+    for unit_field in UNIT_FIELDS:
+        name = unit_field[:-5]
+        options = re.search(rf'<select id="{unit_field}"[^>]*>(.*?)</select>', html, re.DOTALL).group(1)
+        shown = re.findall(r'<option value="([^"]*)"', options)
+        assert shown[0] == units.canonical_unit(kb, name)
+        assert sorted(shown) == sorted(units.accepted_units(kb, name))
+
+
+def test_form_text_becomes_the_engine_input():
+    raw = forms.to_raw(MultiDict(FORM))
+    assert raw == {"age": 52.0, "sex": "male", "bmi": 31.2, "waist": 104.0, "waist_unit": "cm", "hs_crp": 4.1,
+                   "medications": ["prednisolone", "olanzapine"], "hypertension": True, "fasting_glucose": 5.8,
+                   "fasting_glucose_unit": "mmol/L"}
+    assert forms.to_raw({"age": "fifty", "sex": "male"})["age"] == "fifty"  # the engine reports it
+    # a unit without its value is not echoed (else every empty unit picker would look "entered")
+    assert "sleep_hours_per_night_unit" not in forms.form_values(MultiDict(FORM))
+
+
+def test_payload_round_trips_through_the_form(patient):
+    assert forms.to_raw(forms.from_payload(patient)) == {
+        k: (float(v) if isinstance(v, int) else v) for k, v in patient.items()}
+
+
+def test_result_page_is_the_engine_result(wc, scorer):
+    html = wc.post("/", data=FORM).get_data(as_text=True)
+    expected = scorer.score(forms.to_raw(MultiDict(FORM)))
+    band = re.search(r'id="band">Band: <strong>([^<]+)</strong>', html).group(1)
+    assert band == expected["rules"]["band"].replace("_", " ")
+    assert f"<strong>{expected['rules']['points']}</strong> of {expected['rules']['max_points']}" in html
+    assert expected["disclaimer"] in html
+
+
+def test_bad_values_come_back_inline_with_the_engine_messages(wc, scorer):
+    form = dict(FORM, age="fifty", waist_unit="furlong")
+    resp = wc.post("/", data=form)
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    with pytest.raises(ValidationProblem) as exc:
+        scorer.score(forms.to_raw(MultiDict(form)))
+    inline, other = forms.errors_by_field(exc.value.errors)
+    assert set(inline) >= {"age", "waist"} and not other
+    for field, messages in inline.items():
+        block = re.search(rf'<p class="error" id="err-{field}">(.*?)</p>', html, re.DOTALL).group(1)
+        for message in messages:
+            assert str(__import__("markupsafe").escape(message)) in block
+        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', html, re.DOTALL)
+    assert 'value="fifty"' in html
+
+
+@pytest.mark.parametrize("path", ["/", "/batch", "/launch"])
+def test_pages_carry_a_strict_csp_and_no_inline_code(wc, path):
+    resp = wc.get(path)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Security-Policy"] == CSP_WEB
+    assert "'unsafe-inline'" not in CSP_WEB and "http" not in CSP_WEB
+    html = resp.get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)   # no inline script
+    assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=", html)      # no inline style or handler
+    assert not re.search(r'(src|href)="(https?:)?//', html)          # nothing from another origin
+
+
+def test_result_page_has_no_inline_code_either(wc):
+    html = wc.post("/", data=FORM).get_data(as_text=True)
+    assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|<script(?![^>]*\bsrc=)", html)
+
+
+def test_assets_ship_in_the_package(wc):
+    for name in ("web.css", "print.css", "web.js"):
+        with wc.get(f"/static/web/{name}") as resp:
+            assert resp.status_code == 200 and len(resp.data) > 100
+
+
+def test_provenance_lists_ehr_values_and_the_clinicians_changes():
+    origin = {"values": {"age": "52", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1", "hs_crp_unit": "mg/L"}}
+    now = {"age": "52", "waist": "98", "waist_unit": "cm", "bmi": "31"}
+    rows = {r["field"]: r["status"] for r in provenance(origin, now)}
+    assert rows == {"age": "from the EHR", "waist": "changed by the clinician", "bmi": "added by the clinician",
+                    "hs_crp": "removed by the clinician"}
+    assert provenance(None, now) == []
+
+
+def test_a_tampered_ehr_origin_is_ignored(wc):
+    html = wc.post("/", data=dict(FORM, ehr_origin="eyJ2YWx1ZXMiOnt9fQ.forged")).get_data(as_text=True)
+    assert "What came from the EHR" not in html
+
+
+# ------------------------------------------------------------------------------------------
+# SMART launch rules
+# ------------------------------------------------------------------------------------------
+
+def test_launch_refuses_an_issuer_off_the_allow_list(wc):
+    resp = wc.get("/launch?iss=https://evil.example.org/fhir&launch=abc")
+    assert resp.status_code == 400
+    assert "allow-list" in resp.get_data(as_text=True)
+
+
+def test_launch_needs_a_configured_allow_list():
+    from riskservice.app import build_app
+    client = build_app({"TESTING": True, "MODEL": "off"}).test_client()
+    resp = client.get("/launch?iss=https://ehr.example.org/fhir&launch=abc")
+    assert resp.status_code == 400 and "SMART_ISSUERS" in resp.get_data(as_text=True)
+
+
+def test_callback_without_a_launch_is_refused(wc):
+    resp = wc.get("/launch/callback?code=abc&state=xyz")
+    assert resp.status_code == 400 and "expired" in resp.get_data(as_text=True)
+
+
+def test_callback_with_a_wrong_state_is_refused(wc):
+    with wc.session_transaction() as sess:
+        sess["smart"] = {"state": "right", "verifier": "v" * 64, "iss": "https://ehr.example.org/fhir",
+                         "token_endpoint": "https://ehr.example.org/token",
+                         "redirect_uri": "http://localhost/launch/callback"}
+    resp = wc.get("/launch/callback?code=abc&state=wrong")
+    assert resp.status_code == 400 and "not valid" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://ehr.example.org/fhir/Patient/1", "plain http"),
+    ("https://other.example.org/fhir/Patient/1", "allow-list"),
+    ("ftp://ehr.example.org/x", "absolute http(s)"),
+    ("/fhir/Patient/1", "absolute http(s)"),
+])
+def test_outbound_calls_follow_the_allow_list(url, reason):
+    with pytest.raises(http.OutboundError) as exc:
+        http.check_url(url, {"https://ehr.example.org"})
+    assert reason in exc.value.reason
+    http.check_url("https://ehr.example.org/fhir/Patient/1", {"https://ehr.example.org"})
+    http.check_url("http://127.0.0.1:8080/fhir", {"http://127.0.0.1:8080"})
+
+
+def test_settings_allow_the_issuers_and_the_extra_auth_origins():
+    settings = smart.Settings.from_config({"SMART_ISSUERS": "https://ehr.example.org/fhir/, https://b.example.org/r4",
+                                           "SMART_AUTH_ORIGINS": "https://login.example.org"})
+    assert settings.issuers == ("https://ehr.example.org/fhir", "https://b.example.org/r4")
+    assert settings.allowed_origins == {"https://ehr.example.org", "https://b.example.org", "https://login.example.org"}
+
+
+class _Slow(BaseHTTPRequestHandler):
+    """Answers headers at once, then drips the body slower than any deadline (/drip) or
+    sends nothing more (/stall)."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        if self.path == "/stall":
+            self.wfile.flush()
+            time.sleep(3)
+            return
+        for _ in range(40):
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.1)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("path", ["/drip", "/stall"])
+def test_outbound_calls_stop_at_the_deadline(path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with pytest.raises(http.OutboundError) as exc:
+            http.call("GET", base + path, allowed_origins={base}, timeout=0.5)
+        assert "deadline" in exc.value.reason
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ------------------------------------------------------------------------------------------
+# CDS Hooks card link
+# ------------------------------------------------------------------------------------------
+
+def test_patient_view_card_links_to_the_smart_app():
+    from riskservice.app import build_app
+    from riskservice.ehr import cds_hooks
+    from tests.ehr.helpers import assert_valid_cds_response, hook_request, prefetch_for
+    app = build_app({"TESTING": True, "MODEL": "off", "PUBLIC_BASE_URL": "https://ir.example.org"})
+    service = next(s["id"] for s in cds_hooks.discovery()["services"] if s["hook"] == "patient-view")
+    resp = app.test_client().post(f"/cds-services/{service}", json=hook_request("complete", prefetch=prefetch_for("complete")))
+    assert resp.status_code == 200
+    cards = resp.get_json()["cards"]
+    assert cards and cards[0]["links"] == [{"label": "Open the insulin-resistance risk page",
+                                            "url": "https://ir.example.org/launch", "type": "smart"}]
+    assert_valid_cds_response(resp.get_json())
+
+
+# ------------------------------------------------------------------------------------------
+# Hostile form input: never a 500, the page always comes back (the API fuzz does not cover HTML)
+# ------------------------------------------------------------------------------------------
+
+_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=st.dictionaries(st.sampled_from(_KEYS), st.text(max_size=40), max_size=12))
+def test_any_form_gets_a_page_not_a_crash(wc, form):
+    for path in ("/", "/handout"):
+        resp = wc.post(path, data=form)
+        assert resp.status_code in (200, 422), (path, resp.status_code)
+        assert resp.mimetype == "text/html"
+        assert "Decision support only" in resp.get_data(as_text=True) or path == "/handout"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(iss=st.text(max_size=60), launch=st.text(max_size=20), code=st.text(max_size=20))
+def test_any_launch_parameters_get_a_page_not_a_crash(wc, iss, launch, code):
+    resp = wc.get("/launch", query_string={"iss": iss, "launch": launch})
+    assert resp.status_code in (200, 400) and resp.mimetype == "text/html"
+    resp = wc.get("/launch/callback", query_string={"code": code, "state": launch})
+    assert resp.status_code == 400 and resp.mimetype == "text/html"
