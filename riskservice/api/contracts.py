@@ -116,7 +116,15 @@ class MetaOut(Schema):
 
 
 class ScoreOut(Schema):
-    rules = fields.Nested(RulesOut, required=True)
+    applicable = fields.Boolean(required=True, metadata={
+        "description": "False when the score does not apply (known diabetes, pregnancy): then rules and model are "
+                       "null and not_applicable says why."})
+    not_applicable = fields.List(fields.Dict(), required=True, metadata={
+        "description": "Why the score does not apply: items {field, reason}; empty when it applies."})
+    diabetes_range = fields.Boolean(required=True, metadata={
+        "description": "A value meets a diagnostic threshold for diabetes (HbA1c >= 6.5% / 48 mmol/mol or fasting "
+                       "glucose >= 126 mg/dL / 7.0 mmol/L, ADA); the first warning says so and asks for confirmation."})
+    rules = fields.Nested(RulesOut, required=True, allow_none=True)
     indices = fields.Dict(keys=fields.String(), values=fields.Nested(IndexOut), required=True)
     established = fields.Dict(keys=fields.String(), values=fields.Nested(EstablishedOut), required=True)
     mechanisms = fields.List(fields.Nested(MechanismOut), required=True)

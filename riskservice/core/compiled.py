@@ -37,6 +37,9 @@ class ItemTable:
     flagged_band: np.ndarray = None      # (items, variants, bands): a factor band marked "flagged"
     columns: np.ndarray = None           # numeric: column of each input in the engine's value matrix
     variants_used: list = field(default_factory=list)   # per item: the variants some row can select
+    unit_thresholds: np.ndarray = None   # numeric: (items, units, variants, edges) thresholds in each unit
+    unit_field: np.ndarray = None        # numeric: the multi-unit input field of each item, or -1
+    diabetes: np.ndarray = None          # (items, variants, bands): the band is in the diabetes range
     specs: list = field(default_factory=list)   # (owner, spec, variants) per item, for renderers
 
     def __len__(self):
@@ -206,8 +209,11 @@ def _table(cx, entries, numeric: bool) -> ItemTable:
     t.top = np.zeros((k, nv), dtype=np.int64)
     t.flag = np.zeros((k, nv, nb), dtype=bool)
     t.flagged_band = np.zeros((k, nv, nb), dtype=bool)
+    t.diabetes = np.zeros((k, nv, nb), dtype=bool)
     if numeric:
         t.thresholds = np.full((k, nv, max(nb - 1, 1)), np.inf)
+        t.unit_thresholds = np.full((k, cx.factor.shape[1], nv, max(nb - 1, 1)), np.inf)
+        t.unit_field = np.full(k, -1, dtype=np.intp)
     else:
         width = max((len(cx.choices[cx.coded_index[spec["input"]]]) for _, spec, _, _ in entries), default=1)
         t.band_of_code = np.full((k, nv, width + 1), -1, dtype=np.intp)
@@ -218,6 +224,7 @@ def _table(cx, entries, numeric: bool) -> ItemTable:
                 t.points[i, v, b] = band.get("points", 0)
                 t.flag[i, v, b] = bool(band.get("flagged_band", False))
                 t.flagged_band[i, v, b] = bool(band.get("flagged", False))
+                t.diabetes[i, v, b] = bool(band.get("diabetes_range", False))
             t.top[i, v] = max(band.get("points", 0) for band in bands)
             if numeric:
                 for b, band in enumerate(bands[1:]):
@@ -233,4 +240,25 @@ def _table(cx, entries, numeric: bool) -> ItemTable:
                     else:
                         code = int(bool(value))
                     t.band_of_code[i, v, code] = b
+    if numeric:
+        _unit_thresholds(cx, t, entries)
     return t
+
+
+def _unit_thresholds(cx, t, entries):
+    """Each numeric edge in every unit its input accepts: as the guideline states it there
+    (``lower_equivalents``) or else converted, so a value is banded in the unit it was sent in."""
+    for i, (_, spec, variants, _) in enumerate(entries):
+        j = cx.numeric_index.get(spec["input"])
+        units = cx.unit_names[j] if j is not None else []
+        if len(units) > 1:
+            t.unit_field[i] = j
+        for u in range(t.unit_thresholds.shape[1]):
+            if len(units) <= 1 or u >= len(units) or u == cx.canonical_unit[j]:
+                t.unit_thresholds[i, u] = t.thresholds[i]
+                continue
+            for v, variant in enumerate(variants):
+                for b, band in enumerate(variant["bands"][1:]):
+                    stated = band.get("lower_equivalents", {}).get(units[u])
+                    edge = stated if stated is not None else (band["lower"] - cx.offset[j, u]) / cx.factor[j, u]
+                    t.unit_thresholds[i, u, v, b] = np.nextafter(edge, -np.inf) if band["lower_inclusive"] else edge

@@ -30,6 +30,7 @@ class Items:
     points: np.ndarray       # (n, items)
     top: np.ndarray          # (n, items) highest points of the row's variant (0 if not applicable)
     flagged: np.ndarray      # (n, items) the band is marked "flagged" (its mechanisms apply at 0 points)
+    diabetes: np.ndarray     # (n, items) the band meets a diagnostic threshold for diabetes
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Evaluation:
     factor_top: np.ndarray = None
     factor_band_points: np.ndarray = None
     factor_flagged: np.ndarray = None
+    diabetes_range: np.ndarray = None    # a glycaemia value meets a diagnostic threshold for diabetes
     med_member: np.ndarray = None        # (n, drug classes)
     med_points: np.ndarray = None
     med_given: np.ndarray = None
@@ -161,7 +163,7 @@ class Engine:
         indices = self._indices(values, full)
         med_member, med_given, blood_pressure = self._medications(parsed)
         source = self._antihypertensive(codes, med_given, blood_pressure)
-        num = self._evaluate_table(cx.numeric_items, full, sex, eth, numeric=True)
+        num = self._evaluate_table(cx.numeric_items, full, sex, eth, numeric=True, parsed=parsed)
         cat = self._evaluate_table(cx.coded_items, codes, sex, eth, numeric=False)
         groups = {name: (_take(num, sl[0]), _take(cat, sl[1])) for name, sl in cx.slices.items()}
         ev = Evaluation(n=n, parsed=parsed, values=values, codes=codes, ok=ok, bmi_derived=bmi_derived,
@@ -303,12 +305,13 @@ class Engine:
 
     # ------------------------------------------------------------------ items
     @staticmethod
-    def _evaluate_table(t, matrix, sex, eth, numeric: bool) -> Items:
+    def _evaluate_table(t, matrix, sex, eth, numeric: bool, parsed=None) -> Items:
         """Variant, band, presence and points of every item in ``t`` for every row.
 
-        A numeric band is the count of the variant's strict thresholds below the value. Small
-        inputs compare all thresholds at once; large ones use one binary search per item and
-        variant (the same count, without an n x items x edges temporary)."""
+        A numeric band is the count of the variant's strict thresholds below the value, in the
+        unit the value was sent in (edges as the guideline states them in that unit). Small
+        inputs compare all thresholds at once; large ones use one binary search per item,
+        variant and unit (the same count, without an n x items x edges temporary)."""
         n, k = len(sex), len(t)
         items = np.arange(k)
         variant = t.variant[:, sex, eth].T                       # (n, k)
@@ -316,19 +319,28 @@ class Engine:
         x = np.asfortranarray(matrix[:, t.columns])
         if numeric:
             present = ~np.isnan(x) & (variant >= 0)
+            u = np.zeros((n, k), dtype=np.intp, order="F")
+            multi = np.flatnonzero(t.unit_field >= 0)
+            xs = x
+            if parsed is not None and len(multi):
+                xs = x.copy(order="F")
+                xs[:, multi] = parsed.raw[:, t.unit_field[multi]]
+                u[:, multi] = parsed.unit[:, t.unit_field[multi]]
             if n <= SMALL_BATCH:
                 with np.errstate(invalid="ignore"):
-                    band = (x[:, :, None] > t.thresholds[items, v]).sum(axis=2)
+                    band = (xs[:, :, None] > t.unit_thresholds[items, u, v]).sum(axis=2)
             else:
                 band = np.zeros((n, k), dtype=np.intp, order="F")
                 for j in range(k):
                     used = t.variants_used[j]
-                    if len(used) == 1:
-                        band[:, j] = np.searchsorted(t.thresholds[j, used[0]], x[:, j], side="left")
-                        continue
+                    units = np.unique(u[:, j]) if t.unit_field[j] >= 0 else (0,)
                     for var in used:
-                        rows = v[:, j] == var
-                        band[rows, j] = np.searchsorted(t.thresholds[j, var], x[rows, j], side="left")
+                        for unit in units:
+                            if len(used) == 1 and len(units) == 1:
+                                band[:, j] = np.searchsorted(t.unit_thresholds[j, unit, var], xs[:, j], side="left")
+                                continue
+                            rows = (v[:, j] == var) & (u[:, j] == unit)
+                            band[rows, j] = np.searchsorted(t.unit_thresholds[j, unit, var], xs[rows, j], side="left")
         else:
             x = x.astype(np.intp)
             band = t.band_of_code[items, v, x]                   # code -1 reads the "no band" slot
@@ -338,7 +350,8 @@ class Engine:
         points = np.where(present, t.points[items, v, b], 0)
         top = np.where(variant >= 0, t.top[items, v], 0)
         flagged = present & t.flagged_band[items, v, b]
-        return Items(variant, band, present, points, top, flagged)
+        diabetes = present & t.diabetes[items, v, b] if numeric else np.zeros((n, k), dtype=bool)
+        return Items(variant, band, present, points, top, flagged, diabetes)
 
     def _factor_matrix(self, pair, attr):
         num, cat = pair
@@ -351,6 +364,7 @@ class Engine:
         present = self._factor_matrix(ev.factors, "present")
         top = self._factor_matrix(ev.factors, "top")
         ev.factor_flagged = self._factor_matrix(ev.factors, "flagged")
+        ev.diabetes_range = self._factor_matrix(ev.factors, "diabetes").any(axis=1)
         counted = band_points.copy()
         missing_top = np.where(present, 0, top)
         overlap = np.zeros(n, dtype=np.int64)
@@ -535,7 +549,7 @@ class Engine:
 
 def _take(items: Items, sl: slice) -> Items:
     return Items(items.variant[:, sl], items.band[:, sl], items.present[:, sl], items.points[:, sl],
-                 items.top[:, sl], items.flagged[:, sl])
+                 items.top[:, sl], items.flagged[:, sl], items.diabetes[:, sl])
 
 
 def _sigmoid(z):

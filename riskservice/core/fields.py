@@ -51,6 +51,10 @@ FIELDS = (
     Field("gestational_diabetes", "bool", "Ever diagnosed with gestational diabetes (women only).", female_only=True),
     Field("pcos", "bool", "Polycystic ovary syndrome (women only).", female_only=True),
     Field("hypertension", "bool", "Diagnosed high blood pressure or antihypertensive treatment."),
+    Field("known_diabetes", "bool", "Diabetes already diagnosed. When true the score does not apply and no points, "
+          "band or probability are given (the answer says why)."),
+    Field("pregnant", "bool", "Currently pregnant (women only). When true the score does not apply and no points, "
+          "band or probability are given (the answer says why).", female_only=True),
     Field("smoking", "enum", "Smoking status.", choices=SMOKING),
     Field("sleep_hours_per_night", "number", "Usual sleep duration, hours per night.", has_unit=True),
     Field("vegetables_fruit_daily", "bool", "Eats vegetables, fruit or berries every day (FINDRISC item)."),

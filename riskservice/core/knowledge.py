@@ -226,6 +226,7 @@ def _cross_check(kb: Knowledge) -> None:
         for v in f.get("variants", []):
             _check_bands(problems, where, f["kind"], v["bands"], base, need_refs,
                          kb.ruleset["points_method"].get("generated", {}).get("coefficients", {}))
+            _check_equivalents(problems, where, f, v["bands"], kb)
         if f.get("variants"):
             _check_variant_cover(problems, where, f)
     for c in kb.medication_classes:
@@ -314,6 +315,24 @@ def _check_points(problems, where, entry, base, coefficients=None):
     expected = derived_points(effect, base)
     if expected != entry["points"]:
         problems.append(f"{where}: points {entry['points']} but the effect size gives {expected}")
+
+
+EQUIVALENT_TOLERANCE = 0.02   # a stated edge may differ from the converted one by rounding only
+
+
+def _check_equivalents(problems, where, factor, bands, kb):
+    """An edge stated in another unit must be a unit the input accepts and agree with the
+    converted edge to within rounding (e.g. 42 mmol/mol is 5.99%, stated as 6.0%)."""
+    quantity = kb.units["quantities"].get(factor.get("input"), {})
+    for b in bands:
+        for unit, stated in b.get("lower_equivalents", {}).items():
+            spec = quantity.get("units", {}).get(unit)
+            if spec is None:
+                problems.append(f"{where} band {b['id']}: equivalent unit {unit!r} is not accepted for {factor['input']}")
+                continue
+            converted = stated * spec["factor"] + spec.get("offset", 0.0)
+            if b.get("lower") is None or abs(converted - b["lower"]) > EQUIVALENT_TOLERANCE * abs(b["lower"]):
+                problems.append(f"{where} band {b['id']}: {stated} {unit} is {converted:.4g}, not the edge {b.get('lower')}")
 
 
 def _check_bands(problems, where, kind, bands, base, need_refs, coefficients=None):

@@ -74,10 +74,24 @@ def _join(items: list) -> str:
 
 
 def build(result: dict, kb, audience: str) -> tuple:
-    """(markdown narrative, ordered reference ids it cites) for one scored result."""
+    """(markdown narrative, ordered reference ids it cites) for one scored result. A value in the
+    diabetes range leads the narrative, before any score."""
     cites = Citations()
+    lead = ""
+    if result.get("diabetes_range"):
+        spec = kb.ruleset["diabetes_range"]
+        lead = (f"**Diabetes range.** {spec['patient_text'] if audience == 'patient' else spec['clinician_text']}"
+                + cites.cite(spec["references"]) + "\n\n")
     text = _patient(result, kb, cites) if audience == "patient" else _clinician(result, kb, cites)
-    return text, list(cites.order)
+    return lead + text, list(cites.order)
+
+
+def _factor_text(c, kb, audience):
+    """The stored text of a contribution's factor; a value in the diabetes range reads the
+    diabetes-range text instead (never "prediabetes")."""
+    if c.get("diabetes_range"):
+        return kb.ruleset["diabetes_range"][f"{audience}_text"]
+    return kb.factor_by_id[c["factor"]][f"{audience}_text"]
 
 
 def _clinician(r, kb, cites) -> str:
@@ -99,7 +113,7 @@ def _clinician(r, kb, cites) -> str:
                 cls = kb.drug_by_id[c["canonical_value"]]
                 body = f"Evidence {cls['evidence']}."
             else:
-                body = kb.factor_by_id[c["factor"]]["clinician_text"]
+                body = _factor_text(c, kb, "clinician")
             via = "; ".join(kb.mechanisms[m]["name"] for m in c["mechanisms"])
             shown = f" {_value(c)}" if _value(c) else ""
             lines.append(f"- **{c['label']}**{shown} ({c['band_label']}, {pts}): {body}"
@@ -134,7 +148,10 @@ def _clinician(r, kb, cites) -> str:
                          f"({ix['cutoff']['population']})")
             parts.append(f"{ix['name']} {ix['value']:.3g}, {state}" + cites.cite(ix["references"]))
         lines.append("\n**Surrogate indices:** " + "; ".join(parts) + ".")
-    if r["established"]:
+    if r["established"] and r.get("diabetes_range"):
+        lines.append("\n**Established scores:** not shown: they screen people without diabetes, and a value "
+                     "is already in the diabetes range.")
+    elif r["established"]:
         parts = [f"{s['name']} {s['points']} points"
                  + (f" ({s['category']})" if s.get("category") else "")
                  + ("" if s["complete"] else ", incomplete") + cites.cite(s["references"])
@@ -172,11 +189,11 @@ def _patient(r, kb, cites) -> str:
                 continue
             shown = f" ({_value(c)})" if _value(c) else ""
             lines.append(f"- **{c['label']}**{shown}: "
-                         + kb.factor_by_id[c["factor"]]["patient_text"] + cites.cite(c["references"]))
+                         + _factor_text(c, kb, "patient") + cites.cite(c["references"]))
     if fixed:
         lines.append("\n**Things you cannot change**")
         for c in fixed:
-            lines.append(f"- **{c['label']}**: " + kb.factor_by_id[c["factor"]]["patient_text"]
+            lines.append(f"- **{c['label']}**: " + _factor_text(c, kb, "patient")
                          + cites.cite(c["references"]))
     mechs = [m for m in r["mechanisms"] if m["weight"] > 0]
     if mechs:
@@ -187,8 +204,11 @@ def _patient(r, kb, cites) -> str:
             rest = len(mechs) - PATIENT_MECHANISMS
             lines.append(f"- {rest} other {'route plays' if rest == 1 else 'routes play'} a smaller part here.")
         dc = kb.downstream_chain
-        lines.append("\n**Where it can lead:** " + dc["patient_text"] + cites.cite(dc["chain_references"])
-                     + " " + dc["consequences_patient_text"] + cites.cite(dc["consequences_references"]))
+        if r.get("diabetes_range"):   # the course towards diabetes is not news to read now
+            lines.append("\n**What this means in the body:** " + dc["patient_text"] + cites.cite(dc["chain_references"]))
+        else:
+            lines.append("\n**Where it can lead:** " + dc["patient_text"] + cites.cite(dc["chain_references"])
+                         + " " + dc["consequences_patient_text"] + cites.cite(dc["consequences_references"]))
     if r["indices"]:
         flagged = [ix for ix in r["indices"].values() if ix["flagged"]]
         refs = [rid for ix in r["indices"].values() for rid in ix["references"]]

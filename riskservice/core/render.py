@@ -91,6 +91,9 @@ def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: 
 
     kb = engine.kb
     row = RowView(engine, ev, i)
+    not_applicable = _not_applicable(row)
+    if not_applicable:
+        return _not_applicable_answer(row, not_applicable, audience, meta)
     rules, missing_factors = _rules(row)
     indices, missing_indices = _indices(row)
     established = _established(row)
@@ -99,17 +102,29 @@ def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: 
     for c in rules["contributions"]:
         if c.get("warning"):
             warnings.append({"field": c["input"], "message": c["warning"]})
+    diabetes = bool(ev.diabetes_range[i])
+    if diabetes:
+        inputs = [c["input"] for c in rules["contributions"] if c.get("diabetes_range")]
+        _glycaemia_in_diabetes_range(kb, rules["contributions"])
+        warnings.insert(0, {"field": "diabetes_range", "code": "diabetes_range", "inputs": inputs,
+                            "message": kb.ruleset["diabetes_range"]["message"]})
     used = review.used_entries(kb, rules, indices, mechanisms, established, row.variants())
     if require_approved:
         review.enforce_approved(used)
     key = f"{audience}_text"
     for c in rules["contributions"]:
+        if c.get("diabetes_range"):
+            c["text"] = kb.ruleset["diabetes_range"][key]
+            continue
         source = kb.factor_by_id["medications"] if c["factor"].startswith("medication:") \
             else kb.factor_by_id[c["factor"]]
         c["text"] = source[key]
     for m in mechanisms:
         m["text"] = kb.mechanisms[m["id"]][key]
     result = {
+        "applicable": True,
+        "not_applicable": [],
+        "diabetes_range": diabetes,
         "rules": rules,
         "indices": indices,
         "established": established,
@@ -118,13 +133,53 @@ def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: 
         "missing": missing_factors + missing_indices,
         "assumed": _assumed(row),
         "warnings": warnings,
-        "disclaimer": kb.disclaimer,
+        "disclaimer": _disclaimer(kb, audience),
         "meta": {**meta, "audience": audience, **review.summarise(used)},
     }
     text, cited = narrative.build(result, kb, audience)
     result["explanation"] = text
     result["references"] = _references(kb, cited, rules, indices, established, mechanisms)
     return result
+
+
+def _glycaemia_in_diabetes_range(kb, contributions):
+    """Once a value is in the diabetes range, every glycaemia contribution reads the
+    diabetes-range text, and no band label calls a value "prediabetes" (its rule is shown)."""
+    glycaemic = {f["id"] for f in kb.factors
+                 if any(b.get("diabetes_range") for v in f.get("variants", []) for b in v["bands"])}
+    for c in contributions:
+        if c["factor"] in glycaemic:
+            c["diabetes_range"] = True
+            if "prediabetes" in c["band_label"].lower():
+                c["band_label"] = c["rule"]
+
+
+def _disclaimer(kb, audience):
+    text = kb.ruleset["disclaimer"].get("patient_text") if audience == "patient" else None
+    return text or kb.disclaimer
+
+
+def _not_applicable(row) -> list:
+    """Why the score does not apply to this patient (known diabetes, pregnancy), if it does not."""
+    texts = row.kb.ruleset["diabetes_range"]["not_applicable"]
+    return [{"field": name, "reason": texts[name]} for name in ("known_diabetes", "pregnant")
+            if row.choice(name) is True]
+
+
+def _not_applicable_answer(row, reasons, audience, meta):
+    """The answer when the score does not apply: the reasons, and nothing that could be read as a score."""
+    kb = row.kb
+    refs = kb.ruleset["diabetes_range"]["references"]
+    warnings = [{"field": r["field"], "code": "not_applicable", "message": r["reason"]} for r in reasons]
+    return {
+        "applicable": False, "not_applicable": reasons, "diabetes_range": bool(row.ev.diabetes_range[row.i]),
+        "rules": None, "indices": {}, "established": {}, "mechanisms": [], "model": None, "missing": [],
+        "assumed": [], "warnings": warnings, "disclaimer": _disclaimer(kb, audience),
+        "meta": {**meta, "audience": audience, **review.summarise({})},
+        "explanation": "**The score does not apply.** " + " ".join(r["reason"] for r in reasons) + " [1]\n",
+        "references": [{"number": n, **kb.references[rid], "in_explanation": n == 1}
+                       for n, rid in enumerate(refs, start=1)],
+    }
 
 
 def _rules(row):
@@ -208,6 +263,8 @@ def _contribution(row, factor, variant, band, counted_points):
         "mechanisms": list(factor["mechanisms"]) if band["points"] > 0 or band.get("flagged") else [],
         "references": list(band["references"]),
     }
+    if band.get("diabetes_range"):
+        entry["diabetes_range"] = True
     if band.get("effect"):
         entry["effect"] = _effect_summary(band["effect"])
     for key in ("note", "warning"):
@@ -440,7 +497,7 @@ def medication_message(notes) -> str:
 
 
 # --------------------------------------------------------------------------- rows (batch)
-ROW_COLUMNS = ("points", "max_points", "band", "probability", *INDEX_COLUMNS,
+ROW_COLUMNS = ("points", "max_points", "band", "probability", "diabetes_range", "not_applicable", *INDEX_COLUMNS,
                *(f"{s}_{part}" for s in BATCH_SCORES for part in ("points", "points_max")),
                "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings", "error")
 
@@ -462,12 +519,22 @@ def render_rows(engine, ev, audience: str = "clinician", require_approved: bool 
             error[blocked] = ("_knowledge: REQUIRE_APPROVED is on and this result would use knowledge "
                               "entries not approved by clinical review (see GET /v1/knowledge)")
             ok &= ~blocked
-    bad = ~ok
+    cx = engine.cx
+    codes = ev.codes
+    reasons = kb.ruleset["diabetes_range"]["not_applicable"]
+    na_known = codes[:, cx.coded_index["known_diabetes"]] == 1
+    na_pregnant = codes[:, cx.coded_index["pregnant"]] == 1
+    na_index = np.where(na_known & na_pregnant, 2, np.where(na_known, 0, np.where(na_pregnant, 1, -1)))
+    na_texts = [reasons["known_diabetes"], reasons["pregnant"], reasons["known_diabetes"] + " " + reasons["pregnant"]]
+    not_applicable = _coded(na_texts, na_index, ~ok)
+    diabetes = pa.array(ev.diabetes_range, mask=~ok, type=pa.bool_())
+    bad = ~ok | (na_index >= 0)
     out = {
         "points": pa.array(ev.points, mask=bad, type=pa.int64()),
         "max_points": pa.array(ev.max_points, mask=bad, type=pa.int64()),
         "band": _coded([t["id"] for t in kb.ruleset["bands"]["thresholds"]], ev.band, bad),
     }
+    out["diabetes_range"], out["not_applicable"] = diabetes, not_applicable
     prob = ev.probability if ev.probability is not None else np.full(n, np.nan)
     out["probability"] = pa.array(prob, mask=bad | np.isnan(prob), type=pa.float64())
     for name in INDEX_COLUMNS:
@@ -485,7 +552,7 @@ def render_rows(engine, ev, audience: str = "clinician", require_approved: bool 
         has = ev.mech_count[rows, j] > 0
         out[f"mechanism_{k + 1}"] = _coded(names, np.where(has, j, -1), bad)
     out["missing_factors"] = _missing_column(engine, ev, bad)
-    out["warnings"] = _warnings_column(engine, ev, bad)
+    out["warnings"] = _warnings_column(engine, ev, ~ok)
     out["error"] = pa.array(error, type=pa.string())
     return out
 
@@ -501,7 +568,7 @@ def _coded(values, index, bad):
     return pc.take(pa.array(values if values else [""], type=pa.string()), indices)
 
 
-def _bits_to_text(parts, n, extra=None, sep="; "):
+def _bits_to_text(parts, n, extra=None, sep="; ", lead=0):
     """Join the texts of the masks that hold per row, via one integer code per row."""
     code = np.zeros(n, dtype=np.int64)
     for bit, (mask, _) in enumerate(parts):
@@ -514,7 +581,7 @@ def _bits_to_text(parts, n, extra=None, sep="; "):
         c, m = divmod(int(u), stride)
         items = [parts[b][1] for b in range(len(parts)) if (c >> b) & 1]
         if m >= 1 and extra[1][m - 1]:
-            items.insert(0, extra[1][m - 1])
+            items.insert(sum(1 for b in range(lead) if (c >> b) & 1), extra[1][m - 1])
         texts.append(sep.join(items))
     return texts, inv.reshape(-1)
 
@@ -541,7 +608,7 @@ def _applicable(engine, ev, col):
 def _warnings_column(engine, ev, bad):
     cx = engine.cx
     p = ev.parsed
-    parts = []
+    parts = [(ev.diabetes_range, "diabetes_range: " + engine.kb.ruleset["diabetes_range"]["message"])]
     for fid in engine.factor_order:
         pair_pos, k = engine.factor_slot[fid]
         items = ev.factors[pair_pos]
@@ -565,5 +632,5 @@ def _warnings_column(engine, ev, bad):
     for entries in p.med_lists:
         notes = engine.classes_of(entries).notes
         unknown.append(f"medications: {medication_message(notes)}" if notes else None)
-    texts, idx = _bits_to_text(parts, ev.n, extra=(p.med_index, unknown))
+    texts, idx = _bits_to_text(parts, ev.n, extra=(p.med_index, unknown), lead=1)
     return _coded(texts, np.where([t == "" for t in texts], -1, np.arange(len(texts)))[idx], bad)

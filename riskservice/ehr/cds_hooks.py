@@ -403,7 +403,18 @@ def patient_view_cards(response: dict, mapping: fhir_in.MappingResult, collected
     }
     if app_launch_url:
         card["links"] = [smart_link(app_launch_url)]
-    return [card]
+    cards = [card]
+    if response.get("diabetes_range"):
+        # first, and critical: a value meets a diagnostic threshold and needs confirmation
+        warning = next((w for w in response.get("warnings") or [] if w.get("code") == "diabetes_range"), {})
+        cards.insert(0, {
+            "uuid": str(uuid.uuid4()),
+            "summary": "Glucose or HbA1c in the diabetes range: confirm the diagnosis",
+            "indicator": "critical",
+            "detail": warning.get("message", ""),
+            "source": source_for(response, knowledge_url),
+        })
+    return cards
 
 
 def smart_link(app_launch_url: str) -> dict:

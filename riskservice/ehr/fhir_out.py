@@ -114,6 +114,8 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
         })
 
     notes = [{"text": response.get("disclaimer") or "Decision support only; not a diagnosis."}]
+    notes += [{"text": "WARNING: " + w["message"]} for w in response.get("warnings") or []
+              if w.get("code") in ("diabetes_range", "not_applicable")]
     mechs = top_mechanisms(response)
     if mechs:
         notes.append({"text": "Top mechanisms: " + "; ".join(

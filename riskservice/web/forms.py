@@ -23,7 +23,8 @@ GROUPS = (
     ("medications", "Medications", ("medications",)),
     ("family", "Family history", ("family_history_diabetes",)),
     ("inflammation", "Inflammatory markers", ("hs_crp", "il6", "tnf_alpha")),
-    ("history", "History", ("hypertension", "high_glucose_history", "gestational_diabetes", "pcos")),
+    ("history", "History", ("known_diabetes", "pregnant", "hypertension", "high_glucose_history",
+                            "gestational_diabetes", "pcos")),
     ("labs", "Labs", ("fasting_glucose", "fasting_insulin", "triglycerides", "hdl_cholesterol", "hba1c", "alt")),
 )
 BOOL_CHOICES = (("yes", "Yes"), ("no", "No"))

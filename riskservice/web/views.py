@@ -90,7 +90,9 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
         "disclaimer": kb.disclaimer, "provenance": provenance(origin, values), "origin": origin,
         "origin_token": _signer().dumps(origin) if origin else "",
     }
-    if result is not None:
+    if result is not None and not result["applicable"]:
+        context["explanation"] = Markup(_MD.render(result["explanation"]))
+    elif result is not None:
         rules = result["rules"]
         refnum = {r["id"]: r["number"] for r in result["references"]}
         context.update(

@@ -262,3 +262,12 @@ def test_any_launch_parameters_get_a_page_not_a_crash(wc, iss, launch, code):
     assert resp.status_code in (200, 400) and resp.mimetype == "text/html"
     resp = wc.get("/launch/callback", query_string={"code": code, "state": launch})
     assert resp.status_code == 400 and resp.mimetype == "text/html"
+
+
+def test_diabetes_range_and_not_applicable_on_the_page(client):
+    """A value in the diabetes range is the first thing on the result; known diabetes gives no score."""
+    page = client.post("/", data={"age": "55", "sex": "female", "fasting_glucose": "220",
+                                  "fasting_glucose_unit": "mg/dL"}).get_data(as_text=True)
+    assert 'id="diabetes-range"' in page and page.index('id="diabetes-range"') < page.index('id="band"')
+    page = client.post("/", data={"age": "55", "sex": "female", "known_diabetes": "yes"}).get_data(as_text=True)
+    assert 'id="not-applicable"' in page and 'id="band"' not in page
