@@ -186,7 +186,7 @@ def _parse_number(kb, name, raw, raw_unit, n, out, errors, strict):
     else:
         s = _strings(_as_arrow(raw, n))
         try:
-            values = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
+            values = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False).copy()  # writable: inf -> NaN below
             bad = np.zeros(n, dtype=bool)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             values, bad = _slow_numbers(s, n)
