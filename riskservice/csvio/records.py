@@ -77,10 +77,11 @@ def split_blocks(stream, delimiter: str, block_size: int, first_line: int = 2):
             n = buf.count(b"\n", 0, clean)
             yield FastBlock(buf[:clean], line, n, clean)
             line += n
-            buf = buf[clean:]
+        if clean == end:
+            buf = buf[end:]
             continue
-        problem_end = buf.find(b"\n") + 1
-        block, buf, eof = read_exact(buf, stream, delimiter, line, eof, problem_end, block_size)
+        # from the first problem to the end of this block's lines (and on, inside a quoted cell)
+        block, buf, eof = read_exact(buf[clean:], stream, delimiter, line, eof, end - clean, block_size)
         line += block.lines
         yield block
 
@@ -162,57 +163,75 @@ def _split_lf(data: bytes) -> list:
     return out
 
 
+class _Feed:
+    """The decoded lines a csv.reader pulls, one at a time; knows where each record started."""
+
+    def __init__(self, src: _Lines):
+        self.src, self.k, self.start, self.size, self.undecodable = src, 0, 0, 0, False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.k >= len(self.src.lines) and not self.src.more():
+            raise StopIteration
+        raw = self.src.lines[self.k]
+        self.k += 1
+        self.size += len(raw)
+        if self.size > MAX_RECORD_BYTES:
+            raise _TooLong
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.undecodable = True
+            return raw.decode("utf-8", "surrogateescape")
+
+    def begin(self, k):
+        self.k = self.start = k
+        self.size, self.undecodable = 0, False
+
+
 def read_exact(buf, stream, delimiter, first_line, eof, min_bytes, block_size):
     """Read records with the strict ``csv`` reader from the start of ``buf`` until at least
-    ``min_bytes`` are consumed and no complete line of ``buf`` is left mid-record.
+    ``min_bytes`` are consumed, stopping between records.
 
-    Returns (SlowBlock, unread bytes, eof). Quoted fields may pull further blocks from
-    ``stream``; every line read but not consumed is handed back.
+    Returns (SlowBlock, unread bytes, eof). A quoted cell may pull further blocks from
+    ``stream``; lines read but not consumed are handed back. A refused record becomes an
+    error at its first line, and reading starts again on the line after it.
     """
     src = _Lines(buf, stream, eof, block_size)
+    feed = _Feed(src)
+    reader = csv.reader(feed, delimiter=delimiter, strict=True)
     block = SlowBlock(first_line=first_line)
-    i, consumed = 0, 0
-    while i < len(src.lines) and consumed < min_bytes:
-        start = i
-        pulled = [0, 0]  # lines, bytes
-
-        def feed():
-            k = start
-            while True:
-                if k >= len(src.lines) and not src.more():
-                    return
-                raw = src.lines[k]
-                k += 1
-                pulled[0] += 1
-                pulled[1] += len(raw)
-                if pulled[1] > MAX_RECORD_BYTES:
-                    raise _TooLong
-                yield raw.decode("utf-8", "surrogateescape")
-
-        line = first_line + start
+    consumed = 0
+    while feed.start < len(src.lines) and consumed < min_bytes:
+        line = first_line + feed.start
         try:
-            cells = next(csv.reader(feed(), delimiter=delimiter, strict=True))
-        except _TooLong:
-            block.records.append(Record(line, error=f"line {line} starts a record longer than "
-                                        f"{MAX_RECORD_BYTES >> 20} MiB (an unclosed quote?); the row was not read"))
-            pulled = [1, len(src.lines[start])]
-        except csv.Error as exc:
-            block.records.append(Record(line, error=_explain(str(exc), line)))
-            pulled = [1, len(src.lines[start])]
-        except StopIteration:  # nothing left (cannot happen at a line start; kept for safety)
+            cells = next(reader)
+        except StopIteration:
             break
-        else:
-            if any(_SURROGATE.search(c) for c in cells):
-                block.records.append(Record(line, fields=[_SURROGATE.sub("\ufffd", c) for c in cells],
-                                            error=f"line {line} holds bytes that are not valid text in the "
-                                                  "declared encoding; the row was not scored"))
+        except (csv.Error, _TooLong) as exc:
+            if isinstance(exc, _TooLong):
+                message = (f"line {line} starts a record longer than {MAX_RECORD_BYTES >> 20} MiB "
+                           "(an unclosed quote?); the row could not be read")
             else:
-                block.records.append(Record(line, fields=cells))
-        i += pulled[0]
-        consumed += pulled[1]
-    block.lines = i
+                message = _explain(str(exc), line)
+            block.records.append(Record(line, error=message))
+            consumed += len(src.lines[feed.start])
+            feed.begin(feed.start + 1)
+            reader = csv.reader(feed, delimiter=delimiter, strict=True)
+            continue
+        if feed.undecodable:
+            block.records.append(Record(line, fields=[_SURROGATE.sub("\ufffd", c) for c in cells],
+                                        error=f"line {line} holds bytes that are not valid text in the "
+                                              "declared encoding; the row was not scored"))
+        else:
+            block.records.append(Record(line, fields=cells))
+        consumed += feed.size
+        feed.begin(feed.k)
+    block.lines = feed.start
     block.nbytes = consumed
-    rest = b"".join(src.lines[i:]) + src.partial
+    rest = b"".join(src.lines[feed.start:]) + src.partial
     return block, rest, src.eof
 
 
