@@ -321,6 +321,8 @@ def _slow_parse(block, header, last):
     for position, record in enumerate(block.records):
         if record.error is not None:
             errors.append((position, "_row: " + record.error, record.fields))
+        elif not record.fields:  # a blank line: empty cells, as pyarrow reads it on the fast path
+            good.append([""] * width)
         elif len(record.fields) != width:
             errors.append((position, _field_count_message(record.line, max(1, len(record.fields)), width), None))
         else:
