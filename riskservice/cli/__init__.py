@@ -61,7 +61,7 @@ def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, en
     Exit status: 0 when every row scored, 2 when some rows had errors (each error is in its
     row's `error` column), 1 on a fatal error (unreadable file, unusable header).
     """
-    from riskservice.cli.score_csv import run_score_csv
+    from riskservice.cli.batch import run_score_csv
     from riskservice.csvio.dialect import CsvOptions, DialectError
     from riskservice.csvio.encoding import UnknownEncoding, codec_for
     try:
