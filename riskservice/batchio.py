@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 from riskservice.core import batch as core
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import NUMERIC_FIELDS
-from riskservice.csvio import records as rec
+from riskservice.csvio import records as csvrec
 from riskservice.csvio.dialect import CsvOptions, delimiter_hint, detect_delimiter
 from riskservice.csvio.encoding import open_input
 from riskservice.csvio.safety import neutralise_table, neutralise_value
@@ -36,6 +36,7 @@ SHORT_DISCLAIMER = "Decision support for professionals; not a diagnosis. See the
 RESULT_COLUMNS = ("points", "max_points", "band", "probability", *core.INDEX_COLUMNS,
                   "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings",
                   "error", "disclaimer")
+DEFAULT_OPTIONS = CsvOptions()
 log = logging.getLogger("riskservice.batch")
 
 
@@ -89,12 +90,12 @@ class BatchScorer:
         self.audience = audience
 
     # ------------------------------------------------------------------ CSV
-    def open_csv(self, raw, options: CsvOptions = CsvOptions(), max_columns: int | None = None):
+    def open_csv(self, raw, options: CsvOptions = DEFAULT_OPTIONS, max_columns: int | None = None):
         """(UTF-8 stream positioned after the header, CsvHeader) for a raw byte stream."""
         stream, _ = open_input(raw, options.encoding)
         return stream, self.read_header(stream, options, max_columns)
 
-    def read_header(self, stream, options: CsvOptions = CsvOptions(), max_columns: int | None = None) -> CsvHeader:
+    def read_header(self, stream, options: CsvOptions = DEFAULT_OPTIONS, max_columns: int | None = None) -> CsvHeader:
         """Read and check the header line (UTF-8 bytes); HeaderProblem (422) when unusable.
 
         The column count is checked before the names are matched against the fields, so a
@@ -128,7 +129,7 @@ class BatchScorer:
         return CsvHeader(names, plan, delimiter, len(line))
 
     def iter_csv(self, stream, stats: Stats | None = None, header: CsvHeader | None = None,
-                 write_header: bool = True, first_line: int = 2, options: CsvOptions = CsvOptions(),
+                 write_header: bool = True, first_line: int = 2, options: CsvOptions = DEFAULT_OPTIONS,
                  request_id: str | None = None, max_columns: int | None = None):
         """Yield the output CSV (bytes) block by block.
 
@@ -144,7 +145,7 @@ class BatchScorer:
             stats.bytes_read += header.nbytes
         if write_header:
             yield _csv_line(header.out_names, options.csv_safe)
-        blocks = rec.split_blocks(stream, header.delimiter, BLOCK_SIZE, first_line)
+        blocks = csvrec.split_blocks(stream, header.delimiter, BLOCK_SIZE, first_line)
         formatting = deque()
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch") as pool:
             ahead = pool.submit(_parse_block, next(blocks, None), header)
@@ -274,7 +275,7 @@ def _parse_block(block, header: CsvHeader):
     if block is None:
         return None
     last = block.first_line + block.lines - 1
-    if isinstance(block, rec.FastBlock):
+    if isinstance(block, csvrec.FastBlock):
         try:
             parsed = _fast_parse(block, header)
             if parsed is not None:
@@ -282,7 +283,7 @@ def _parse_block(block, header: CsvHeader):
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, UnicodeError):
             pass
         try:
-            block, _, _ = rec.read_exact(block.data, io.BytesIO(), header.delimiter, block.first_line,
+            block, _, _ = csvrec.read_exact(block.data, io.BytesIO(), header.delimiter, block.first_line,
                                          True, len(block.data), BLOCK_SIZE)
         except Exception as exc:  # noqa: BLE001 - keep every row
             return _unreadable(block, header, exc)

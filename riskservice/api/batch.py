@@ -19,9 +19,9 @@ from riskservice.api.jsonbody import json_body
 from riskservice.api.metrics import record_batch_rows
 from riskservice.batchio import BatchScorer, Stats, records_to_jsonl
 from riskservice.core.errors import ValidationProblem
+from riskservice.core.narrative import AUDIENCES
 from riskservice.csvio.dialect import CsvOptions, DialectError
 from riskservice.csvio.encoding import UnknownEncoding, codec_for
-from riskservice.core.narrative import AUDIENCES
 
 bp = Blueprint("batch", __name__)
 SPOOL_IN_MEMORY = 8 * 1024 * 1024

@@ -64,7 +64,8 @@ class _Counting:
 
 def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = True,
                   workers: int | None = None, audience: str = "clinician",
-                  options: CsvOptions = CsvOptions()) -> int:
+                  options: CsvOptions | None = None) -> int:
+    options = options or CsvOptions()
     try:
         scorer = build_scorer(model)
         max_columns = int(setting("BATCH_MAX_COLUMNS"))

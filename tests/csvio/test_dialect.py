@@ -67,7 +67,7 @@ TEXT = "id,age,sex,note\r\na,50,male,café ☕\n"
 def test_any_supported_encoding_reads_back_as_utf8(data, declared, codec, wrap):
     stream, found = open_input(wrap(data), declared)
     assert found == codec
-    expected = TEXT if "☕" in data.decode(codec if codec != "utf-8" else "utf-8-sig", "ignore") else TEXT.replace(" ☕", "")
+    expected = TEXT if "☕" in data.decode(codec, "ignore") else TEXT.replace(" ☕", "")
     assert stream.readline() == expected.splitlines(keepends=True)[0].encode()
     assert stream.read(5) + stream.read() == expected.splitlines(keepends=True)[1].encode()
 
