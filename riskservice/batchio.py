@@ -416,7 +416,7 @@ def _format(pieces, header, csv_safe: bool, request_id=None) -> bytes:
             out.append(_csv_line(piece, csv_safe))
             continue
         try:
-            out.append(_table_csv(piece, csv_safe))
+            out.append(_table_csv(piece, header.plan.passthrough if csv_safe else ()))
         except Exception as exc:  # noqa: BLE001 - keep every row
             parsed = ParsedBlock(piece, [], piece.num_rows, 0, 0)
             log_failure(exc, "formatting", parsed, request_id)
@@ -434,12 +434,13 @@ def _csv_line(values, csv_safe: bool = True) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _table_csv(table: pa.Table, csv_safe: bool = True) -> bytes:
-    """CSV text for a block; floats are rounded to 6 decimals (JSON keeps full precision)."""
+def _table_csv(table: pa.Table, neutralise=()) -> bytes:
+    """CSV text for a block; floats are rounded to 6 decimals (JSON keeps full precision);
+    formula-like cells of the ``neutralise`` columns get a leading apostrophe."""
     table = pa.table([pc.round(c, 6) if pa.types.is_floating(c.type) else c for c in table.columns],
                      names=table.column_names)
-    if csv_safe:
-        table = neutralise_table(table, skip=("disclaimer",))
+    if neutralise:
+        table = neutralise_table(table, set(neutralise))
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return sink.getvalue().to_pybytes()

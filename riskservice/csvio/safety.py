@@ -2,7 +2,9 @@
 
 A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, in some, a tab
 or carriage return) as a formula. Output text cells starting so that are not plain numbers
-get a leading apostrophe, which spreadsheets show as text. ``-3.5`` stays a number.
+get a leading apostrophe, which spreadsheets show as text. ``-3.5`` stays a number. This
+applies to what the caller sent back to them (passthrough cells, header names); the
+service's own texts never start with a trigger.
 Machine consumers can turn this off (``?csv_safe=false``, ``--no-csv-safe``).
 """
 from __future__ import annotations
@@ -34,10 +36,12 @@ def neutralise_array(arr: pa.Array) -> pa.Array:
     return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
 
 
-def neutralise_table(table: pa.Table, skip=()) -> pa.Table:
+def neutralise_table(table: pa.Table, only) -> pa.Table:
+    """Neutralise the string columns named in ``only`` (the caller's passthrough columns; the
+    service's own texts come from the validated knowledge base and never start so)."""
     columns = []
     for name, col in zip(table.column_names, table.columns):
-        if name not in skip and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        if name in only and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             col = pa.chunked_array([neutralise_array(c) for c in col.chunks], type=col.type)
         columns.append(col)
     return pa.table(columns, names=table.column_names)
