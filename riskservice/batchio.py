@@ -145,13 +145,19 @@ class BatchScorer:
             stats.bytes_read += header.nbytes
         if write_header:
             yield _csv_line(header.out_names, options.csv_safe)
-        blocks = csvrec.split_blocks(stream, header.delimiter, BLOCK_SIZE, first_line)
+        blocks = _guarded(csvrec.split_blocks(stream, header.delimiter, BLOCK_SIZE, first_line), request_id)
         formatting = deque()
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch") as pool:
             ahead = pool.submit(_parse_block, next(blocks, None), header)
             while True:
                 parsed = ahead.result()
                 if parsed is None:
+                    break
+                if isinstance(parsed, _Stopped):
+                    formatting.append(pool.submit(_format, [_error_line(header, parsed.message, None)], header,
+                                                  options.csv_safe, request_id))
+                    stats.rows += 1
+                    stats.errors += 1
                     break
                 ahead = pool.submit(_parse_block, next(blocks, None), header)
                 pieces = self._score_block(parsed, header, options, request_id, stats)
@@ -265,6 +271,27 @@ def _single_chunk(col):
     return col
 
 
+@dataclass
+class _Stopped:
+    message: str
+
+
+def _guarded(blocks, request_id):
+    """The block reader, but a bug in it ends the CSV with an explicit error row (logged
+    without values) instead of a body cut short."""
+    line = None
+    try:
+        for block in blocks:
+            line = block.first_line + block.lines
+            yield block
+    except Exception as exc:  # noqa: BLE001
+        where = f"line {line}" if line else "the first data line"
+        log_failure(exc, "reading", ParsedBlock(None, [], 0, line or 2, line or 2), request_id)
+        rid = f"; request id {request_id}" if request_id else ""
+        yield _Stopped(f"_file: reading stopped at {where} because of an internal error{rid}; "
+                       "the rows from there on are not in this output")
+
+
 def _parse_block(block, header: CsvHeader):
     """A ParsedBlock for one FastBlock/SlowBlock, or None at the end.
 
@@ -272,8 +299,8 @@ def _parse_block(block, header: CsvHeader):
     the line count is read again exactly, record by record; if even that fails (a bug), each
     of its lines becomes an error row rather than disappearing.
     """
-    if block is None:
-        return None
+    if block is None or isinstance(block, _Stopped):
+        return block
     last = block.first_line + block.lines - 1
     if isinstance(block, csvrec.FastBlock):
         try:

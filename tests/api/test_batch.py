@@ -236,3 +236,17 @@ def test_a_block_that_fails_becomes_error_rows_and_the_stream_goes_on(client, mo
     assert "Injected" in text and "flaky <- batchio.py" in text and "_score_block" in text  # type and stack
     pid = expected[failed[0]][2]
     assert "cell value" not in text and pid not in text  # the exception's message is never logged
+
+
+def test_a_reader_failure_ends_the_csv_with_an_error_row_not_a_cut_body(client, monkeypatch):
+    from riskservice.csvio import records
+
+    def broken(*args, **kwargs):
+        raise MemoryError("cell value in the message")
+
+    monkeypatch.setattr(records, "read_exact", broken)
+    data = b'id,age,sex,note\na,52,male,x\nb,52,male,"two\nlines"\nc,52,male,x\n'
+    got = rows_of(client.post("/v1/score/batch", data=data, content_type="text/csv",
+                              headers={"X-Request-ID": "stop-1"}))
+    assert [r["id"] for r in got] == ["a", ""] and got[0]["error"] == ""
+    assert "reading stopped at line 3" in got[1]["error"] and "request id stop-1" in got[1]["error"]
