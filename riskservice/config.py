@@ -14,6 +14,8 @@ DEFAULTS = {
     # Batch limits: bytes per upload and data rows per request (413 beyond them).
     "BATCH_MAX_BYTES": 256 * 1024 * 1024,
     "BATCH_MAX_ROWS": 1_000_000,
+    # Most CSV columns accepted (422 beyond it, checked on the header before any work).
+    "BATCH_MAX_COLUMNS": 1_000,
     # Refuse to serve a result that used any knowledge entry whose review_status is below
     # "approved" (503 problem+json naming the entries). Off by default; see docs/review.md.
     "REQUIRE_APPROVED": False,

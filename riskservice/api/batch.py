@@ -1,7 +1,10 @@
 """POST /v1/score/batch: CSV (body or multipart upload) or a JSON array, streamed back.
 
 The upload is spooled to a temporary file while its rows are counted, so the row limit is
-enforced (413) before anything is scored; the answer is then streamed block by block.
+enforced (413) before anything is scored; the header is checked (422: column limit, unknown
+or missing columns, unreadable dialect) and the answer is then streamed block by block.
+Dialect: ``?delimiter=`` (default: detected), ``?decimal=,``, the ``charset`` of the
+Content-Type (or a byte-order mark), ``?csv_safe=false`` for machine consumers.
 """
 from __future__ import annotations
 
@@ -10,11 +13,15 @@ import tempfile
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from riskservice.api import requestid
+from riskservice.api.errors import UnsupportedType
 from riskservice.api.jsonbody import json_body
 from riskservice.api.metrics import record_batch_rows
 from riskservice.batchio import BatchScorer, Stats, records_to_jsonl
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.narrative import AUDIENCES
+from riskservice.csvio.dialect import CsvOptions, DialectError
+from riskservice.csvio.encoding import UnknownEncoding, codec_for
 
 bp = Blueprint("batch", __name__)
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -45,25 +52,26 @@ def score_batch():
         if upload is None:
             from riskservice.api.errors import problem
             return problem(400, "Bad Request", "Multipart upload without a file part (name it 'file').")
-        source = upload.stream
-    elif mimetype in ("text/csv", "application/csv", "text/plain"):
-        source = request.stream
+        source, charset = upload.stream, upload.mimetype_params.get("charset")
+    elif mimetype in ("text/csv", "application/csv", "text/plain", "text/tab-separated-values"):
+        source, charset = request.stream, request.mimetype_params.get("charset")
     else:
-        from riskservice.api.errors import UnsupportedType
         raise UnsupportedType("Send text/csv, a multipart upload of a CSV file, or a JSON array.")
     scorer = batch_scorer()
+    options = csv_options(charset)
     spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"])
-    try:
-        names, plan, _ = scorer.read_header(spooled)  # HeaderProblem -> 422 before any row is scored
+    try:  # HeaderProblem -> 422 before any row is scored
+        stream, header = scorer.open_csv(spooled, options, int(current_app.config["BATCH_MAX_COLUMNS"]))
     except Exception:
         spooled.close()
         raise
     kb = scorer.knowledge
     stats = Stats()
+    rid = requestid.current()
 
     def generate():
         try:
-            yield from scorer.iter_csv(spooled, stats=stats, names=names, plan=plan)
+            yield from scorer.iter_csv(stream, stats=stats, header=header, options=options, request_id=rid)
         finally:
             spooled.close()
             record_batch_rows(stats.rows)
@@ -74,6 +82,23 @@ def score_batch():
     response.headers["X-Ruleset-Version"] = kb.version
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def csv_options(charset) -> CsvOptions:
+    """The dialect from the query string and the Content-Type charset (415 for an unknown charset)."""
+    args = request.args
+    try:
+        codec_for(charset)
+    except UnknownEncoding as exc:
+        raise UnsupportedType(str(exc)) from None
+    safe = args.get("csv_safe", "true").strip().lower()
+    if safe not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValidationProblem({"csv_safe": ["Must be true or false."]}, title="Invalid query parameter")
+    try:
+        return CsvOptions.parse(args.get("delimiter"), args.get("decimal"), charset,
+                                csv_safe=safe in ("true", "1", "yes"))
+    except DialectError as exc:
+        raise ValidationProblem({exc.field: [str(exc)]}, title="Invalid query parameter") from None
 
 
 def _spool(source, max_rows):

@@ -209,10 +209,9 @@ def _printable(key) -> str:
 
 
 # --------------------------------------------------------------------------- CSV
-def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
+def from_columns(columns: dict, n: int, cx) -> Parsed:
     """Text columns (field or unit key -> pyarrow string array or list of str/None) -> Parsed.
-
-    ``decimal=","`` reads numbers written with a decimal comma."""
+    (A decimal comma is turned into a point by the CSV reader, before this.)"""
     import pyarrow.compute as pc
 
     p = _empty(n, cx)
@@ -221,8 +220,6 @@ def from_columns(columns: dict, n: int, cx, decimal: str = ".") -> Parsed:
         col = columns.get(name)
         if col is not None:
             s = _trimmed(col, n)
-            if decimal != ".":
-                s = pc.replace_substring(s, decimal, ".")
             values, bad = _numbers(s, n)
             if bad.any():
                 text = s.to_pylist()

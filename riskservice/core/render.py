@@ -502,6 +502,31 @@ ROW_COLUMNS = ("points", "max_points", "band", "probability", "diabetes_range", 
                "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings", "error")
 
 
+def _row_types():
+    import pyarrow as pa
+    types = {name: pa.string() for name in ROW_COLUMNS}
+    types.update({name: pa.int64() for name in ROW_COLUMNS if name.endswith("points") or name.endswith("points_max")})
+    types.update({name: pa.float64() for name in ("probability", *INDEX_COLUMNS)})
+    types["diabetes_range"] = pa.bool_()
+    return types
+
+
+class _LazyTypes(dict):
+    """ROW_TYPES without importing pyarrow until a batch needs it."""
+
+    def __missing__(self, key):
+        self.update(_row_types())
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        if not dict.__len__(self):
+            self.update(_row_types())
+        return dict.get(self, key, default)
+
+
+ROW_TYPES = _LazyTypes()
+
+
 def render_rows(engine, ev, audience: str = "clinician", require_approved: bool = False,
                 error_prefix: dict | None = None) -> dict:
     """Every row as result columns (pyarrow arrays); a row with an error has only its error."""

@@ -1,9 +1,10 @@
 """``riskservice score-csv``: stream a CSV through the batch scorer with progress and a summary.
 
-Large files are split at line boundaries into one segment per core; forked workers (which
+Large UTF-8 files are split at record boundaries (found by the same reader that parses
+them, so a quoted line break is never cut) into one segment per core; forked workers (which
 inherit the already verified knowledge and model) score their segments into temporary
-files that are concatenated in order, so row order and the one-row-out-per-row-in rule hold.
-Standard input and small files take the single-process streaming path.
+files that are concatenated in order, so row order and the one-row-out-per-record rule hold.
+Standard input, small files and other encodings take the single-process streaming path.
 """
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ import time
 
 import click
 
+from riskservice import batchio
 from riskservice.batchio import BatchScorer, HeaderProblem, Stats
+from riskservice.cli.scorer import build_scorer, setting
+from riskservice.csvio.dialect import CsvOptions
+from riskservice.csvio.encoding import open_input
+from riskservice.csvio.records import split_blocks
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 _WORKER_SCORER: BatchScorer | None = None
@@ -57,10 +63,12 @@ class _Counting:
 
 
 def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = True,
-                  workers: int | None = None, audience: str = "clinician") -> int:
-    from riskservice.app import build_app
+                  workers: int | None = None, audience: str = "clinician",
+                  options: CsvOptions | None = None) -> int:
+    options = options or CsvOptions()
     try:
-        scorer = build_app({"MODEL": "on" if model else "off"}).extensions["riskservice"]
+        scorer = build_scorer(model)
+        max_columns = int(setting("BATCH_MAX_COLUMNS"))
         if infile != "-":
             open(infile, "rb").close()
     except (OSError, RuntimeError) as exc:
@@ -72,9 +80,9 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     workers = workers or os.cpu_count() or 1
     try:
         if infile != "-" and workers > 1 and os.path.getsize(infile) >= PARALLEL_MIN_BYTES:
-            stats = _parallel(batch, infile, outfile, workers, show, start)
+            stats = _parallel(batch, infile, outfile, workers, show, start, options, max_columns)
         else:
-            stats = _serial(batch, infile, outfile, show, start)
+            stats = _serial(batch, infile, outfile, show, start, options, max_columns)
     except HeaderProblem as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
@@ -95,13 +103,13 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     return 0 if stats.errors == 0 else 2
 
 
-def _serial(batch, infile, outfile, show, start) -> Stats:
+def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
     src = sys.stdin.buffer if infile == "-" else open(infile, "rb")
     total = None if infile == "-" else os.path.getsize(infile)
     dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
     stats, counting, last = Stats(), _Counting(src), 0.0
     try:
-        for chunk in batch.iter_csv(counting, stats):
+        for chunk in batch.iter_csv(counting, stats, options=options, max_columns=max_columns):
             dst.write(chunk)
             now = time.perf_counter()
             if show and now - last > 0.2:
@@ -117,31 +125,25 @@ def _serial(batch, infile, outfile, show, start) -> Stats:
     return stats
 
 
-def _parallel(batch, infile, outfile, workers, show, start) -> Stats:
+def _parallel(batch, infile, outfile, workers, show, start, options, max_columns) -> Stats:
     global _WORKER_SCORER
     size = os.path.getsize(infile)
     with open(infile, "rb") as f:
-        names, plan, header_len = batch.read_header(f)
-        cuts = [header_len]
-        for k in range(1, workers):
-            f.seek(max(cuts[-1], header_len + (size - header_len) * k // workers))
-            f.readline()
-            cuts.append(min(f.tell(), size))
-        cuts.append(size)
-        offsets, seen = [], 0
-        for a, b in zip(cuts, cuts[1:]):
-            offsets.append(seen)
-            f.seek(a)
-            seen += f.read(b - a).count(b"\n")
+        stream, codec = open_input(f, options.encoding)
+        if codec != "utf-8":  # byte offsets of a transcoded file do not map to records
+            return _serial(batch, infile, outfile, show, start, options, max_columns)
+        header = batch.read_header(stream, options, max_columns)
+        header_end = f.tell()
+        cuts, lines = _record_cuts(f, header, header_end, size, workers)
     _WORKER_SCORER = batch
     ctx = mp.get_context("fork")
-    counter = ctx.Value("q", header_len)
+    counter = ctx.Value("q", header_end)
     tmpdir = tempfile.mkdtemp(prefix="riskservice-")
     jobs, results = [], ctx.Queue()
     try:
         for k, (a, b) in enumerate(zip(cuts, cuts[1:])):
             part = os.path.join(tmpdir, f"part{k}.csv")
-            p = ctx.Process(target=_worker, args=(k, infile, a, b, offsets[k], names, plan, part, counter, results))
+            p = ctx.Process(target=_worker, args=(k, infile, a, b, lines[k], header, options, part, counter, results))
             p.start()
             jobs.append((p, part))
         done, stats = {}, Stats()
@@ -167,8 +169,7 @@ def _parallel(batch, infile, outfile, workers, show, start) -> Stats:
             raise OSError(f"worker(s) {failed} failed: " + "; ".join(str(done.get(k)) for k in failed))
         dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
         try:
-            from riskservice.batchio import RESULT_COLUMNS, _csv_line
-            dst.write(_csv_line([*plan.passthrough, *RESULT_COLUMNS]))
+            dst.write(batchio._csv_line(header.out_names, options.csv_safe))
             for _, part in jobs:
                 with open(part, "rb") as src:
                     shutil.copyfileobj(src, dst, 1 << 22)
@@ -187,15 +188,36 @@ def _parallel(batch, infile, outfile, workers, show, start) -> Stats:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def _worker(k, infile, start_at, end_at, line_offset, names, plan, part, counter, results):
+def _record_cuts(f, header, header_end, size, workers):
+    """Segment starts at record boundaries near equal shares of the file, and the line number
+    each segment starts on (the same block reader as the workers, so a quoted break is never cut)."""
+    targets = [header_end + (size - header_end) * k // workers for k in range(1, workers)]
+    cuts, lines = [header_end], [2]
+    offset, line = header_end, 2
+    f.seek(header_end)
+    for block in split_blocks(f, header.delimiter, batchio.BLOCK_SIZE, first_line=2):
+        offset += block.nbytes
+        line += block.lines
+        while targets and offset >= targets[0]:
+            targets.pop(0)
+            if offset < size and offset > cuts[-1]:
+                cuts.append(offset)
+                lines.append(line)
+        if not targets:
+            break
+    cuts.append(size)
+    return cuts, lines
+
+
+def _worker(k, infile, start_at, end_at, first_line, header, options, part, counter, results):
     """Score one segment of the file into ``part`` (runs in a forked child)."""
     try:
         stats = Stats()
         with open(infile, "rb") as raw, open(part, "wb") as out:
             raw.seek(start_at)
             segment = _Counting(raw, end=end_at, counter=counter)
-            for chunk in _WORKER_SCORER.iter_csv(segment, stats, names=names, plan=plan, header=False,
-                                                 line_offset=line_offset):
+            for chunk in _WORKER_SCORER.iter_csv(segment, stats, header=header, write_header=False,
+                                                 first_line=first_line, options=options):
                 out.write(chunk)
         results.put((k, {"rows": stats.rows, "scored": stats.scored, "errors": stats.errors,
                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

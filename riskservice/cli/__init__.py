@@ -1,4 +1,4 @@
-"""The ``riskservice`` command line: score, export-schemas (train and score-csv join later)."""
+"""The ``riskservice`` command line: score, score-csv, export-schemas, train, check-knowledge, hash-api-key."""
 from __future__ import annotations
 
 import json
@@ -16,9 +16,8 @@ def main():
 
 
 def _scorer(model: bool):
-    from riskservice.app import build_app
-    app = build_app({"MODEL": "on" if model else "off"})
-    return app.extensions["riskservice"]
+    from riskservice.cli.scorer import build_scorer
+    return build_scorer(model)
 
 
 @main.command("score")
@@ -51,14 +50,26 @@ def score_cmd(infile, no_model, audience):
 @click.option("--no-model", is_flag=True, help="Rules and indices only (probability left empty).")
 @click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
               help="patient: plain-language mechanism labels.")
-def score_csv(infile, outfile, quiet, no_model, audience):
-    """Score a CSV file (or - for stdin), one output row per input row, in order.
+@click.option("--delimiter", default=None, help="comma, semicolon, tab or pipe (default: detected from the header).")
+@click.option("--decimal", default=".", show_default=True, help="Decimal mark of the numbers: . or ,")
+@click.option("--encoding", default=None, help="utf-8 (default), utf-16, latin-1 or windows-1252; a BOM wins.")
+@click.option("--no-csv-safe", is_flag=True,
+              help="Do not prefix text cells starting with = + - @ tab or CR with an apostrophe.")
+def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, encoding, no_csv_safe):
+    """Score a CSV file (or - for stdin), one output row per input record, in order.
 
     Exit status: 0 when every row scored, 2 when some rows had errors (each error is in its
     row's `error` column), 1 on a fatal error (unreadable file, unusable header).
     """
-    from riskservice.batchcli import run_score_csv
-    sys.exit(run_score_csv(infile, outfile, quiet=quiet, model=not no_model, audience=audience))
+    from riskservice.cli.batch import run_score_csv
+    from riskservice.csvio.dialect import CsvOptions, DialectError
+    from riskservice.csvio.encoding import UnknownEncoding, codec_for
+    try:
+        codec_for(encoding)
+        options = CsvOptions.parse(delimiter, decimal, encoding, csv_safe=not no_csv_safe)
+    except (DialectError, UnknownEncoding) as exc:
+        raise click.BadParameter(str(exc))
+    sys.exit(run_score_csv(infile, outfile, quiet=quiet, model=not no_model, audience=audience, options=options))
 
 
 @main.command("export-schemas")
