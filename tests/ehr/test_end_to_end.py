@@ -6,7 +6,7 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from riskservice.ehr import fhir_in
 
-from .helpers import (PATIENTS, FhirServer, assert_valid_cds_response, hook_request, load_bundle,
+from .helpers import (ALLOWED_SERVERS, PATIENTS, FhirServer, assert_valid_cds_response, hook_request, load_bundle,
                       prefetch_for, strip_keys)
 
 riskservice = pytest.importorskip("riskservice")
@@ -17,7 +17,8 @@ if create_app is None:  # pragma: no cover - before the core is merged
 
 @pytest.fixture(scope="module")
 def real_app():
-    app = create_app({"TESTING": True, "PUBLIC_BASE_URL": "https://cds.example.org"})
+    app = create_app({"TESTING": True, "PUBLIC_BASE_URL": "https://cds.example.org",
+                      "CDS_FHIR_SERVER_ALLOWLIST": ALLOWED_SERVERS})
     if "ehr" not in app.blueprints:
         from riskservice.ehr.blueprint import bp
         app.register_blueprint(bp)
