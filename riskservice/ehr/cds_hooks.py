@@ -446,14 +446,32 @@ def patient_view_cards(response: dict, mapping: fhir_in.MappingResult, collected
 
 
 def draft_medications(context: dict) -> list[dict]:
-    """Selected draft MedicationRequests of an order-select call (all drafts if no selections)."""
+    """Selected draft MedicationRequests of an order-select call (all drafts if no selections).
+
+    Every draft resource is validated as FHIR R4 first (fhir.resources): the mapping code below
+    may then rely on the shapes (a ``medicationCodeableConcept`` that is a string is a 400)."""
     draft = context.get("draftOrders")
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
         raise CdsError(400, "order-select context.draftOrders must be a Bundle")
-    meds = [e.get("resource") for e in draft.get("entry") or []
-            if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == "MedicationRequest"]
+    entries = draft.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        raise CdsError(400, "context.draftOrders.entry must be an array")
+    meds = []
+    for i, entry in enumerate(entries or []):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+            raise CdsError(400, f"context.draftOrders.entry[{i}].resource is not a FHIR resource")
+        if res["resourceType"] in ("MedicationRequest", "Medication"):
+            problem = fhir_in.validate_resource(res)
+            if problem:
+                raise CdsError(400, f"context.draftOrders.entry[{i}]: {problem}")
+        if res["resourceType"] == "MedicationRequest":
+            meds.append(res)
     selections = context.get("selections")
-    if isinstance(selections, list) and selections:
+    if selections is not None and (not isinstance(selections, list)
+                                   or not all(isinstance(x, str) for x in selections)):
+        raise CdsError(400, "context.selections must be an array of references (strings)")
+    if selections:
         wanted = set(selections)
         meds = [m for m in meds if f"MedicationRequest/{m.get('id')}" in wanted]
     return meds
@@ -465,9 +483,11 @@ def draft_concept(med: dict, medications: dict | None = None) -> dict | None:
 
 
 def draft_order_medications(context: dict) -> dict:
+    """Medication resources of draftOrders by reference (call after :func:`draft_medications`)."""
     draft = context.get("draftOrders") or {}
     return {f"Medication/{e['resource'].get('id')}": e["resource"] for e in draft.get("entry") or []
-            if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == "Medication"}
+            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") == "Medication"}
 
 
 def order_select_cards(drafts: list[dict], resolver, response: dict | None, knowledge_url: str | None,

@@ -143,7 +143,7 @@ def test_cds_cors_origins_apply_to_cds_hooks_only(app, client):
 
 def test_cds_hooks_use_their_jwt_not_the_api_key(patient):
     issuers = {"https://ehr.example.org": {"jwks": {"keys": []}}}
-    client = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": KEY,
+    client = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": KEY, "PUBLIC_BASE_URL": "https://cds.example.org",
                          "CDS_JWT_ISSUERS": issuers}).test_client()
     r = client.get("/cds-services", headers={"Authorization": "Bearer not-a-jwt"})
     assert r.status_code == 401 and r.mimetype == "application/problem+json"  # refused by the JWT check
