@@ -49,7 +49,7 @@ def encode(body) -> bytes:
 def text_safe(value):
     """``value`` with every string made valid Unicode (unpaired surrogates -> U+FFFD)."""
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8") if _bad_text(value) else value
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value) if _bad_text(value) else value
     if isinstance(value, dict):
         return {text_safe(k): text_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
