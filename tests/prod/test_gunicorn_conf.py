@@ -34,3 +34,9 @@ def test_defaults_suit_a_cpu_bound_service():
 
 def test_web_concurrency_sets_the_workers():
     assert conf(WEB_CONCURRENCY="3")["workers"] == 3
+
+
+def test_sync_on_request_really_is_sync():
+    """gunicorn turns sync with threads > 1 into gthread; asking for sync gives one thread."""
+    c = conf(GUNICORN_WORKER_CLASS="sync")
+    assert c["worker_class"] == "sync" and c["threads"] == 1
