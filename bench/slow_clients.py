@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.security.corpus import send  # noqa: E402
-from tests.security.realserver import RealServer  # noqa: E402
-from tests.security.servers import LocalServer  # noqa: E402
+from tests.security.corpus import send
+from tests.security.realserver import RealServer
+from tests.security.servers import LocalServer
 
 PATIENT = '{"age":52,"sex":"male","bmi":31.2,"waist":104}'
 
@@ -106,8 +106,8 @@ def run(worker_class: str, n: int) -> list:
 
 
 def markdown(rows) -> str:
-    out = [f"Python {platform.python_version()}, 2 workers, default thread count; {rows[0]['hostile_clients']} hostile "
-           "clients at once per scenario; probe = one /v1/score every 0.2 s on a fresh connection.", "",
+    out = [(f"Python {platform.python_version()}, 2 workers, default thread count; {rows[0]['hostile_clients']} hostile "
+            "clients at once per scenario; probe = one /v1/score every 0.2 s on a fresh connection."), "",
            "| worker | scenario | hostile answer | held (max s) | probes ok / sent | probe median ms | probe max ms |",
            "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows:

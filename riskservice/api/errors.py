@@ -26,7 +26,7 @@ class UnsupportedType(HTTPException):
     description = "Send the patient as application/json."
 
 
-def problem(status: int, title: str, detail: str = None, type_: str = None, **extra) -> Response:
+def problem(status: int, title: str, detail: str | None = None, type_: str | None = None, **extra) -> Response:
     body = {"type": type_ or "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail

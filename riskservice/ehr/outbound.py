@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
-__all__ = ["Policy", "Response", "OutboundDenied", "OutboundError", "get", "is_allowlisted", "is_public_address"]
+__all__ = ["OutboundDenied", "OutboundError", "Policy", "Response", "get", "is_allowlisted", "is_public_address"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK = 64 * 1024
@@ -79,7 +79,7 @@ class Policy:
     user_agent: str = "riskservice"
 
     @classmethod
-    def of(cls, allowlist=(), **kwargs) -> "Policy":
+    def of(cls, allowlist=(), **kwargs) -> Policy:
         """Tolerant constructor for configuration values (a comma-separated string or a list)."""
         if isinstance(allowlist, str):
             allowlist = [a for a in allowlist.split(",") if a.strip()]

@@ -26,7 +26,7 @@ class LocalServer:
             def log_message(self, *a):
                 pass
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 outer.requests.append((self.path, dict(self.headers)))
                 try:
                     outer._answer(self)

@@ -185,7 +185,6 @@ def test_jwks_fetch_goes_through_the_outbound_policy(monkeypatch):
         return real(url, **kw)
     monkeypatch.setattr(outbound, "get", spy)
     security._jwks_cache.clear()
-    with LocalServer("big", size=2_000_000) as s:
-        with pytest.raises(outbound.OutboundError, match="size cap"):
-            security._fetch_jwks(s.url("/jwks.json"), [s.url("/jwks.json")], {"OUTBOUND_MAX_BYTES": 1_000_000})
+    with LocalServer("big", size=2_000_000) as s, pytest.raises(outbound.OutboundError, match="size cap"):
+        security._fetch_jwks(s.url("/jwks.json"), [s.url("/jwks.json")], {"OUTBOUND_MAX_BYTES": 1_000_000})
     assert seen and seen[0][1].allowlist == (s.url("/jwks.json"),)

@@ -32,7 +32,7 @@ def _id(item):
 @pytest.mark.parametrize("item", [pytest.param(i, marks=pytest.mark.xfail(reason=i[1]["known_failure"], strict=True))
                                   if i[1].get("known_failure") else i for i in ALL], ids=[_id(i) for i in ALL])
 def test_corpus_case(servers, item):
-    surface, case = item
+    _surface, case = item
     server = servers[case.get("server", "main")]
     before = len(server.log_text())
     answer = send(server.host, server.port, case)
