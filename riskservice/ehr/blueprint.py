@@ -129,6 +129,14 @@ def _validation_problem_type():
         return ()
 
 
+def _passthrough() -> tuple:
+    try:
+        from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
+        return (ValidationProblem, UnapprovedKnowledge)
+    except ImportError:  # pragma: no cover - the adapter on its own
+        return ()
+
+
 @contextmanager
 def _malformed_is_400(where: str):
     """Defence in depth for the hand-written FHIR/CDS walkers: a shape they did not expect in
@@ -137,6 +145,8 @@ def _malformed_is_400(where: str):
     value), so the walker can be taught the shape and a test added."""
     try:
         yield
+    except (fhir_in.BundleError, HTTPException, *_passthrough()):
+        raise  # the adapter's and the core's own answers keep their messages
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
         from riskservice.api.errors import scrubbed_stack
         log.error("%s: unexpected input shape (%s)", where, type(exc).__name__,

@@ -188,3 +188,11 @@ def test_jwks_fetch_goes_through_the_outbound_policy(monkeypatch):
     with LocalServer("big", size=2_000_000) as s, pytest.raises(outbound.OutboundError, match="size cap"):
         security._fetch_jwks(s.url("/jwks.json"), [s.url("/jwks.json")], {"OUTBOUND_MAX_BYTES": 1_000_000})
     assert seen and seen[0][1].allowlist == (s.url("/jwks.json"),)
+
+
+def test_specific_fhir_errors_keep_their_message_through_the_shape_guard():
+    from tests.ehr.helpers import load_bundle
+    client = create_app({"TESTING": True, "MODEL": "off"}).test_client()
+    bundle = dict(load_bundle("complete"), type="document")
+    r = client.post("/v1/fhir/score?as_of=2026-11-20", json=bundle)
+    assert r.status_code == 400 and "unsupported Bundle.type" in r.get_json()["detail"]
