@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test schemas fuzz load clean
+.PHONY: serve test schemas fuzz load slowclients clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,11 @@ test: $(STAMP)
 schemas: $(STAMP)
 	$(VENV)/bin/riskservice export-schemas schemas/
 
-fuzz: $(STAMP)   # long schemathesis run (>= 1,000 requests); result in docs/fuzz.md
+fuzz: $(STAMP)   # long fuzz run (>= 10,000 requests: schemathesis, stateful, CSV/CDS/FHIR strategies); docs/fuzz.md
 	$(VENV)/bin/python bench/fuzz.py --markdown docs/fuzz.md
+
+slowclients: $(STAMP)   # stalled/dribbling bodies and a slow FHIR server vs gunicorn; figures in docs/security.md
+	$(VENV)/bin/python bench/slow_clients.py --worker-class gthread --worker-class sync
 
 load: $(STAMP)   # wrk load benchmark vs the Flask floor (needs wrk: apt-get install -y wrk)
 	$(VENV)/bin/python bench/load_bench.py
