@@ -39,6 +39,8 @@ DEFAULTS = {
     "CDS_FHIR_READ_TIMEOUT": 5.0,
     "CDS_FHIR_MAX_BYTES": 5 * 1024 * 1024,
     "CDS_FHIR_TOTAL_SECONDS": 10.0,
+    # Extra CA bundle (PEM file) trusted for FHIR servers behind an internal CA; None = system CAs only.
+    "CDS_FHIR_CA_FILE": None,
     # Other outbound calls (JWKS from an allow-listed jku): total deadline (s) and size cap (bytes).
     "OUTBOUND_DEADLINE": 5.0,
     "OUTBOUND_MAX_BYTES": 1024 * 1024,

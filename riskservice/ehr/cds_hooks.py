@@ -116,6 +116,7 @@ class FetchSettings:
     allowed_servers: tuple[str, ...] = ()   # base URLs; empty: nothing is fetched (prefetch only)
     max_bytes: int = 5 * 1024 * 1024    # per response
     budget: float = 10.0                # seconds for all GETs of one hook call together
+    ca_file: str | None = None          # extra CA bundle for the FHIR server's certificate
 
     @classmethod
     def from_config(cls, config: dict) -> "FetchSettings":
@@ -129,6 +130,7 @@ class FetchSettings:
             allowed_servers=tuple(str(a).strip() for a in allow),
             max_bytes=int(config.get("CDS_FHIR_MAX_BYTES", 5 * 1024 * 1024)),
             budget=float(config.get("CDS_FHIR_TOTAL_SECONDS", 10.0)),
+            ca_file=config.get("CDS_FHIR_CA_FILE") or None,
         )
 
 
@@ -177,7 +179,8 @@ class FhirClient:
         if left <= 0:
             raise FhirFetchError("time budget for fhirServer used up", unreachable=True)
         policy = outbound.Policy(allowlist=self.settings.allowed_servers, deadline=min(self.settings.read_timeout, left),
-                                 connect_timeout=self.settings.connect_timeout, max_bytes=self.settings.max_bytes)
+                                 connect_timeout=self.settings.connect_timeout, max_bytes=self.settings.max_bytes,
+                                 ca_file=self.settings.ca_file)
         try:
             resp = outbound.get(url, policy=policy, headers=self._headers, credentials=True)
         except outbound.OutboundDenied as exc:

@@ -77,6 +77,7 @@ class Policy:
     connect_timeout: float = 3.0        # seconds per connection attempt (within the deadline)
     max_bytes: int = 5 * 1024 * 1024    # response body cap
     user_agent: str = "riskservice"
+    ca_file: str | None = None          # extra trusted CA bundle (an EHR behind an internal CA)
 
     @classmethod
     def of(cls, allowlist=(), **kwargs) -> Policy:
@@ -234,9 +235,17 @@ class _Call:
         raise OutboundError(f"connection failed ({type(last).__name__})", unreachable=True)
 
 
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """Certificate and host name always verified; ``ca_file`` adds trust, never removes checks."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
 def _connection(scheme: str, host: str, port: int, call: _Call) -> http.client.HTTPConnection:
     if scheme == "https":
-        conn = http.client.HTTPSConnection(host, port, context=ssl.create_default_context(),
+        conn = http.client.HTTPSConnection(host, port, context=_tls_context(call.policy.ca_file),
                                            timeout=call.policy.connect_timeout)
     else:
         conn = http.client.HTTPConnection(host, port, timeout=call.policy.connect_timeout)

@@ -131,3 +131,34 @@ def test_unreachable_port_is_reported_as_unreachable():
     with pytest.raises(OutboundError) as err:
         outbound.get(f"http://127.0.0.1:{port}/", policy=Policy(allowlist=(f"http://127.0.0.1:{port}",)))
     assert err.value.unreachable
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    from .servers import self_signed
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+def test_tls_certificate_is_verified_and_an_operator_ca_can_be_added(cert, monkeypatch):
+    with LocalServer(tls=cert) as s:
+        policy = Policy(allowlist=(s.base,))
+        with pytest.raises(OutboundError, match="SSLCertVerificationError"):
+            outbound.get(s.url("/fhir/Patient/1"), policy=policy)
+        trusted = Policy(allowlist=(s.base,), ca_file=cert[0])
+        assert outbound.get(s.url("/fhir/Patient/1"), policy=trusted).json() == {"resourceType": "Patient"}
+        # the certificate names 127.0.0.1 and localhost only: another name for the same server fails
+        port = s.httpd.server_address[1]
+        monkeypatch.setattr(socket, "getaddrinfo",
+                            lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))])
+        other = f"https://other.example:{port}"
+        with pytest.raises(OutboundError, match="SSLCertVerificationError"):
+            outbound.get(other + "/x", policy=Policy(allowlist=(other,), ca_file=cert[0]))
+        assert len(s.requests) == 1
+
+
+def test_total_deadline_holds_over_tls(cert):
+    with LocalServer("slow", drip=0.2, tls=cert) as s:
+        started = time.monotonic()
+        with pytest.raises(OutboundError, match="deadline"):
+            outbound.get(s.url("/"), policy=Policy(allowlist=(s.base,), ca_file=cert[0], deadline=1.0))
+        assert time.monotonic() - started < 5
