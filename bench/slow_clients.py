@@ -6,7 +6,8 @@ meanwhile (latency of /v1/score probes sent once every 0.2 s):
 
 1. ``stall``: clients that send headers and a Content-Length larger than the body, then wait;
 2. ``dribble``: clients that send the body one byte per second;
-3. ``slow FHIR``: CDS Hooks calls whose allow-listed fhirServer answers one byte every 0.5 s.
+3. ``slowloris``: clients that send the request line and headers one byte per second;
+4. ``slow FHIR``: CDS Hooks calls whose allow-listed fhirServer answers one byte every 0.5 s.
 
 Run once with the default worker (gthread) and, for comparison, with ``--worker-class sync``.
 Bounded: about a minute per worker class. Figures: docs/security.md ("Slow clients").
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import statistics
 import sys
@@ -53,6 +55,8 @@ def hostile(server, case, n: int) -> list:
             results.append((a.seconds, a.status))
         except OSError as exc:
             results.append((float("nan"), type(exc).__name__))
+        except Exception as exc:  # noqa: BLE001 - e.g. a malformed answer: record it
+            results.append((float("nan"), type(exc).__name__))
     for _ in range(n):
         t = threading.Thread(target=one)
         t.start()
@@ -75,8 +79,8 @@ def scenario(server, name, case, n):
     prober.join()
     ok = [s for s, st in probes if st == 200]
     return {"scenario": name, "hostile_clients": n, "wall_s": round(wall, 2),
-            "held_s_max": round(max(s for s, _ in held), 2),
-            "hostile_statuses": sorted({str(st) for _, st in held}),
+            "held_s_max": round(max((s for s, _ in held if not math.isnan(s)), default=float("nan")), 2),
+            "hostile_statuses": sorted({"closed" if st == 0 else str(st) for _, st in held}),
             "probes": len(probes), "probes_ok": len(ok),
             "probe_ms_median": round(statistics.median(ok) * 1000, 1) if ok else None,
             "probe_ms_max": round(max(ok) * 1000, 1) if ok else None,
@@ -94,6 +98,8 @@ def run(worker_class: str, n: int) -> list:
             rows.append(scenario(server, "stall (Content-Length 5000, 40 bytes sent)",
                                  {"path": "/v1/score", "body": PATIENT, "content_length": 5000}, n))
             rows.append(scenario(server, "dribble (1 byte/s)", {"path": "/v1/score", "body": PATIENT, "dribble": 1.0}, n))
+            rows.append(scenario(server, "slowloris (headers at 1 byte/s)",
+                                 {"method": "GET", "path": "/healthz", "dribble_headers": 1.0}, n))
             hook = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "labs", "conditions"),
                                 fhirServer=fhir.base + "/fhir",
                                 fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,

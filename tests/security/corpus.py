@@ -7,7 +7,8 @@ Case fields: ``name``; ``method`` (POST); ``path`` (or the file's); ``headers`` 
 (text), ``body_hex``, ``body_parts`` (``[[text, times], ...]``) or ``base`` (a valid request named
 in BASES) changed by ``set``/``delete`` (dotted paths) and ``raw_set`` (dotted path -> raw JSON text,
 for what no JSON encoder writes: NaN, lone surrogates, duplicate keys, 400-digit numbers);
-``chunked``, ``content_length``, ``dribble`` (seconds per byte) for framing; expectations
+``chunked``, ``content_length``, ``dribble`` (seconds per body byte), ``dribble_headers`` (seconds per
+header byte) for framing (status 0: the server closed the connection without an answer); expectations
 ``expect`` (statuses), ``lines`` (CSV/NDJSON lines in a 200), ``body_contains``, ``not_in_body``,
 ``detail_contains``, ``not_in_headers``, ``max_seconds``; ``server`` ("keyed": API keys and CORS on);
 ``framing`` (the HTTP server itself refuses malformed framing with its own 4xx, not problem+json);
@@ -130,6 +131,22 @@ def send(host: str, port: int, case, timeout: float = 60) -> Answer:
     started = time.monotonic()
     sock = socket.create_connection((host, port), timeout=timeout)
     try:
+        if case.get("dribble_headers"):
+            for i in range(len(head)):
+                if select.select([sock], [], [], 0)[0]:
+                    break  # the server answered or closed
+                try:
+                    sock.sendall(head[i:i + 1])
+                except OSError:
+                    break
+                time.sleep(case["dribble_headers"])
+            try:
+                resp = http.client.HTTPResponse(sock, method=method)
+                resp.begin()
+                return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read(),
+                              time.monotonic() - started)
+            except (http.client.RemoteDisconnected, ConnectionResetError):
+                return Answer(0, {}, b"", time.monotonic() - started)  # closed without an answer
         sock.sendall(head)
         if case.get("dribble"):
             for i in range(len(payload)):
