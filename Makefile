@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 LOCKFLAGS ?=
 
-.PHONY: serve test lint lock schemas fuzz load clean
+.PHONY: serve test lint lock schemas fuzz load slowclients clean
 
 # Exact versions with hashes, then the project itself without resolving anything
 # (build backend from the lock too: --no-build-isolation). `pip check` fails here when
@@ -46,8 +46,11 @@ test: lint
 schemas: $(STAMP)
 	$(VENV)/bin/riskservice export-schemas schemas/
 
-fuzz: $(STAMP)   # long schemathesis run (>= 1,000 requests); result in docs/fuzz.md
+fuzz: $(STAMP)   # long fuzz run (>= 10,000 requests: schemathesis, stateful, CSV/CDS/FHIR strategies); docs/fuzz.md
 	$(VENV)/bin/python bench/fuzz.py --markdown docs/fuzz.md
+
+slowclients: $(STAMP)   # stalled/dribbling bodies and a slow FHIR server vs gunicorn; figures in docs/security.md
+	$(VENV)/bin/python bench/slow_clients.py --worker-class gthread --worker-class sync
 
 load: $(STAMP)   # wrk load benchmark vs the Flask floor (needs wrk: apt-get install -y wrk)
 	$(VENV)/bin/python bench/load_bench.py

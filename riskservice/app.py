@@ -49,7 +49,7 @@ def _init_operations(app) -> None:
     401 is logged and counted like any other answer.
     """
     from riskservice import __version__
-    from riskservice.api import accesslog, auth, docs, errors, headers, metrics, readiness, requestid
+    from riskservice.api import accesslog, auth, bodydeadline, docs, errors, headers, metrics, readiness, requestid
     from riskservice.contract import openapi
     accesslog.configure_logging()
     requestid.init_app(app)
@@ -58,9 +58,13 @@ def _init_operations(app) -> None:
     auth.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
+    bodydeadline.init_app(app)
     scorer = app.extensions["riskservice"]
     app.extensions["riskservice_openapi"] = openapi(scorer.knowledge)
-    app.extensions["riskservice_ready"] = readiness.check(scorer, model_enabled=_model_enabled(app))
+    ready = app.extensions["riskservice_ready"] = readiness.check(scorer, model_enabled=_model_enabled(app))
+    if ready["fatal"]:  # never serve knowledge that cannot score a typical patient
+        from riskservice.core.errors import KnowledgeError
+        raise KnowledgeError("refusing to start: " + "; ".join(ready["fatal"]))
     model = scorer.model
     metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
     app.register_blueprint(metrics.bp)

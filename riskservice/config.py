@@ -25,4 +25,25 @@ DEFAULTS = {
     "API_KEYS_FILE": None,
     # Browser origins allowed by CORS, comma-separated (e.g. https://ehr.example.org); none = CORS off.
     "CORS_ORIGINS": None,
+    # Public base URL of this service (e.g. https://cds.example.org). Card links and the CDS JWT
+    # audience come from it, never from the Host header; CDS_JWT_ISSUERS without it fails start-up.
+    "PUBLIC_BASE_URL": None,
+    # Request bodies must arrive within BODY_READ_SECONDS plus one second per
+    # BODY_MIN_BYTES_PER_SECOND bytes received; slower bodies get 408 and the connection is closed.
+    "BODY_READ_SECONDS": 5.0,
+    "BODY_MIN_BYTES_PER_SECOND": 64 * 1024,
+    # CDS Hooks fhirServer fetching: base URLs the EHR's token may be sent to (a JSON list or
+    # comma-separated). Empty: nothing is fetched, prefetch only. Listed servers may be on private
+    # addresses; any other server is never called (riskservice/ehr/outbound.py).
+    "CDS_FHIR_SERVER_ALLOWLIST": None,
+    # Per-GET total deadline (s), per-response size cap (bytes), and the time budget (s) for all
+    # GETs of one hook call together.
+    "CDS_FHIR_READ_TIMEOUT": 5.0,
+    "CDS_FHIR_MAX_BYTES": 5 * 1024 * 1024,
+    "CDS_FHIR_TOTAL_SECONDS": 10.0,
+    # Extra CA bundle (PEM file) trusted for FHIR servers behind an internal CA; None = system CAs only.
+    "CDS_FHIR_CA_FILE": None,
+    # Other outbound calls (JWKS from an allow-listed jku): total deadline (s) and size cap (bytes).
+    "OUTBOUND_DEADLINE": 5.0,
+    "OUTBOUND_MAX_BYTES": 1024 * 1024,
 }

@@ -50,7 +50,10 @@ def _common(path: str) -> dict:
     return {"401": problem(401, "An API key (or, for CDS Hooks, the client's JWT) is required and was "
                                 "missing or wrong", path),
             "405": problem(405, "Method not allowed on this path", path),
-            "413": problem(413, "Body larger than MAX_CONTENT_LENGTH", path)}
+            "408": problem(408, "The body did not arrive within the read deadline (slow client)", path),
+            "413": problem(413, "Body larger than MAX_CONTENT_LENGTH", path),
+            "415": problem(415, "The body is not JSON of the accepted media type", path,
+                           {"detail": "Send the request as application/json."})}
 
 
 def paths() -> dict:

@@ -1,6 +1,10 @@
 """gunicorn settings for this CPU-bound service (``-c python:riskservice.gunicorn_conf``).
 
-Workers default to the core count (scoring is CPU work, not I/O); the app is preloaded so
+Workers default to the core count (scoring is CPU work, not I/O), each with a few threads
+(``gthread``): a slow or stalled client then holds one thread, never a whole worker, and the
+worker's heartbeat keeps running, so nobody gets gunicorn's HTML 500 for it. A header deadline
+(riskservice/gunicorn_worker.py, ``GUNICORN_HEADER_TIMEOUT``, 10 s) and the app's body-read
+deadline (riskservice/api/bodydeadline.py) free that thread within seconds. The app is preloaded so
 knowledge and model are read and verified once in the master, and a broken model fails
 the deploy instead of every worker. Workers are recycled after ``max_requests`` (with
 jitter, so they do not all restart at once). Every log line goes to stdout as JSON.
@@ -17,7 +21,11 @@ from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = "sync"
+_WORKER = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gthread plus a deadline for the request headers (riskservice/gunicorn_worker.py).
+worker_class = "riskservice.gunicorn_worker.DeadlineThreadWorker" if _WORKER == "gthread" else _WORKER
+# gunicorn silently turns "sync" with threads > 1 into gthread: one thread unless gthread.
+threads = int(os.environ.get("GUNICORN_THREADS", "4" if _WORKER == "gthread" else "1"))
 preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
@@ -47,6 +55,11 @@ else:
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
     for _stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         _stale.unlink()
+
+
+def pre_request(worker, req):
+    from riskservice.gunicorn_worker import headers_read
+    headers_read(worker, req)
 
 
 def child_exit(server, worker):

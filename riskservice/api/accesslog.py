@@ -18,7 +18,7 @@ from riskservice.api import requestid
 log = logging.getLogger("riskservice.access")
 UNMATCHED = "<unmatched>"
 # Attributes of a LogRecord that callers may add with extra= and that the formatter keeps.
-SAFE_EXTRAS = ("request_id", "access")
+SAFE_EXTRAS = ("request_id", "access", "error_type", "stack")
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,9 +31,14 @@ class JsonFormatter(logging.Formatter):
             line.update(access)
         else:
             line["message"] = record.getMessage()
-            if getattr(record, "request_id", None):
-                line["request_id"] = record.request_id
-        return orjson.dumps(line, default=str).decode("utf-8")
+            for name in SAFE_EXTRAS[:1] + SAFE_EXTRAS[2:]:
+                if getattr(record, name, None):
+                    line[name] = getattr(record, name)
+        try:
+            return orjson.dumps(line, default=str).decode("utf-8")
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate in a logged name: never a logging traceback
+            from riskservice.api.errors import text_safe
+            return orjson.dumps(text_safe(line), default=str).decode("utf-8")
 
 
 _last_second = [None, ""]

@@ -15,9 +15,10 @@ import os
 import re
 from pathlib import Path
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from riskservice.api.errors import problem
+from riskservice.api.headers import allowed_origins
 
 EXEMPT = frozenset({"/healthz", "/readyz"})
 EXTENSION = "riskservice_api_keys"
@@ -92,14 +93,26 @@ def is_authorised(digests: list[bytes], key: str | None) -> bool:
     return ok and bool(key)
 
 
+def is_cors_preflight() -> bool:
+    """An OPTIONS request with Access-Control-Request-Method from an allowed browser origin."""
+    if request.method != "OPTIONS" or not request.headers.get("Access-Control-Request-Method"):
+        return False
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    return bool(origin) and origin in allowed_origins(current_app.config, request.path)
+
+
 def init_app(app):
     app.extensions[EXTENSION] = key_digests(app.config)
 
     @app.before_request
     def _require_key():
+        if is_cors_preflight():
+            # Browsers send preflights without credentials. Every allowed preflight gets the same
+            # empty 204 whatever the path, so it reveals nothing about which routes exist.
+            return Response(status=204)
         digests = current_app.extensions[EXTENSION]
-        if not digests or request.path in EXEMPT or request.method == "OPTIONS":
-            return None
+        if not digests or request.path in EXEMPT:
+            return None  # OPTIONS included: with keys on, it needs a key like any other method
         if request.path.startswith("/cds-services") and current_app.config.get("CDS_JWT_ISSUERS"):
             return None  # CDS clients authenticate with their signed JWT (riskservice.ehr.security)
         if is_authorised(digests, presented_key()):

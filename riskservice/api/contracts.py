@@ -18,6 +18,8 @@ class ContributionOut(Schema):
     band_label = fields.String(required=True)
     points = fields.Integer(required=True)
     band_points = fields.Integer(metadata={"description": "Points of the band when an exclusive group zeroed them."})
+    diabetes_range = fields.Boolean(metadata={
+        "description": "True on glycaemia contributions when a value is in the diabetes range (text says so)."})
     rule = fields.String(required=True)
     population = fields.String(required=True)
     modifiable = fields.Boolean(required=True)

@@ -17,9 +17,19 @@ class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj, **kwargs) -> str:
         if kwargs:  # callers asking for indent, sort_keys ...: keep the standard behaviour
             return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=self.default, option=OPTIONS).decode("utf-8")
+        return self._encode(obj).decode("utf-8")
 
     def response(self, *args, **kwargs):
         obj = self._prepare_response_obj(args, kwargs)
-        data = orjson.dumps(obj, default=self.default, option=OPTIONS)
-        return self._app.response_class(data, mimetype=self.mimetype)
+        return self._app.response_class(self._encode(obj), mimetype=self.mimetype)
+
+    def _encode(self, obj) -> bytes:
+        try:
+            return orjson.dumps(obj, default=self.default, option=OPTIONS)
+        except orjson.JSONEncodeError as exc:
+            if "surrogate" not in str(exc):
+                raise
+            # A string that is not valid Unicode (an unpaired surrogate echoed from input):
+            # answer with U+FFFD in its place rather than fail.
+            from riskservice.api.errors import text_safe
+            return orjson.dumps(text_safe(obj), default=self.default, option=OPTIONS)

@@ -17,7 +17,7 @@ PROBE = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_
 def check(scorer, model_enabled: bool) -> dict:
     """{"ready": bool, "reasons": [...], "knowledge": {...}, "model": {...}}."""
     kb, model = scorer.knowledge, scorer.model
-    reasons = []
+    reasons, fatal = [], []
     knowledge = {"ruleset_version": kb.version, "ruleset_sha256": kb.sha256, "state": "loaded"}
     if model is not None:
         model_state = {"state": "loaded", "model_id": model.model_id, "version": model.version,
@@ -30,10 +30,13 @@ def check(scorer, model_enabled: bool) -> dict:
     try:
         result = scorer.score(dict(PROBE), request_id="readiness-probe")
         if model is not None and not result.get("model"):
-            reasons.append("the model is loaded but the probe result has no model probability")
+            fatal.append("the model is loaded but the probe result has no model probability")
     except UnapprovedKnowledge as exc:
         reasons.append(f"REQUIRE_APPROVED is on and {len(exc.entries)} knowledge entries used by a "
                        "typical patient are not approved by clinical review")
     except Exception as exc:  # noqa: BLE001 - any failure means not ready, with its type
-        reasons.append(f"scoring the probe patient failed: {type(exc).__name__}")
-    return {"ready": not reasons, "reasons": reasons, "knowledge": knowledge, "model": model_state}
+        fatal.append(f"scoring the probe patient failed: {type(exc).__name__}")
+    reasons += fatal
+    # "fatal": knowledge or model that cannot score a typical patient; the app refuses to start
+    # rather than serve it (REQUIRE_APPROVED is an operator policy: 503s, but it starts).
+    return {"ready": not reasons, "reasons": reasons, "fatal": fatal, "knowledge": knowledge, "model": model_state}

@@ -13,7 +13,7 @@ bp = Blueprint("score", __name__)
 def score():
     scorer = current_app.extensions["riskservice"]
     audience = request.args.get("audience", "clinician")
-    result = scorer.score(json_body(), request_id=requestid.current(), audience=audience)
+    result = scorer.score(json_body(what="the patient"), request_id=requestid.current(), audience=audience)
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response

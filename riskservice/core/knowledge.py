@@ -258,8 +258,60 @@ def _cross_check(kb: Knowledge) -> None:
             for v in item["variants"]:
                 _check_bands(problems, f"established.json {score_id}.{item['id']}",
                              item["kind"], v["bands"], None, need_refs)
+    _check_meaning(kb, problems)
     if problems:
         raise KnowledgeError("knowledge files are inconsistent:\n  " + "\n  ".join(problems))
+
+
+def _check_meaning(kb: Knowledge, problems: list[str]) -> None:
+    """Meaning, not only shape: plausibility bounds ordered, every unit convertible, and every
+    band edge inside its input's bounds (a band outside them could never be reached, and bounds
+    such as [90, 12] would refuse every value while the service looks healthy)."""
+    quantities = kb.units["quantities"]
+    for qid, q in quantities.items():
+        where = f"units.json {qid}"
+        lo, hi = q["bounds"]
+        if not (_finite(lo) and _finite(hi) and lo < hi):
+            problems.append(f"{where}: bounds {q['bounds']} must be two finite numbers, lower < upper")
+        canonical = q["units"].get(q["canonical"])
+        if canonical is None or canonical.get("factor") != 1 or canonical.get("offset", 0) != 0:
+            problems.append(f"{where}: the canonical unit {q['canonical']!r} must be listed with factor 1, no offset")
+        for unit, conv in q["units"].items():
+            if not (_finite(conv.get("factor")) and conv["factor"] > 0 and _finite(conv.get("offset", 0))):
+                problems.append(f"{where} unit {unit!r}: factor must be a finite number > 0 (offset finite)")
+
+    def check_edges(where, input_id, unit, bands):
+        q = quantities.get(input_id)
+        if q is None:
+            return  # not a measured quantity (e.g. a count); nothing to convert or bound
+        conv = q["units"].get(unit or q["canonical"])
+        if conv is None:
+            problems.append(f"{where}: unit {unit!r} is not a unit of {input_id} ({sorted(q['units'])})")
+            return
+        lo, hi = q["bounds"]
+        for b in bands:
+            for edge in (b["lower"], b["upper"]):
+                if edge is None or not _finite(conv.get("factor")):
+                    continue
+                canonical = edge * conv["factor"] + conv.get("offset", 0)
+                if not (lo <= canonical <= hi):
+                    problems.append(f"{where} band {b['id']}: edge {edge} {unit or q['canonical']} lies outside "
+                                    f"the bounds {q['bounds']} of {input_id}")
+
+    for f in kb.factors:
+        if f["kind"] == "numeric":
+            for v in f.get("variants", []):
+                check_edges(f"factors.json {f['id']}", f["input"], f.get("unit"), v["bands"])
+    for score_id, score in kb.established["scores"].items():
+        for item in score["items"]:
+            if item["kind"] == "numeric":
+                for v in item["variants"]:
+                    check_edges(f"established.json {score_id}.{item['id']}", item.get("input"), item.get("unit"),
+                                v["bands"])
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _inputs(kb: Knowledge) -> set:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
@@ -85,20 +86,36 @@ def metrics() -> Counter:
     return current_app.extensions.setdefault("riskservice_ehr_metrics", EventCounter())
 
 
-def _public_base() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+def _public_base() -> str | None:
+    """The service's public URL from configuration only: the Host and X-Forwarded-* headers are
+    the caller's to choose, so they never decide a link or the JWT audience."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    return str(base).rstrip("/") if base else None
 
 
-def _knowledge_url() -> str:
-    return current_app.config.get("KNOWLEDGE_URL") or f"{_public_base()}/v1/knowledge"
+def _knowledge_url() -> str | None:
+    if current_app.config.get("KNOWLEDGE_URL"):
+        return current_app.config["KNOWLEDGE_URL"]
+    base = _public_base()
+    return f"{base}/v1/knowledge" if base else None   # no link rather than a guessed one
 
 
-def _json_body() -> dict:
-    from riskservice.api.jsonbody import check_depth
-    from riskservice.config import DEFAULTS
-    limit = current_app.config.get("MAX_JSON_DEPTH", DEFAULTS["MAX_JSON_DEPTH"])
-    check_depth(request.get_data(cache=True).decode("utf-8", "replace"), limit)
-    body = request.get_json(silent=True, force=True)
+def check_config(config) -> None:
+    """Start-up check: JWT verification needs the audience, which is PUBLIC_BASE_URL + path."""
+    if config.get("CDS_JWT_ISSUERS") and not config.get("PUBLIC_BASE_URL"):
+        raise RuntimeError("CDS_JWT_ISSUERS is set but PUBLIC_BASE_URL is not: the JWT audience must come "
+                           "from configuration (set RISKSERVICE_PUBLIC_BASE_URL, e.g. https://cds.example.org)")
+
+
+bp.record_once(lambda state: check_config(state.app.config))
+
+FHIR_TYPES = (FHIR_JSON, "application/json")
+CDS_TYPES = ("application/json",)
+
+
+def _json_body(media_types=CDS_TYPES) -> dict:
+    from riskservice.api.jsonbody import json_body
+    body = json_body(media_types, what="the request")
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
     return body
@@ -112,6 +129,31 @@ def _validation_problem_type():
         return ()
 
 
+def _passthrough() -> tuple:
+    try:
+        from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
+        return (ValidationProblem, UnapprovedKnowledge)
+    except ImportError:  # pragma: no cover - the adapter on its own
+        return ()
+
+
+@contextmanager
+def _malformed_is_400(where: str):
+    """Defence in depth for the hand-written FHIR/CDS walkers: a shape they did not expect in
+    caller-supplied JSON (a string where an object belongs) is the caller's 400, not a 500. The
+    case is logged at ERROR with the type and code location only (no message: it may quote a
+    value), so the walker can be taught the shape and a test added."""
+    try:
+        yield
+    except (fhir_in.BundleError, HTTPException, *_passthrough()):
+        raise  # the adapter's and the core's own answers keep their messages
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        from riskservice.api.errors import scrubbed_stack
+        log.error("%s: unexpected input shape (%s)", where, type(exc).__name__,
+                  extra={"error_type": type(exc).__name__, "stack": scrubbed_stack(exc)})
+        raise BadRequest("The FHIR content has an unexpected shape (a field of the wrong JSON type).") from None
+
+
 # --------------------------------------------------------------------------------------------
 # JWT for /cds-services*
 # --------------------------------------------------------------------------------------------
@@ -122,11 +164,23 @@ def _validation_problem_type():
 
 @bp.before_request
 def _auth():
-    if not request.path.startswith("/cds-services") or request.method == "OPTIONS":
+    if not request.path.startswith("/cds-services"):
+        return None
+    try:
+        from riskservice.api.auth import is_cors_preflight
+    except ImportError:  # pragma: no cover - the adapter on its own
+        def is_cors_preflight():
+            return False
+    if is_cors_preflight():
         return None
     if not current_app.config.get("CDS_JWT_ISSUERS"):
         return None
-    aud = _public_base() + request.path
+    base = _public_base()
+    if base is None:  # configuration changed after start-up: fail closed
+        log.error("CDS_JWT_ISSUERS is set but PUBLIC_BASE_URL is not; rejecting CDS calls")
+        from riskservice.api.errors import problem
+        return problem(503, "Service Unavailable", "The service's public URL is not configured.")
+    aud = base + request.path
     cache = current_app.extensions.setdefault("riskservice_ehr_jti", security.JtiCache())
     if not security.verify_request(request.headers.get("Authorization"), aud, current_app.config, cache):
         metrics()["cds_auth_failed"] += 1
@@ -143,10 +197,11 @@ def _auth():
 
 @bp.post("/v1/fhir/score")
 def fhir_score():
-    body = _json_body()
+    body = _json_body(FHIR_TYPES)
     try:
         as_of = fhir_in.parse_as_of(request.args.get("as_of"))
-        mapping = fhir_in.map_bundle(body, as_of, fhir_in.Lookback.from_config(current_app.config), _resolver())
+        with _malformed_is_400("fhir score"):
+            mapping = fhir_in.map_bundle(body, as_of, fhir_in.Lookback.from_config(current_app.config), _resolver())
     except fhir_in.BundleError as exc:
         raise BadRequest(str(exc)) from None
     response = _score(mapping.payload, audience=request.args.get("audience", "clinician"))
@@ -182,7 +237,8 @@ def cds_call(service_id: str):
         raise BadRequest("fhirServer is required when fhirAuthorization is sent")
     metrics()[f"cds_call:{service_id}"] += 1
     try:
-        return jsonify(_handle_call(service_id, body, context, instance))
+        with _malformed_is_400(f"cds {service_id}"):
+            return jsonify(_handle_call(service_id, body, context, instance))
     except cds_hooks.CdsError as exc:
         log.info("cds %s instance=%s: %s", service_id, instance, exc.reason)
         if exc.status == 412:
@@ -220,8 +276,9 @@ def _handle_call(service_id: str, body: dict, context: dict, instance: str) -> d
     response = _score_or_none(mapping, service_id, instance)
     if response is None:
         return {"cards": []}
+    base = _public_base()   # links only from configuration: no PUBLIC_BASE_URL, no link
     return {"cards": cds_hooks.patient_view_cards(response, mapping, collected, _knowledge_url(), _mechanism_name,
-                                                  app_launch_url=_public_base() + "/launch")}
+                                                  app_launch_url=f"{base}/launch" if base else None)}
 
 
 def _score_or_none(mapping: fhir_in.MappingResult, service_id: str, instance: str) -> dict | None:

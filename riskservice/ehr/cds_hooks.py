@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from datetime import date
 from importlib import resources as importlib_resources
 from typing import Any, Callable
 
-from . import fhir_in
+from . import fhir_in, outbound
 from .fhir_out import BAND_LABEL, top_contributions, top_mechanisms
 
 log = logging.getLogger("riskservice.ehr.cds")
@@ -107,19 +108,29 @@ def render_template(template: str, context: dict) -> str:
 
 @dataclass
 class FetchSettings:
+    """How missing prefetch data may be fetched; every GET goes through :mod:`.outbound`."""
+
     connect_timeout: float = 2.0
-    read_timeout: float = 5.0
+    read_timeout: float = 5.0           # total deadline of one GET (connect to last byte)
     max_pages: int = 5
-    allow_http_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
-    allowed_servers: tuple[str, ...] = ()          # empty: any https server
+    allowed_servers: tuple[str, ...] = ()   # base URLs; empty: nothing is fetched (prefetch only)
+    max_bytes: int = 5 * 1024 * 1024    # per response
+    budget: float = 10.0                # seconds for all GETs of one hook call together
+    ca_file: str | None = None          # extra CA bundle for the FHIR server's certificate
 
     @classmethod
     def from_config(cls, config: dict) -> "FetchSettings":
+        allow = config.get("CDS_FHIR_SERVER_ALLOWLIST") or ()
+        if isinstance(allow, str):
+            allow = [a for a in allow.split(",") if a.strip()]
         return cls(
             connect_timeout=float(config.get("CDS_FHIR_CONNECT_TIMEOUT", 2.0)),
             read_timeout=float(config.get("CDS_FHIR_READ_TIMEOUT", 5.0)),
             max_pages=int(config.get("CDS_FHIR_MAX_PAGES", 5)),
-            allowed_servers=tuple(config.get("CDS_FHIR_SERVER_ALLOWLIST") or ()),
+            allowed_servers=tuple(str(a).strip() for a in allow),
+            max_bytes=int(config.get("CDS_FHIR_MAX_BYTES", 5 * 1024 * 1024)),
+            budget=float(config.get("CDS_FHIR_TOTAL_SECONDS", 10.0)),
+            ca_file=config.get("CDS_FHIR_CA_FILE") or None,
         )
 
 
@@ -132,38 +143,52 @@ class FhirFetchError(Exception):
         self.unreachable = unreachable
 
 
+def server_problem(base_url, settings: FetchSettings) -> str | None:
+    """Why ``fhirServer`` cannot be used (None when it can). The caller's token goes only to an
+    allow-listed server, so without ``CDS_FHIR_SERVER_ALLOWLIST`` nothing is fetched."""
+    if not isinstance(base_url, str):
+        return "fhirServer is not a string"
+    parsed = urllib.parse.urlsplit(base_url)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        return "fhirServer is not an absolute http(s) URL"
+    if not outbound.is_allowlisted(base_url, settings.allowed_servers):
+        return "fhirServer is not allow-listed"
+    return None
+
+
 class FhirClient:
-    """One GET per query (no retries), bounded paging that never leaves the server's base URL."""
+    """One GET per query (no retries), bounded paging that never leaves the server's base URL.
+
+    Every GET goes through :func:`outbound.get` (address policy, total deadline, size cap) and the
+    whole client shares ``settings.budget`` seconds."""
 
     def __init__(self, base_url: str, access_token: str, settings: FetchSettings):
-        parsed = urllib.parse.urlsplit(base_url)
-        if parsed.scheme not in ("https", "http") or not parsed.netloc:
-            raise CdsError(400, "fhirServer is not an absolute http(s) URL")
-        if parsed.scheme == "http" and parsed.hostname not in settings.allow_http_hosts:
-            raise CdsError(400, "fhirServer must use https")
-        if settings.allowed_servers and base_url.rstrip("/") not in {s.rstrip("/") for s in settings.allowed_servers}:
-            raise CdsError(400, "fhirServer is not allow-listed")
+        problem = server_problem(base_url, settings)
+        if problem:
+            raise CdsError(400, problem)
         self.base = base_url.rstrip("/") + "/"
         self.settings = settings
-        import requests
-        self._session = requests.Session()
-        self._session.headers.update({"Authorization": f"Bearer {access_token}",
-                                      "Accept": "application/fhir+json"})
+        self._headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/fhir+json"}
+        self._ends = time.monotonic() + settings.budget
 
     def close(self) -> None:
-        self._session.close()
+        pass
 
     def _get(self, url: str) -> dict:
-        import requests
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            raise FhirFetchError("time budget for fhirServer used up", unreachable=True)
+        policy = outbound.Policy(allowlist=self.settings.allowed_servers, deadline=min(self.settings.read_timeout, left),
+                                 connect_timeout=self.settings.connect_timeout, max_bytes=self.settings.max_bytes,
+                                 ca_file=self.settings.ca_file)
         try:
-            resp = self._session.get(url, timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                                     allow_redirects=False)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise FhirFetchError(type(exc).__name__, unreachable=True) from None
-        except requests.RequestException as exc:
-            raise FhirFetchError(type(exc).__name__) from None
-        if resp.status_code != 200:
-            raise FhirFetchError(f"HTTP {resp.status_code}")
+            resp = outbound.get(url, policy=policy, headers=self._headers, credentials=True)
+        except outbound.OutboundDenied as exc:
+            raise FhirFetchError(str(exc), unreachable=True) from None
+        except outbound.OutboundError as exc:
+            raise FhirFetchError(str(exc), unreachable=exc.unreachable) from None
+        if resp.status != 200:
+            raise FhirFetchError(f"HTTP {resp.status}")
         try:
             body = resp.json()
         except ValueError:
@@ -176,7 +201,7 @@ class FhirClient:
         body = self._get(urllib.parse.urljoin(self.base, relative))
         if body.get("resourceType") != "Bundle":
             return body
-        entries = list(body.get("entry") or [])
+        entries = _entries(body)
         pages = 1
         nxt = _next_link(body)
         while nxt and pages < self.settings.max_pages:
@@ -184,7 +209,7 @@ class FhirClient:
                 log.warning("cds fetch: next link outside fhirServer ignored")
                 break
             page = self._get(nxt)
-            entries.extend(page.get("entry") or [])
+            entries.extend(_entries(page))
             pages += 1
             nxt = _next_link(page)
         body = dict(body, entry=entries)
@@ -192,9 +217,19 @@ class FhirClient:
         return body
 
 
+def _entries(bundle: dict) -> list:
+    entries = bundle.get("entry")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise FhirFetchError("Bundle.entry is not an array")
+    return list(entries)
+
+
 def _next_link(bundle: dict) -> str | None:
-    for link in bundle.get("link") or []:
-        if link.get("relation") == "next" and link.get("url"):
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else ():
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return link["url"]
     return None
 
@@ -236,8 +271,19 @@ def collect(body: dict, settings: FetchSettings, client_factory: Callable[..., F
     if missing:
         server = body.get("fhirServer")
         auth = body.get("fhirAuthorization") or {}
-        token = auth.get("access_token") if isinstance(auth, dict) else None
-        if server and token:
+        if server is not None and not isinstance(server, str):
+            raise CdsError(400, "fhirServer must be a URL string")
+        if not isinstance(auth, dict):
+            raise CdsError(400, "fhirAuthorization must be an object")
+        token = auth.get("access_token")
+        if token is not None and not isinstance(token, str):
+            raise CdsError(400, "fhirAuthorization.access_token must be a string")
+        refused = server_problem(server, settings) if server and token else None
+        if refused:
+            # Never an error for the EHR: the card says which data it lacks; no byte is sent.
+            log.warning("cds fetch: %s; %d prefetch keys unavailable", refused, len(missing))
+            out.unavailable.extend(missing)
+        elif server and token:
             client = client_factory(server, token, settings)
             try:
                 for i, key in enumerate(missing):
@@ -424,14 +470,32 @@ def smart_link(app_launch_url: str) -> dict:
 
 
 def draft_medications(context: dict) -> list[dict]:
-    """Selected draft MedicationRequests of an order-select call (all drafts if no selections)."""
+    """Selected draft MedicationRequests of an order-select call (all drafts if no selections).
+
+    Every draft resource is validated as FHIR R4 first (fhir.resources): the mapping code below
+    may then rely on the shapes (a ``medicationCodeableConcept`` that is a string is a 400)."""
     draft = context.get("draftOrders")
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
         raise CdsError(400, "order-select context.draftOrders must be a Bundle")
-    meds = [e.get("resource") for e in draft.get("entry") or []
-            if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == "MedicationRequest"]
+    entries = draft.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        raise CdsError(400, "context.draftOrders.entry must be an array")
+    meds = []
+    for i, entry in enumerate(entries or []):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+            raise CdsError(400, f"context.draftOrders.entry[{i}].resource is not a FHIR resource")
+        if res["resourceType"] in ("MedicationRequest", "Medication"):
+            problem = fhir_in.validate_resource(res)
+            if problem:
+                raise CdsError(400, f"context.draftOrders.entry[{i}]: {problem}")
+        if res["resourceType"] == "MedicationRequest":
+            meds.append(res)
     selections = context.get("selections")
-    if isinstance(selections, list) and selections:
+    if selections is not None and (not isinstance(selections, list)
+                                   or not all(isinstance(x, str) for x in selections)):
+        raise CdsError(400, "context.selections must be an array of references (strings)")
+    if selections:
         wanted = set(selections)
         meds = [m for m in meds if f"MedicationRequest/{m.get('id')}" in wanted]
     return meds
@@ -443,9 +507,11 @@ def draft_concept(med: dict, medications: dict | None = None) -> dict | None:
 
 
 def draft_order_medications(context: dict) -> dict:
+    """Medication resources of draftOrders by reference (call after :func:`draft_medications`)."""
     draft = context.get("draftOrders") or {}
     return {f"Medication/{e['resource'].get('id')}": e["resource"] for e in draft.get("entry") or []
-            if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == "Medication"}
+            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") == "Medication"}
 
 
 def order_select_cards(drafts: list[dict], resolver, response: dict | None, knowledge_url: str | None,

@@ -173,15 +173,27 @@ def parse_fhir_datetime(value: Any) -> datetime | None:
         return None
 
 
+AS_OF_EARLIEST = date(1900, 1, 1)
+
+
 def parse_as_of(value: str | date | None, today: date | None = None) -> date:
     if value is None or value == "":
         return today or datetime.now(timezone.utc).date()
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise BundleError(f"as_of must be a date (YYYY-MM-DD), got {value!r}") from exc
+        parsed = value
+    else:
+        if not isinstance(value, str) or len(value) != 10:
+            raise BundleError("as_of must be a date (YYYY-MM-DD)")
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            raise BundleError("as_of must be a date (YYYY-MM-DD)") from None
+    # Date arithmetic (look-back windows, end of day) must stay inside the calendar: a back-scoring
+    # date is in the past, and a year after today is already no clinical use.
+    latest = (today or datetime.now(timezone.utc).date()).replace(day=1) + timedelta(days=400)
+    if not (AS_OF_EARLIEST <= parsed <= latest):
+        raise BundleError(f"as_of must be between {AS_OF_EARLIEST.isoformat()} and about a year from today")
+    return parsed
 
 
 def age_on(birth_date: str, as_of: date) -> tuple[int, str | None]:
@@ -233,7 +245,10 @@ def resources_from_bundle(bundle: dict) -> list[tuple[dict, str | None]]:
     if bundle.get("type") not in SUPPORTED_BUNDLE_TYPES:
         raise BundleError(f"unsupported Bundle.type {bundle.get('type')!r}; use collection, searchset or transaction")
     out = []
-    for i, entry in enumerate(bundle.get("entry") or []):
+    entries = bundle.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        raise BundleError("Bundle.entry must be an array")
+    for i, entry in enumerate(entries or []):
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
             raise BundleError(f"Bundle.entry[{i}] has no resource")
         res = entry["resource"]

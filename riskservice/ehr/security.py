@@ -9,7 +9,8 @@ Enabled by ``CDS_JWT_ISSUERS`` in the Flask config::
 
 Checks, in the best-practice order: ``iss`` allow-listed; ``alg`` ES384 or RS384 (``none`` and
 HMAC are rejected); key chosen by ``kid`` from the configured JWKS or from a ``jku`` that is
-allow-listed for that issuer (no other URL is ever fetched); signature; exact ``aud`` (the public
+allow-listed for that issuer (no other URL is ever fetched; the fetch goes through
+:mod:`riskservice.ehr.outbound`: deadline, size cap); signature; exact ``aud`` (the public
 URL of the endpoint being called); ``exp``/``iat`` present and valid (30 s leeway); ``jti``
 never seen before within ``CDS_JWT_REPLAY_SECONDS`` (default 3600). Any failure is a plain
 ``False``: the caller answers 401 without detail. The token itself is never logged.
@@ -20,6 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+
+from . import outbound
 
 log = logging.getLogger("riskservice.ehr.security")
 
@@ -41,26 +44,46 @@ class JtiCache:
             return True
 
 
-_jku_clients: dict = {}
-_jku_lock = threading.Lock()
+_jwks_cache: dict[str, tuple[float, dict]] = {}
+_jwks_lock = threading.Lock()
+JWKS_LIFESPAN = 3600.0
 
 
-def _key_for(iss_cfg: dict, header: dict):
+def _fetch_jwks(jku: str, allowed: list[str], config) -> dict:
+    """The key set at ``jku`` through the outbound policy (only the issuer's configured jku URLs are
+    allow-listed; total deadline, size cap), cached for an hour."""
+    now = time.monotonic()
+    with _jwks_lock:
+        hit = _jwks_cache.get(jku)
+        if hit and hit[0] > now:
+            return hit[1]
+    policy = outbound.Policy(allowlist=tuple(allowed), deadline=float(config.get("OUTBOUND_DEADLINE", 5.0)),
+                             max_bytes=int(config.get("OUTBOUND_MAX_BYTES", 1024 * 1024)))
+    resp = outbound.get(jku, policy=policy, headers={"Accept": "application/json"})
+    if resp.status != 200:
+        raise ValueError(f"jku answered HTTP {resp.status}")
+    jwks = resp.json()
+    with _jwks_lock:
+        _jwks_cache[jku] = (now + JWKS_LIFESPAN, jwks)
+    return jwks
+
+
+def _key_for(iss_cfg: dict, header: dict, config=None):
     import jwt
     kid = header.get("kid")
-    if not kid:
+    if not kid or not isinstance(kid, str):
         return None
     if iss_cfg.get("jwks"):
-        for k in jwt.PyJWKSet.from_dict(iss_cfg["jwks"]).keys:
-            if k.key_id == kid:
-                return k.key
-        return None
-    jku = header.get("jku")
-    if jku and jku in (iss_cfg.get("jku") or ()):
-        with _jku_lock:
-            client = _jku_clients.get(jku) or jwt.PyJWKClient(jku, cache_keys=True, lifespan=3600, timeout=5)
-            _jku_clients[jku] = client
-        return client.get_signing_key(kid).key
+        jwks = iss_cfg["jwks"]
+    else:
+        jku = header.get("jku")
+        allowed = list(iss_cfg.get("jku") or ())
+        if not isinstance(jku, str) or jku not in allowed:
+            return None
+        jwks = _fetch_jwks(jku, allowed, config or {})
+    for k in jwt.PyJWKSet.from_dict(jwks).keys:
+        if k.key_id == kid:
+            return k.key
     return None
 
 
@@ -82,7 +105,7 @@ def verify_request(authorization: str | None, audience: str, config, jti_cache: 
         iss = unverified.get("iss")
         if iss not in issuers:
             return False
-        key = _key_for(issuers[iss], header)
+        key = _key_for(issuers[iss], header, config)
         if key is None:
             return False
         claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=audience, issuer=iss, leeway=30,

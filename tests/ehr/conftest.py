@@ -4,6 +4,7 @@ from flask import Flask
 from riskservice.ehr.blueprint import bp
 
 from .fakecore import FakeCore
+from .helpers import ALLOWED_SERVERS
 
 
 @pytest.fixture
@@ -11,7 +12,8 @@ def fake_app():
     """The EHR blueprint on a bare Flask app with FakeCore: adapter tests that must not depend on
     the rules' exact points. The real application is the `app` fixture of tests/conftest.py."""
     app = Flask("ehr-test")
-    app.config.update(TESTING=True, PUBLIC_BASE_URL="https://cds.example.org")
+    app.config.update(TESTING=True, PUBLIC_BASE_URL="https://cds.example.org",
+                      CDS_FHIR_SERVER_ALLOWLIST=ALLOWED_SERVERS)
     app.extensions["riskservice"] = FakeCore()
     app.register_blueprint(bp)
     return app

@@ -16,6 +16,9 @@ from tests.paths import shared_file
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 SHARED_SCHEMA = ("contracts", "cds-hooks-2.0-response.schema.json")
 PATIENTS = ["complete", "sparse", "molar", "duplicates", "unknown"]
+# The test apps use this very list as CDS_FHIR_SERVER_ALLOWLIST: a running FhirServer adds its base
+# URL, so the operator allow-list is exercised rather than bypassed.
+ALLOWED_SERVERS: list[str] = []
 
 
 def load_bundle(name: str) -> dict:
@@ -120,9 +123,11 @@ class FhirServer:
 
     def __enter__(self):
         self.thread.start()
+        ALLOWED_SERVERS.append(self.base)
         return self
 
     def __exit__(self, *exc):
+        ALLOWED_SERVERS.remove(self.base)
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)

@@ -165,12 +165,28 @@ def test_null_prefetch_key_means_no_data_and_is_not_fetched(fake_client):
     assert server.requests == []
 
 
-def test_http_fhir_server_outside_localhost_rejected(fake_client):
+@pytest.mark.parametrize("server", ["http://ehr.example.org/fhir", "https://ehr.example.org/fhir",
+                                    "http://127.0.0.1:9/fhir", "http://localhost/fhir", "http://[::1]/fhir"])
+def test_fhir_server_off_the_allowlist_gets_no_request_and_no_token(fake_client, server, caplog):
+    """Without an allow-list entry nothing is fetched (the token would go with it): the card says so."""
     body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "labs"),
-                        fhirServer="http://ehr.example.org/fhir",
+                        fhirServer=server,
                         fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,
                                            "scope": "patient/*.read", "subject": "rs"})
-    call(fake_client, "ir-risk", body, status=400)
+    with caplog.at_level(logging.WARNING, logger="riskservice.ehr"):
+        card = call(fake_client, "ir-risk", body).get_json()["cards"][0]
+    assert "did not supply:** labs" in card["detail"]
+    assert "fhirServer is not allow-listed" in caplog.text
+
+
+def test_local_server_not_on_the_allowlist_is_never_called(fake_client):
+    with FhirServer("complete") as server:
+        body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "patient"),
+                            fhirServer=server.base.replace("/fhir", "/other"),
+                            fhirAuthorization={"access_token": "test-token", "token_type": "Bearer",
+                                               "expires_in": 300, "scope": "patient/*.read", "subject": "rs"})
+        call(fake_client, "ir-risk", body, status=412)
+    assert server.requests == []
 
 
 def test_too_little_data_no_card_and_a_phi_free_log(fake_client, caplog):
@@ -312,12 +328,13 @@ def test_order_select_with_contained_medication(fake_client):
     assert "Atypical antipsychotics" in card["summary"]
 
 
-def test_unreachable_fhir_server_is_not_hammered(fake_client, caplog):
+def test_unreachable_fhir_server_is_not_hammered(fake_app, fake_client, caplog):
     import socket
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()                                          # nothing listens there now
+    fake_app.config["CDS_FHIR_SERVER_ALLOWLIST"] = [f"http://127.0.0.1:{port}/fhir"]
     body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "labs", "conditions"),
                         fhirServer=f"http://127.0.0.1:{port}/fhir",
                         fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,

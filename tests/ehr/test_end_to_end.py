@@ -5,9 +5,11 @@ import json
 import pytest
 from fhir.resources.R4B.riskassessment import RiskAssessment
 
+from riskservice import create_app
 from riskservice.ehr import fhir_in
 
 from .helpers import (
+    ALLOWED_SERVERS,
     PATIENTS,
     FhirServer,
     assert_valid_cds_response,
@@ -20,6 +22,13 @@ from .helpers import (
 
 def real_app_kb(client):
     return client.application.extensions["riskservice"].knowledge
+
+
+@pytest.fixture(scope="module")
+def app():
+    """The real application, configured as an EHR deployment would be (public URL, allow-list)."""
+    return create_app({"TESTING": True, "PUBLIC_BASE_URL": "https://cds.example.org",
+                       "CDS_FHIR_SERVER_ALLOWLIST": ALLOWED_SERVERS})
 
 
 def _token_body():
@@ -92,7 +101,7 @@ def test_patient_view_card_and_the_same_card_via_fhir_server(client):
     assert_valid_cds_response(full.get_json())
     (card,) = full.get_json()["cards"]
     assert card["summary"].endswith(")") and len(card["summary"]) < 140
-    assert card["source"]["url"] == "http://localhost/v1/knowledge"  # no PUBLIC_BASE_URL: the request's host
+    assert card["source"]["url"] == "https://cds.example.org/v1/knowledge"  # from PUBLIC_BASE_URL, never the Host header
     with FhirServer("complete") as server:
         body = hook_request("complete", prefetch=strip_keys(prefetch_for("complete"), "patient", "labs"),
                             fhirServer=server.base, fhirAuthorization=_token_body())

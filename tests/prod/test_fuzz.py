@@ -45,3 +45,45 @@ def test_with_api_keys_every_operation_answers_a_documented_401_or_its_probe():
             else:
                 assert r.status_code == 401 and "401" in op["responses"], (method, path)
                 assert r.mimetype == "application/problem+json"
+
+
+# Hypothesis strategies for what the schema cannot describe (tests/security/strategies.py); the
+# long run with the hostile CSV variant is bench/fuzz.py (docs/fuzz.md).
+from hypothesis import given  # noqa: E402
+
+from tests.security import strategies as S  # noqa: E402
+from tests.security.corpus import _bases  # noqa: E402
+
+_BASES = _bases()
+_client = app.test_client()
+
+
+def _check(req):
+    path, ctype, body, rows = req
+    r = _client.post(path, data=body, content_type=ctype)
+    problem = S.check_answer(path, r.status_code, r.content_type or "", r.get_data(), rows)
+    assert problem is None, (problem, body[:300])
+
+
+@given(req=S.csv_bodies(hostile=False))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_csv_uploads_never_5xx_and_never_lose_a_row(req):
+    _check(req)
+
+
+@given(req=S.cds_requests(_BASES))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_mutated_cds_calls_get_a_card_or_a_problem(req):
+    _check(req)
+
+
+@given(req=S.fhir_bundles(_BASES))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_mutated_fhir_bundles_get_a_risk_assessment_or_a_problem(req):
+    _check(req)
+
+
+@given(req=S.raw_json_patients())
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_hand_written_json_gets_an_answer_or_a_problem(req):
+    _check(req)

@@ -95,7 +95,7 @@ def test_cors_allow_list(patient):
     pre = client.options("/v1/score", headers={"Origin": "https://ehr.example.org",
                                                 "Access-Control-Request-Method": "POST",
                                                 "Access-Control-Request-Headers": "authorization"})
-    assert pre.status_code == 200, "a preflight carries no key and must not be refused"
+    assert pre.status_code == 204, "a preflight carries no key and must not be refused"
     assert pre.headers["Access-Control-Allow-Origin"] == "https://ehr.example.org"
     assert "Authorization" in pre.headers["Access-Control-Allow-Headers"]
     ok = client.post("/v1/score", json=patient, headers={"Origin": "https://ehr.example.org", "X-API-Key": KEY})
@@ -141,7 +141,7 @@ def test_cds_cors_origins_apply_to_cds_hooks_only(app, client):
 
 def test_cds_hooks_use_their_jwt_not_the_api_key(patient):
     issuers = {"https://ehr.example.org": {"jwks": {"keys": []}}}
-    client = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": KEY,
+    client = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": KEY, "PUBLIC_BASE_URL": "https://cds.example.org",
                          "CDS_JWT_ISSUERS": issuers}).test_client()
     r = client.get("/cds-services", headers={"Authorization": "Bearer not-a-jwt"})
     assert r.status_code == 401 and r.mimetype == "application/problem+json"  # refused by the JWT check
