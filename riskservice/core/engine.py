@@ -134,17 +134,26 @@ class Engine:
                             for pair_pos, table in enumerate(cx.items["factors"])
                             for k, (owner, _, _) in enumerate(table.specs)}
         self._score_cols: dict = {}
+        self._model_lookup = None
         self._numeric_cols = np.arange(len(cx.numeric))
         self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
         self._sex_col = cx.coded_index["sex"]
         self._eth_col = cx.coded_index["ethnicity"]
         from riskservice.core.fields import FIELDS
         self._female_only_cols = [(f.name, cx.coded_index[f.name]) for f in FIELDS if f.female_only]
-        self._index_inputs = [(ix["id"], np.array([cx.numeric_index[x] for x in ix["inputs"]], dtype=np.intp))
-                              for ix in kb.indices]
+        self._index_ids = [ix["id"] for ix in kb.indices]
+        self._index_needs = np.zeros((len(cx.numeric), len(kb.indices)), dtype=bool)
+        for k, ix in enumerate(kb.indices):
+            self._index_needs[[cx.numeric_index[x] for x in ix["inputs"]], k] = True
 
     # ------------------------------------------------------------------ public
     def evaluate(self, parsed: Parsed) -> Evaluation:
+        """Every computation for every row. Missing values are NaN and flow through the
+        arithmetic on purpose, so floating-point warnings are silenced once, here."""
+        with np.errstate(all="ignore"):
+            return self._evaluate(parsed)
+
+    def _evaluate(self, parsed: Parsed) -> Evaluation:
         n = parsed.n
         cx = self.cx
         errors = parsed.errors
@@ -184,8 +193,7 @@ class Engine:
         cols = self._numeric_cols
         values = parsed.raw * cx.factor[cols, parsed.unit] + cx.offset[cols, parsed.unit]
         present = ~np.isnan(values)
-        with np.errstate(invalid="ignore"):
-            outside = present & ~parsed.unit_bad & ((values < cx.lower) | (values > cx.upper))
+        outside = present & ~parsed.unit_bad & ((values < cx.lower) | (values > cx.upper))
         if outside.any():
             for i, j in zip(*np.nonzero(outside), strict=True):
                 name = cx.numeric[j]
@@ -201,14 +209,12 @@ class Engine:
         jw, jh, jb = (cx.numeric_index[k] for k in ("weight", "height", "bmi"))
         w, h, bmi = values[:, jw], values[:, jh], values[:, jb]
         both = ~np.isnan(w) & ~np.isnan(h)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            derived = w / (h / 100.0) ** 2
+        derived = w / (h / 100.0) ** 2
         has_bmi = ~np.isnan(bmi)
         if not both.any():
             return np.zeros(len(w), dtype=bool)
         tol = unit_table.constant(self.kb, "BMI_CONSISTENCY_TOLERANCE")
-        with np.errstate(invalid="ignore"):
-            disagree = both & has_bmi & (np.abs(bmi - derived) / derived > tol)
+        disagree = both & has_bmi & (np.abs(bmi - derived) / derived > tol)
         errors.add_mask(disagree, "bmi", lambda i: (
             f"bmi {fmt(bmi[i])} disagrees with weight/height ({fmt(derived[i])} kg/m2) by more than "
             f"{tol:.0%}; send consistent values or only one of them"))
@@ -233,17 +239,18 @@ class Engine:
         """Every index as a column (NaN where an input is missing or the formula is undefined);
         also written after the fields in ``full`` so that items can band them."""
         out = {}
-        columns = {name: values[:, j] for j, name in enumerate(self.cx.numeric)}
-        have_all = ~np.isnan(values)
+        have = ~(np.isnan(values) @ self._index_needs)            # (n, indices): every input present
         base = len(self.cx.numeric)
-        for k, (index_id, cols) in enumerate(self._index_inputs):
-            have = have_all[:, cols].all(axis=1)
-            if have.any():
-                with np.errstate(all="ignore"):
-                    value = np.asarray(FORMULAS[index_id](columns), dtype=np.float64)
-                value = np.where(have & np.isfinite(value), value, np.nan)
+        columns = None
+        computable = have.any(axis=0).tolist()
+        for k, index_id in enumerate(self._index_ids):
+            if computable[k]:
+                if columns is None:
+                    columns = {name: values[:, j] for j, name in enumerate(self.cx.numeric)}
+                value = np.asarray(FORMULAS[index_id](columns), dtype=np.float64)
+                value = np.where(have[:, k] & np.isfinite(value), value, np.nan)
             else:
-                value = np.full(len(have), np.nan)
+                value = np.full(len(values), np.nan)
             out[index_id] = value
             full[:, base + k] = value
         return out
@@ -327,8 +334,7 @@ class Engine:
                 xs[:, multi] = parsed.raw[:, t.unit_field[multi]]
                 u[:, multi] = parsed.unit[:, t.unit_field[multi]]
             if n <= SMALL_BATCH:
-                with np.errstate(invalid="ignore"):
-                    band = (xs[:, :, None] > t.unit_thresholds[items, u, v]).sum(axis=2)
+                band = (xs[:, :, None] > t.unit_thresholds[items, u, v]).sum(axis=2)
             else:
                 band = np.zeros((n, k), dtype=np.intp, order="F")
                 for j in range(k):
@@ -511,35 +517,48 @@ class Engine:
         return below
 
     # ------------------------------------------------------------------ model
-    def _model(self, ev, values, sex, eth_code):
+    def _model_tables(self):
+        """Look-up tables from codes to the model's dummy terms (NaN = missing, imputed by the
+        model), and the order of the model's terms among the columns built below."""
         from riskservice.model import features as F
 
+        cx = self.cx
+        eth = cx.choices[cx.coded_index["ethnicity"]]
+        eth_table = np.full((len(eth) + 1, len(F.ETHNICITY_DUMMIES)), np.nan)
+        for k, e in enumerate(eth):
+            category = F.ETHNICITY_TO_CATEGORY.get(e)
+            if category is not None:        # e.g. middle_eastern: no NHANES category, treated as unknown
+                eth_table[k] = [float(category == d) for d in F.ETHNICITY_DUMMIES]
+        smoking = cx.choices[cx.coded_index["smoking"]]
+        smoking_table = np.full((len(smoking) + 1, 2), np.nan)
+        for k, value in enumerate(smoking):
+            smoking_table[k] = [float(value == "current"), float(value == "former")]
+        male_table = np.array([0.0, 1.0, np.nan])
+        names = ["age", "age_sq", "male", *(f"eth_{d}" for d in F.ETHNICITY_DUMMIES), "bmi", "waist_to_height",
+                 "hdl_cholesterol", "smoking_current", "smoking_former", "mvpa_any", "sedentary_hours",
+                 "sleep_hours"]
+        order = np.array([names.index(t) for t in self.model.term_names], dtype=np.intp)
+        ix = {name: cx.numeric_index[name] for name in ("age", "height", "waist", "bmi", "hdl_cholesterol",
+                                                          "mvpa_minutes_per_week", "sedentary_hours_per_day",
+                                                          "sleep_hours_per_night")}
+        return eth_table, smoking_table, male_table, order, ix, F.MVPA_ANY_MIN_MINUTES
+
+    def _model(self, ev, values, sex, eth_code):
+        """The model's terms from the engine's canonical columns, then its linear predictor."""
         model = self.model
-        n = ev.n
-        columns = {name: values[:, j] for j, name in enumerate(self.cx.numeric)}
-        eth_choices = self.cx.choices[self.cx.coded_index["ethnicity"]]
-        category = np.array([F.ETHNICITY_TO_CATEGORY.get(e) for e in eth_choices] + [None], dtype=object)
-        cat = category[np.where(eth_code < 0, len(eth_choices), eth_code)]
-        known = cat != None  # noqa: E711
+        if self._model_lookup is None:
+            self._model_lookup = self._model_tables()
+        eth_table, smoking_table, male_table, order, ix, mvpa_min = self._model_lookup
+        age, height, waist = values[:, ix["age"]], values[:, ix["height"]], values[:, ix["waist"]]
+        mvpa = values[:, ix["mvpa_minutes_per_week"]]
+        whtr = np.where(height > 0, waist / height, np.nan)
+        mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= mvpa_min).astype(np.float64))
         smoking = ev.codes[:, self.cx.coded_index["smoking"]]
-        smoking_values = self.cx.choices[self.cx.coded_index["smoking"]]
-        age = columns["age"]
-        height, waist = columns["height"], columns["waist"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            whtr = np.where(height > 0, waist / height, np.nan)
-            mvpa = columns["mvpa_minutes_per_week"]
-            mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= F.MVPA_ANY_MIN_MINUTES).astype(np.float64))
-        male = np.where(sex == NO_SEX, np.nan, (sex == 1).astype(np.float64))
-        term = {
-            "age": age, "age_sq": age * age, "male": male,
-            **{f"eth_{d}": np.where(known, (cat == d).astype(np.float64), np.nan) for d in F.ETHNICITY_DUMMIES},
-            "bmi": columns["bmi"], "waist_to_height": whtr, "hdl_cholesterol": columns["hdl_cholesterol"],
-            "smoking_current": np.where(smoking < 0, np.nan, (smoking == smoking_values.index("current")) * 1.0),
-            "smoking_former": np.where(smoking < 0, np.nan, (smoking == smoking_values.index("former")) * 1.0),
-            "mvpa_any": mvpa_any, "sedentary_hours": columns["sedentary_hours_per_day"],
-            "sleep_hours": columns["sleep_hours_per_night"],
-        }
-        X = np.column_stack([term[name] for name in model.term_names]) if n else np.empty((0, len(model.term_names)))
+        columns = np.column_stack([
+            age, age * age, male_table[sex], eth_table[eth_code], values[:, ix["bmi"]], whtr,
+            values[:, ix["hdl_cholesterol"]], smoking_table[smoking], mvpa_any,
+            values[:, ix["sedentary_hours_per_day"]], values[:, ix["sleep_hours_per_night"]]])
+        X = columns[:, order]
         filled = np.where(np.isnan(X), model.fill_, X)
         contrib = model.coef_ * ((filled - model.mean_) / model.scale_)
         logit = model.intercept_ + contrib.sum(axis=1)

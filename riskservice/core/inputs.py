@@ -31,6 +31,8 @@ class RowErrors:
         self.by_row.setdefault(int(i), {}).setdefault(name, []).append(message)
 
     def add_mask(self, mask, name: str, message_for_row) -> None:
+        if not mask.any():
+            return
         for i in np.flatnonzero(mask):
             self.add(i, name, message_for_row(int(i)))
 

@@ -23,19 +23,24 @@ def _as_sent(x: float):
 
 
 class RowView:
-    """Row ``i`` of an evaluation, with the look-ups the single answer needs."""
+    """Row ``i`` of an evaluation as plain Python values, with the look-ups the single answer needs."""
 
     def __init__(self, engine, ev, i: int):
         self.engine, self.ev, self.i = engine, ev, i
         self.kb, self.cx = engine.kb, engine.cx
-        codes = ev.codes[i]
-        self.codes = codes
+        self.codes = ev.codes[i].tolist()
+        self.values = ev.values[i].tolist()
+        self.raw = ev.parsed.raw[i].tolist()
+        self.unit = ev.parsed.unit[i].tolist()
+        self.indices = {k: float(v[i]) for k, v in ev.indices.items()}
+        self.items = {group: [(t.variant[i].tolist(), t.band[i].tolist(), t.present[i].tolist())
+                              for t in getattr(ev, group)]
+                      for group in ("factors", "established", "cutoffs")}
         self.sex = self.choice("sex")
         self.ethnicity = self.choice("ethnicity")
 
     def choice(self, name):
-        j = self.cx.coded_index[name]
-        code = int(self.codes[j])
+        code = self.codes[self.cx.coded_index[name]]
         if code < 0:
             return None
         f = FIELD_BY_NAME.get(name)
@@ -44,16 +49,16 @@ class RowView:
         return bool(code)
 
     def number(self, name):
-        x = self.ev.values[self.i, self.cx.numeric_index[name]]
-        return None if math.isnan(x) else float(x)
+        x = self.values[self.cx.numeric_index[name]]
+        return None if x != x else x
 
     def value(self, name):
         """Canonical value of a field or index (None when missing)."""
         if name in self.cx.numeric_index:
             return self.number(name)
-        if name in self.ev.indices:
-            x = self.ev.indices[name][self.i]
-            return None if math.isnan(x) else float(x)
+        if name in self.indices:
+            x = self.indices[name]
+            return None if x != x else x
         return self.choice(name)
 
     def given(self, name):
@@ -62,21 +67,20 @@ class RowView:
         if j is None:
             return None
         if name == "bmi" and self.ev.bmi_derived[self.i]:
-            return {"value": round(float(self.ev.values[self.i, j]), 2), "unit": "kg/m2",
-                    "derived_from": ["weight", "height"]}
-        raw = self.ev.parsed.raw[self.i, j]
-        if math.isnan(raw):
+            return {"value": round(self.values[j], 2), "unit": "kg/m2", "derived_from": ["weight", "height"]}
+        raw = self.raw[j]
+        if raw != raw:
             return None
-        return {"value": _as_sent(raw), "unit": self.cx.unit_names[j][self.ev.parsed.unit[self.i, j]]}
+        return {"value": _as_sent(raw), "unit": self.cx.unit_names[j][self.unit[j]]}
 
     def variants(self) -> dict:
         """factor id / index id -> the variant the engine chose for this row."""
         out = {}
         for group in ("factors", "cutoffs"):
             for pair_pos, table in enumerate(self.cx.items[group]):
-                items = getattr(self.ev, group)[pair_pos]
+                variant = self.items[group][pair_pos][0]
                 for k, (owner, _, _) in enumerate(table.specs):
-                    out[owner["id"]] = int(items.variant[self.i, k])
+                    out[owner["id"]] = variant[k]
         return out
 
     def medications(self):
@@ -186,6 +190,7 @@ def _rules(row):
     engine, ev, i, kb = row.engine, row.ev, row.i, row.kb
     contributions, missing = [], []
     where = engine.factor_slot
+    present, missing_top, counted = ev.factor_present[i].tolist(), ev.missing_top[i].tolist(), ev.counted[i].tolist()
     for factor in kb.factors:
         if factor["kind"] == "medications":
             if row.sex not in factor.get("sexes", ("female", "male")):
@@ -198,16 +203,16 @@ def _rules(row):
             continue
         col = engine.factor_pos[factor["id"]]
         pair_pos, k = where[factor["id"]]
-        items = ev.factors[pair_pos]
-        v = int(items.variant[i, k])
+        variants, bands, _ = row.items["factors"][pair_pos]
+        v = variants[k]
         if v < 0:
             continue
-        if not ev.factor_present[i, col]:
-            missing.append(_missing(factor, int(ev.missing_top[i, col])))
+        if not present[col]:
+            missing.append(_missing(factor, missing_top[col]))
             continue
         variant = factor["variants"][v]
-        band = variant["bands"][int(items.band[i, k])]
-        contributions.append(_contribution(row, factor, variant, band, int(ev.counted[i, col])))
+        band = variant["bands"][bands[k]]
+        contributions.append(_contribution(row, factor, variant, band, counted[col]))
     for group in kb.ruleset.get("exclusive_groups", []):
         members = [c for c in contributions if c["factor"] in group["factors"]]
         best = next((c for c in members if c["points"]), None)
@@ -336,20 +341,19 @@ def _established(row):
     ev, i, kb = row.ev, row.i, row.kb
     out = {}
     tables = row.engine.cx.items["established"]
-    results = ev.established
     for sid, spec in kb.established["scores"].items():
         items, missing = [], []
         for pair_pos, table in enumerate(tables):
-            r = results[pair_pos]
+            variant, band_of, present = row.items["established"][pair_pos]
             for k, (owner, item, variants) in enumerate(table.specs):
-                if owner[0] != sid or r.variant[i, k] < 0:
+                if owner[0] != sid or variant[k] < 0:
                     continue
-                if not r.present[i, k]:
-                    top = max(b["points"] for b in variants[int(r.variant[i, k])]["bands"])
+                if not present[k]:
+                    top = max(b["points"] for b in variants[variant[k]]["bands"])
                     missing.append((spec["items"].index(item), {"item": item["id"], "input": item["input"],
                                                                 "max_points": top}))
                     continue
-                band = variants[int(r.variant[i, k])]["bands"][int(r.band[i, k])]
+                band = variants[variant[k]]["bands"][band_of[k]]
                 entry = {"item": item["id"], "input": item["input"], "value": row.value(item["input"]),
                          "points": band["points"], "rule": band["rule"]}
                 if item["input"] == "antihypertensive":
