@@ -131,8 +131,10 @@ def from_records(records: list, cx) -> Parsed:
                 except OverflowError:
                     errors.add(i, key, "Number too large: not a finite double-precision number.")
                     continue
+                if x != x:          # NaN: a missing-value spelling, as "NaN" in a CSV cell
+                    continue
                 if not math.isfinite(x):
-                    errors.add(i, key, "Not a finite number: NaN and infinity are not accepted.")
+                    errors.add(i, key, "Not a finite number: infinity is not accepted.")
                     continue
                 p.raw[i, j] = x
             elif kind == "unit":
