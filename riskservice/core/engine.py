@@ -64,6 +64,7 @@ class Evaluation:
     factor_band_points: np.ndarray = None
     factor_flagged: np.ndarray = None
     diabetes_range: np.ndarray = None    # a glycaemia value meets a diagnostic threshold for diabetes
+    implausible: list = field(default_factory=list)   # (mask, field, message): data-entry checks
     med_member: np.ndarray = None        # (n, drug classes)
     med_points: np.ndarray = None
     med_given: np.ndarray = None
@@ -179,6 +180,7 @@ class Engine:
                         assumed_unit=assumed, indices=indices, factors=groups["factors"],
                         established=groups["established"], cutoffs=groups["cutoffs"],
                         med_member=med_member, med_given=med_given, antihypertensive_source=source)
+        ev.implausible = self._implausible(values)
         self._rules(ev)
         self._established(ev)
         self._flags(ev)
@@ -309,6 +311,21 @@ class Engine:
             blood_pressure, 1, np.where(med_given | (hyper == 0), 0, -1))
         # source of the ADA item: 0 none, 1 hypertension, 2 medications
         return np.where(hyper == 1, 1, np.where(blood_pressure, 2, np.where(hyper == 0, 1, 0)))
+
+    def _implausible(self, values):
+        """Combinations that cannot both be right (a data-entry check, not a clinical rule):
+        (mask, field, message) each, reported as warnings; nothing is changed or refused."""
+        ix = self.cx.numeric_index
+        day = unit_table.constant(self.kb, "HOURS_PER_DAY")
+        ratio = unit_table.constant(self.kb, "MAX_WAIST_TO_HIP")
+        sleep, sitting = values[:, ix["sleep_hours_per_night"]], values[:, ix["sedentary_hours_per_day"]]
+        waist, hip = values[:, ix["waist"]], values[:, ix["hip"]]
+        return [
+            (sleep + sitting > day, "sedentary_hours_per_day",
+             f"sleep and sitting time add up to more than {day:g} hours a day: check both values"),
+            (waist > ratio * hip, "waist",
+             f"waist is more than {ratio:g} times the hip circumference: check the values and their units"),
+        ]
 
     # ------------------------------------------------------------------ items
     @staticmethod

@@ -438,6 +438,9 @@ def _warnings(row):
                             "unrecognised": [e for e, _, known in notes if not known],
                             "not_scored": [e for e, _, known in notes if known],
                             "message": medication_message(notes)})
+    for mask, field, message in ev.implausible:
+        if mask[i]:
+            out.append({"field": field, "code": "implausible", "message": message})
     w, h = row.number("weight"), row.number("height")
     if (w is None) != (h is None) and row.number("bmi") is None:
         which = "weight" if w is not None else "height"
@@ -648,6 +651,7 @@ def _warnings_column(engine, ev, bad):
                     if band.get("warning"):
                         mask = (items.variant[:, k] == v) & (items.band[:, k] == b)
                         parts.append((mask, f"{factor['input']}: {band['warning']}"))
+    parts += [(mask, f"{field}: {message}") for mask, field, message in ev.implausible]
     jw, jh, jb = (cx.numeric_index[k] for k in ("weight", "height", "bmi"))
     w_given, h_given = ~np.isnan(ev.values[:, jw]), ~np.isnan(ev.values[:, jh])
     no_bmi = np.isnan(ev.values[:, jb])

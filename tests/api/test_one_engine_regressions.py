@@ -74,3 +74,15 @@ def test_batch_rows_carry_the_established_scores(client):
     assert int(rows[0]["findrisc_points_max"]) == single["findrisc"]["points_range"][1]
     assert int(rows[0]["ada_points"]) == single["ada"]["points"]
     assert int(rows[1]["findrisc_points"]) < int(rows[1]["findrisc_points_max"])   # a range when items are missing
+
+
+@pytest.mark.parametrize("extra, field", [({"sleep_hours_per_night": 20, "sedentary_hours_per_day": 20},
+                                           "sedentary_hours_per_day"),
+                                          ({"waist": 250, "hip": 50}, "waist")])
+def test_impossible_combinations_are_warned_on_every_surface(client, extra, field):
+    body = client.post("/v1/score", json={"age": 50, "sex": "female", **extra}).get_json()
+    assert any(w.get("code") == "implausible" and w["field"] == field for w in body["warnings"])
+    header = ",".join(["age", "sex", *extra])
+    values = ",".join(["50", "female", *(str(v) for v in extra.values())])
+    rows = csv_rows(client.post("/v1/score/batch", data=f"{header}\n{values}\n", content_type="text/csv"))
+    assert f"{field}: " in rows[0]["warnings"] and rows[0]["points"] != ""
