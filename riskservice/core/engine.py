@@ -338,8 +338,10 @@ class Engine:
         variant and unit (the same count, without an n x items x edges temporary)."""
         n, k = len(sex), len(t)
         items = np.arange(k)
-        variant = t.variant[:, sex, eth].T                       # (n, k)
+        variant = t.variant.reshape(k, -1).take(sex * t.variant.shape[2] + eth, axis=1).T   # (n, k)
         v = np.maximum(variant, 0)
+        nv, nb = t.points.shape[1], t.points.shape[2]
+        iv = items * nv + v                                       # (item, variant) as one flat index
         x = np.asfortranarray(matrix[:, t.columns])
         if numeric:
             present = ~np.isnan(x) & (variant >= 0)
@@ -365,15 +367,16 @@ class Engine:
                             rows = (v[:, j] == var) & (u[:, j] == unit)
                             band[rows, j] = np.searchsorted(t.unit_thresholds[j, unit, var], xs[rows, j], side="left")
         else:
+            width = t.band_of_code.shape[2]
             x = x.astype(np.intp)
-            band = t.band_of_code[items, v, x]                   # code -1 reads the "no band" slot
+            band = t.band_of_code.ravel().take(iv * width + np.where(x < 0, width - 1, x))   # -1: the "no band" slot
             present = (band >= 0) & (variant >= 0)
         band = np.where(present, band, -1)
-        b = np.maximum(band, 0)
-        points = np.where(present, t.points[items, v, b], 0)
-        top = np.where(variant >= 0, t.top[items, v], 0)
-        flagged = present & t.flagged_band[items, v, b]
-        diabetes = present & t.diabetes[items, v, b] if numeric else np.zeros((n, k), dtype=bool)
+        flat = iv * nb + np.maximum(band, 0)                      # (item, variant, band) as one flat index
+        points = np.where(present, t.points.ravel().take(flat), 0)
+        top = np.where(variant >= 0, t.top.ravel().take(iv), 0)
+        flagged = present & t.flagged_band.ravel().take(flat)
+        diabetes = present & t.diabetes.ravel().take(flat) if numeric else np.zeros((n, k), dtype=bool)
         return Items(variant, band, present, points, top, flagged, diabetes)
 
     def _factor_matrix(self, pair, attr):
