@@ -46,7 +46,8 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
-__all__ = ["OutboundDenied", "OutboundError", "Policy", "Response", "get", "is_allowlisted", "is_public_address"]
+__all__ = ["OutboundDenied", "OutboundError", "Policy", "Response", "get", "is_allowlisted", "is_public_address",
+           "request"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK = 64 * 1024
@@ -259,6 +260,15 @@ def get(url: str, *, policy: Policy, headers: dict | None = None, credentials: b
     ``credentials=True`` says ``headers`` carry a secret (bearer token): the URL must then be
     allow-listed. Raises OutboundDenied / OutboundError; returns any HTTP status as a Response.
     """
+    return request("GET", url, policy=policy, headers=headers, credentials=credentials)
+
+
+def request(method: str, url: str, *, policy: Policy, headers: dict | None = None, body: bytes | None = None,
+            credentials: bool = False) -> Response:
+    """One GET or POST (e.g. a SMART token exchange, whose body carries a secret: pass
+    ``credentials=True``) under ``policy``, with the same rules as :func:`get`."""
+    if method not in ("GET", "POST"):
+        raise OutboundDenied("only GET and POST are sent")
     scheme, host, port, _ = _parts(url)
     trusted = is_allowlisted(url, policy.allowlist)
     if credentials and not trusted:
@@ -275,7 +285,7 @@ def get(url: str, *, policy: Policy, headers: dict | None = None, credentials: b
     try:
         send = {"User-Agent": policy.user_agent, "Accept-Encoding": "identity"}
         send.update(headers or {})
-        conn.request("GET", target, headers=send)
+        conn.request(method, target, body=body, headers=send)
         resp = conn.getresponse()
         length = resp.getheader("Content-Length")
         if length and length.isdigit() and int(length) > policy.max_bytes:

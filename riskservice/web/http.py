@@ -2,20 +2,14 @@
 
 Every request the SMART launch makes (discovery, token exchange, FHIR reads) goes through
 :func:`call`: the URL must be on the allow-list (the origins of ``SMART_ISSUERS`` plus
-``SMART_AUTH_ORIGINS``), plain http only for loopback hosts, no redirects followed, and one
-deadline (``SMART_TIMEOUT`` seconds) bounds connect plus read (a stalled socket read can add one
-more ``SMART_TIMEOUT``). When the shared
-``riskservice.ehr.outbound`` module lands, this function is the one line to switch.
+``SMART_AUTH_ORIGINS``), plain http only for loopback hosts, then the service's one outbound
+mechanism, :mod:`riskservice.ehr.outbound` (address policy, one total deadline of ``SMART_TIMEOUT``
+seconds, a size cap, no redirects).
 Nothing here logs URLs, bodies or tokens.
 """
 from __future__ import annotations
 
-import json
-import time
 import urllib.parse
-
-import requests
-import urllib3
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BYTES = 8 * 1024 * 1024
@@ -46,46 +40,32 @@ def check_url(url: str, allowed_origins) -> None:
 
 
 def call(method: str, url: str, *, allowed_origins, timeout: float, headers=None, data=None) -> dict:
-    """One request, no redirects, JSON object back; OutboundError on any refusal or failure."""
+    """One request through :mod:`riskservice.ehr.outbound` (the service's one outbound mechanism:
+    address policy, credentials only to allow-listed servers, one total deadline, a size cap,
+    no redirects); a JSON object back, OutboundError on any refusal or failure."""
+    from riskservice.ehr import outbound
+
     check_url(url, allowed_origins)
-    deadline = time.monotonic() + timeout
+    policy = outbound.Policy(allowlist=tuple(allowed_origins), deadline=timeout,
+                             connect_timeout=min(3.0, timeout), max_bytes=MAX_BYTES)
+    body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
+    send = dict(headers or {})
+    if body is not None:
+        send.setdefault("Content-Type", "application/x-www-form-urlencoded")
     try:
-        resp = requests.request(method, url, headers=headers, data=data, timeout=(timeout, timeout),
-                                allow_redirects=False, stream=True)
-        try:
-            body = _read(resp, deadline)
-        finally:
-            resp.close()
-    except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
-        raise OutboundError("the EHR did not answer before the deadline") from None
-    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        raise OutboundError(f"the EHR could not be reached ({type(exc).__name__})") from None
-    if len(body) > MAX_BYTES:
-        raise OutboundError("the EHR's answer is too large")
-    if resp.status_code != 200:
-        raise OutboundError(f"the EHR answered HTTP {resp.status_code}")
+        resp = outbound.request(method, url, policy=policy, headers=send, body=body, credentials=True)
+    except outbound.OutboundDenied as exc:
+        raise OutboundError(f"refused: {exc}") from None
+    except outbound.OutboundError as exc:
+        if exc.unreachable:
+            raise OutboundError("the EHR did not answer before the deadline or could not be reached") from None
+        raise OutboundError("the EHR's answer was refused (too large or broken)") from None
+    if resp.status != 200:
+        raise OutboundError(f"the EHR answered HTTP {resp.status}")
     try:
-        parsed = json.loads(body)
+        parsed = resp.json()
     except ValueError:
         raise OutboundError("the EHR's answer is not JSON") from None
     if not isinstance(parsed, dict):
         raise OutboundError("the EHR's answer is not a JSON object")
     return parsed
-
-
-def _read(resp, deadline: float) -> bytes:
-    """The body, stopping at MAX_BYTES or at the deadline. ``read1`` returns whatever has
-    arrived, so a server that drips bytes is cut off at the deadline (plus at most one socket
-    wait of ``timeout``), not only when it finally closes."""
-    chunks, size = [], 0
-    while True:
-        chunk = resp.raw.read1(64 * 1024, decode_content=True)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BYTES:
-            break
-        if time.monotonic() > deadline:
-            raise requests.Timeout()
-    return b"".join(chunks)
