@@ -31,6 +31,7 @@ def build_app(test_config=None) -> Flask:
         knowledge, model=model, require_approved=_flag(app.config["REQUIRE_APPROVED"]))
 
     _init_operations(app)
+    _init_compression(app)
     from riskservice.api import batch, meta, score
     app.register_blueprint(meta.bp)
     app.register_blueprint(score.bp)
@@ -65,6 +66,21 @@ def _init_operations(app) -> None:
     metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(docs.bp)
+
+
+COMPRESSED_TYPES = ["application/json", "application/fhir+json", "text/html", "text/css", "text/javascript"]
+
+
+def _init_compression(app) -> None:
+    """Compress large answers (a full answer is ~60 kB, ~17 kB compressed) when the client asks.
+
+    Streams are left alone (COMPRESS_STREAMS off): Flask-Compress would feed them through one
+    compressor that holds rows back until its buffer fills, so a batch would stop streaming.
+    """
+    from flask_compress import Compress
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    app.config["COMPRESS_STREAMS"] = False
+    Compress(app)
 
 
 def default_model_dir() -> Path:

