@@ -51,7 +51,6 @@ def _init_operations(app) -> None:
     """
     from riskservice import __version__
     from riskservice.api import accesslog, auth, docs, errors, headers, metrics, readiness, requestid
-    from riskservice.contract import openapi
     accesslog.configure_logging()
     requestid.init_app(app)
     accesslog.init_app(app)
@@ -60,7 +59,6 @@ def _init_operations(app) -> None:
     headers.init_app(app)
     errors.init_app(app)
     scorer = app.extensions["riskservice"]
-    app.extensions["riskservice_openapi"] = openapi(scorer.knowledge)
     app.extensions["riskservice_ready"] = readiness.check(scorer, model_enabled=_model_enabled(app))
     model = scorer.model
     metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)

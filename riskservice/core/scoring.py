@@ -12,7 +12,6 @@ from riskservice.core.engine import engine_for
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.inputs import from_records
 from riskservice.core.render import VIEWS, render_view
-from riskservice.core.schema import build_patient_schema
 
 
 class Scorer:
@@ -29,6 +28,7 @@ class Scorer:
     def schema_class(self):
         """The published marshmallow contract (built from the same field table)."""
         if self._schema_class is None:
+            from riskservice.core.schema import build_patient_schema  # marshmallow: not at start-up
             self._schema_class = build_patient_schema(self.knowledge)
         return self._schema_class
 
