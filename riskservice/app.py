@@ -24,6 +24,8 @@ def build_app(test_config=None) -> Flask:
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
+    from riskservice.api.sessions import CookieFirstSessionInterface
+    app.session_interface = CookieFirstSessionInterface()
 
     knowledge = load_knowledge(app.config["KNOWLEDGE_DIR"])
     model = _load_model(app)
