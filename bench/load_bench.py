@@ -100,6 +100,25 @@ def workers_rss_kib(master: int) -> dict:
     return dict(sorted(out.items()))
 
 
+def workers_cpu_s(master: int) -> float:
+    """CPU seconds (user+sys) spent by the master's workers so far: the live ones from their
+    /proc stat, the recycled ones from the master's cutime+cstime (added when they are reaped).
+    Per request this is steadier than req/s on a shared machine, where a runnable worker may
+    wait for a CPU that other work holds."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid):
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return text[text.rindex(")") + 2:].split()   # fields from 3 (state) on
+    total = sum(float(x) for x in stat(master)[13:15])          # cutime, cstime
+    for pid in workers_rss_kib(master):
+        try:
+            total += sum(float(x) for x in stat(pid)[11:13])    # utime, stime
+        except OSError:
+            pass
+    return total / tick
+
+
 def to_ms(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
@@ -146,7 +165,9 @@ def bench_target(name, app, path, args, wrk, outdir, bodies, bodies_file, profil
                                     "--nonblocking", "--format", "flamegraph", "--output", str(profile)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         load_before = os.getloadavg()
+        cpu_before = workers_cpu_s(proc.pid)
         result = run_wrk(wrk, url, args.duration, args.connections, args.threads, bodies_file)
+        result["worker_cpu_ms_per_request"] = (workers_cpu_s(proc.pid) - cpu_before) * 1e3 / max(result["requests"], 1)
         if spy is not None:
             spy.wait(timeout=60)
         rss_end = workers_rss_kib(proc.pid)
@@ -167,14 +188,15 @@ def report(results: list, args) -> str:
     lines = [f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn "
              f"{os.environ.get('WEB_CONCURRENCY', os.cpu_count())} sync workers (riskservice.gunicorn_conf), "
              f"worker recycling {recycling}, {os.cpu_count()} CPUs, loopback, a different patient per request",
-             "", "| target | req/s | / floor | p50 ms | p99 ms | non-2xx | socket errors | workers booted | "
-                 "load avg before -> after | worker RSS MiB start -> end |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+             "", "| target | req/s | / floor | worker CPU ms/request | floor CPU / this CPU | p50 ms | p99 ms | "
+                 "non-2xx | socket errors | workers booted | load avg before -> after | worker RSS MiB start -> end |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in results:
         rss = ", ".join(f"{r['rss_kib_start'].get(pid, 0) / 1024:.1f} -> {kib / 1024:.1f}"
                         for pid, kib in r["rss_kib_end"].items())
+        cpu = r["worker_cpu_ms_per_request"]
         lines.append(f"| {r['name']} | {r['req_per_s']:.0f} | {r['req_per_s'] / floor['req_per_s']:.2f} | "
-                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} | {r['socket_errors']} | "
+                     f"{cpu:.3f} | {floor['worker_cpu_ms_per_request'] / cpu:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} | {r['socket_errors']} | "
                      f"{r['workers_started']} | {r['loadavg_before'][0]:.2f} -> {r['loadavg_after'][0]:.2f} | {rss} |")
     summary, full = by.get("POST /v1/score?view=summary"), by.get("POST /v1/score?view=full")
     if summary:
