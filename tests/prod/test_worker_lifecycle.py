@@ -1,10 +1,17 @@
 """gunicorn hooks added for speed (issue 13): recycled workers exit without finalization, the
 master's heap is frozen before forking, and gunicorn builds no access-log line of its own."""
 import gc
+import importlib
 
 import pytest
 
-from riskservice import gunicorn_conf
+
+@pytest.fixture()
+def gunicorn_conf(monkeypatch, tmp_path):
+    """The config module, imported with PROMETHEUS_MULTIPROC_DIR pointing at a temporary
+    directory: importing it sets that variable, which must not leak into later tests."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    return importlib.import_module("riskservice.gunicorn_conf")
 
 
 class FakeWorker:
@@ -17,7 +24,7 @@ class Exited(Exception):
 
 
 @pytest.fixture()
-def fake_exit(monkeypatch):
+def fake_exit(monkeypatch, gunicorn_conf):
     codes = []
 
     def _exit(code):
@@ -28,19 +35,19 @@ def fake_exit(monkeypatch):
     return codes
 
 
-def test_recycled_worker_leaves_at_once(fake_exit):
+def test_recycled_worker_leaves_at_once(fake_exit, gunicorn_conf):
     with pytest.raises(Exited):
         gunicorn_conf.worker_exit(None, FakeWorker(booted=True, alive=False))
     assert fake_exit == [0]
 
 
 @pytest.mark.parametrize("booted, alive", [(False, False), (False, True), (True, True)])
-def test_boot_failures_and_crashes_exit_as_gunicorn_decides(fake_exit, booted, alive):
+def test_boot_failures_and_crashes_exit_as_gunicorn_decides(fake_exit, gunicorn_conf, booted, alive):
     gunicorn_conf.worker_exit(None, FakeWorker(booted=booted, alive=alive))
     assert fake_exit == []
 
 
-def test_when_ready_freezes_the_heap():
+def test_when_ready_freezes_the_heap(gunicorn_conf):
     try:
         gunicorn_conf.when_ready(None)
         assert gc.get_freeze_count() > 0
@@ -48,7 +55,7 @@ def test_when_ready_freezes_the_heap():
         gc.unfreeze()
 
 
-def test_gunicorn_access_log_is_not_built():
+def test_gunicorn_access_log_is_not_built(gunicorn_conf):
     class Boom:
         def __getattr__(self, name):
             raise AssertionError("the access log touched the response")
