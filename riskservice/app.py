@@ -24,6 +24,8 @@ def build_app(test_config=None) -> Flask:
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
+    from riskservice.api.sessions import CookieFirstSessionInterface
+    app.session_interface = CookieFirstSessionInterface()
 
     knowledge = load_knowledge(app.config["KNOWLEDGE_DIR"])
     model = _load_model(app)
@@ -31,6 +33,7 @@ def build_app(test_config=None) -> Flask:
         knowledge, model=model, require_approved=_flag(app.config["REQUIRE_APPROVED"]))
 
     _init_operations(app)
+    _init_compression(app)
     from riskservice.api import batch, meta, score
     app.register_blueprint(meta.bp)
     app.register_blueprint(score.bp)
@@ -50,7 +53,6 @@ def _init_operations(app) -> None:
     """
     from riskservice import __version__
     from riskservice.api import accesslog, auth, bodydeadline, docs, errors, headers, metrics, readiness, requestid
-    from riskservice.contract import openapi
     accesslog.configure_logging()
     requestid.init_app(app)
     accesslog.init_app(app)
@@ -60,7 +62,6 @@ def _init_operations(app) -> None:
     errors.init_app(app)
     bodydeadline.init_app(app)
     scorer = app.extensions["riskservice"]
-    app.extensions["riskservice_openapi"] = openapi(scorer.knowledge)
     ready = app.extensions["riskservice_ready"] = readiness.check(scorer, model_enabled=_model_enabled(app))
     if ready["fatal"]:  # never serve knowledge that cannot score a typical patient
         from riskservice.core.errors import KnowledgeError
@@ -69,6 +70,21 @@ def _init_operations(app) -> None:
     metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(docs.bp)
+
+
+COMPRESSED_TYPES = ["application/json", "application/fhir+json", "text/html", "text/css", "text/javascript"]
+
+
+def _init_compression(app) -> None:
+    """Compress large answers (a full answer is ~60 kB, ~17 kB compressed) when the client asks.
+
+    Streams are left alone (COMPRESS_STREAMS off): Flask-Compress would feed them through one
+    compressor that holds rows back until its buffer fills, so a batch would stop streaming.
+    """
+    from flask_compress import Compress
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    app.config["COMPRESS_STREAMS"] = False
+    Compress(app)
 
 
 def default_model_dir() -> Path:

@@ -23,12 +23,13 @@ def _inline_converter():
 
 def json_schemas(kb) -> dict:
     """name -> JSON Schema document, for every file under schemas/ except openapi.json."""
-    from riskservice.api.contracts import ProblemOut, ScoreOut
+    from riskservice.api.contracts import ProblemOut, ScoreOut, ScoreSummaryOut
     conv = _inline_converter()
     docs = {}
     for name, schema, title in (
         ("request", build_patient_schema(kb)(), "POST /v1/score request: one patient's flat risk-factor record"),
         ("response", ScoreOut(), "POST /v1/score response"),
+        ("response-summary", ScoreSummaryOut(), "POST /v1/score?view=summary response"),
         ("error", ProblemOut(), "RFC 9457 problem details returned for every error"),
     ):
         body = conv.schema2jsonschema(schema)
@@ -39,7 +40,7 @@ def json_schemas(kb) -> dict:
 
 def openapi(kb) -> dict:
     """The OpenAPI 3.1 document for every route the service serves."""
-    from riskservice.api.contracts import HealthOut, ProblemOut, ReadyOut, ScoreOut
+    from riskservice.api.contracts import HealthOut, ProblemOut, ReadyOut, ScoreOut, ScoreStandardOut, ScoreSummaryOut
     from riskservice.contract_paths import paths
     spec = APISpec(
         title="riskservice", version=__version__, openapi_version="3.1.0",
@@ -51,6 +52,8 @@ def openapi(kb) -> dict:
     )
     spec.components.schema("PatientIn", schema=build_patient_schema(kb))
     spec.components.schema("ScoreOut", schema=ScoreOut)
+    spec.components.schema("ScoreStandardOut", schema=ScoreStandardOut)
+    spec.components.schema("ScoreSummaryOut", schema=ScoreSummaryOut)
     spec.components.schema("Problem", schema=ProblemOut)
     spec.components.schema("Ready", schema=ReadyOut)
     spec.components.schema("Health", schema=HealthOut)

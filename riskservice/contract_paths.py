@@ -9,6 +9,11 @@ OPEN = []  # no security requirement: probes must work without a key
 AUDIENCE = {"name": "audience", "in": "query", "required": False,
             "description": "Who reads the texts: clinician (default) or patient. Numbers are identical.",
             "schema": {"type": "string", "enum": ["clinician", "patient"], "default": "clinician"}}
+VIEW = {"name": "view", "in": "query", "required": False,
+        "description": "How much of the answer: summary (points, band, probability, flagged indices, top "
+                       "mechanisms, missing inputs, disclaimer, versions; at most about 2 kB), standard (every "
+                       "structured part, no narrative or reference list) or full (the default: everything).",
+        "schema": {"type": "string", "enum": ["summary", "standard", "full"], "default": "full"}}
 
 EXAMPLE_PATIENT = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
                    "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
@@ -63,18 +68,22 @@ def paths(kb) -> dict:
     text = {"type": "string"}
     return {
         "/v1/score": {"post": {
-            "summary": "Score one patient", "operationId": "score", "parameters": [AUDIENCE],
+            "summary": "Score one patient", "operationId": "score", "parameters": [AUDIENCE, VIEW],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/PatientIn"}, "example": EXAMPLE_PATIENT}}},
             "responses": {
-                "200": ok("Points, band, indices, mechanisms, model, missing, assumed, references, disclaimer",
-                          "application/json", {"$ref": "#/components/schemas/ScoreOut"}),
+                "200": ok("Points, band, indices, mechanisms, model, missing, assumed, references, disclaimer "
+                          "(view=full); without explanation and references (view=standard); or the summary",
+                          "application/json", {"oneOf": [{"$ref": "#/components/schemas/ScoreOut"},
+                                                         {"$ref": "#/components/schemas/ScoreStandardOut"},
+                                                         {"$ref": "#/components/schemas/ScoreSummaryOut"}]}),
                 "400": problem(400, "Malformed JSON, not UTF-8, or nested deeper than MAX_JSON_DEPTH", "/v1/score"),
                 **_auth("/v1/score"),
                 "408": problem(408, "The body did not arrive within the read deadline (slow client)", "/v1/score"),
                 "413": problem(413, "Body larger than MAX_CONTENT_LENGTH", "/v1/score"),
                 "415": problem(415, "Not application/json", "/v1/score"),
-                "422": problem(422, "Invalid patient data or audience: every problem, keyed by field", "/v1/score"),
+                "422": problem(422, "Invalid patient data, audience or view: every problem, keyed by field",
+                               "/v1/score"),
                 "503": problem(503, "REQUIRE_APPROVED is on and the result used knowledge entries not approved "
                                     "by clinical review", "/v1/score"),
             }}},

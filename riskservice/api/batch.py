@@ -17,7 +17,6 @@ from riskservice.api import requestid
 from riskservice.api.errors import UnsupportedType
 from riskservice.api.jsonbody import json_body
 from riskservice.api.metrics import record_batch_rows
-from riskservice.batchio import BatchScorer, Stats, records_to_jsonl
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.narrative import AUDIENCES
 from riskservice.csvio.dialect import CsvOptions, DialectError
@@ -31,8 +30,11 @@ class TooManyRows(RequestEntityTooLarge):
     pass
 
 
-def batch_scorer() -> BatchScorer:
-    """A BatchScorer for this request; ``?audience=patient`` gives plain mechanism labels."""
+def batch_scorer():
+    """A BatchScorer for this request; ``?audience=patient`` gives plain mechanism labels.
+
+    riskservice.batchio (and pyarrow, ~0.1 s) is imported here, on the first batch, not at start-up."""
+    from riskservice.batchio import BatchScorer
     scorer = current_app.extensions["riskservice"]
     audience = request.args.get("audience", "clinician")
     if audience not in AUDIENCES:
@@ -66,6 +68,7 @@ def score_batch():
         spooled.close()
         raise
     kb = scorer.knowledge
+    from riskservice.batchio import Stats
     stats = Stats()
     rid = requestid.current()
 
@@ -131,6 +134,7 @@ def _json_array():
     rows = batch_scorer().score_records(records)
     record_batch_rows(len(rows))
     kb = current_app.extensions["riskservice"].knowledge
+    from riskservice.batchio import records_to_jsonl
     response = Response(records_to_jsonl(rows), mimetype="application/x-ndjson")
     response.headers["X-Disclaimer"] = kb.disclaimer
     response.headers["Cache-Control"] = "no-store"

@@ -143,6 +143,64 @@ class ScoreOut(Schema):
     meta = fields.Nested(MetaOut, required=True)
 
 
+
+class ScoreStandardOut(ScoreOut):
+    """view=standard: the full answer without the narrative and the reference list."""
+
+    class Meta:
+        exclude = ("explanation", "references")
+
+
+class ProbabilityOut(Schema):
+    value = fields.Float(required=True, metadata={"description": "Model probability of the outcome (0-1)."})
+    outcome = fields.String(required=True, metadata={
+        "description": "What the probability is of (the model's outcome expression; full definition in view=full)."})
+
+
+class SummaryMechanismOut(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "Plain-language name for audience=patient."})
+    weight = fields.Integer(required=True)
+
+
+class SummaryMetaOut(Schema):
+    service_version = fields.String(required=True)
+    ruleset_version = fields.String(required=True)
+    ruleset_sha256 = fields.String(required=True)
+    disclaimer_id = fields.String(required=True)
+    request_id = fields.String(allow_none=True, required=True)
+    model_id = fields.String()
+    model_version = fields.String()
+    audience = fields.String(required=True, metadata={"enum": ["clinician", "patient"]})
+
+
+class ScoreSummaryOut(Schema):
+    """view=summary: at most 2 kB for a typical patient, read straight from the engine's arrays."""
+    view = fields.String(required=True, metadata={"enum": ["summary"]})
+    applicable = fields.Boolean(required=True, metadata={
+        "description": "False (known diabetes, pregnancy): only not_applicable, diabetes_range, disclaimer and meta."})
+    not_applicable = fields.List(fields.Dict(), metadata={"description": "Why the score does not apply."})
+    diabetes_range = fields.Boolean(required=True, metadata={
+        "description": "A value meets a diagnostic threshold for diabetes; warnings then says so."})
+    warnings = fields.List(fields.Dict(), metadata={"description": "Only the critical one: the diabetes range."})
+    points = fields.Integer()
+    max_points = fields.Integer()
+    band = fields.String()
+    lower_bound = fields.Boolean(metadata={
+        "description": "True when missing factors could add points: points is a lower bound."})
+    band_if_missing_were_maximal = fields.String(metadata={"description": "Only when lower_bound is true."})
+    probability = fields.Nested(ProbabilityOut, allow_none=True, metadata={
+        "description": "null when the model is off."})
+    flagged_indices = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
+        "description": "Surrogate indices beyond their cut-off: index id -> value."})
+    mechanisms = fields.List(fields.Nested(SummaryMechanismOut), metadata={
+        "description": "The top three mechanisms by weight."})
+    missing_inputs = fields.List(fields.String(), metadata={
+        "description": "Inputs not given that a factor applying to this patient or an index needs."})
+    disclaimer = fields.String(required=True)
+    meta = fields.Nested(SummaryMetaOut, required=True)
+
+
 class ProblemOut(Schema):
     type = fields.String(required=True)
     title = fields.String(required=True)

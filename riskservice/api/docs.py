@@ -16,7 +16,17 @@ def _asset(name: str) -> bytes:
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(current_app.extensions["riskservice_openapi"])
+    return jsonify(openapi_document(current_app))
+
+
+def openapi_document(app) -> dict:
+    """The OpenAPI document, built on the first request (apispec and marshmallow cost ~0.1 s of
+    start-up otherwise) and kept in ``app.extensions``; building it twice is harmless."""
+    doc = app.extensions.get("riskservice_openapi")
+    if doc is None:
+        from riskservice.contract import openapi
+        doc = app.extensions.setdefault("riskservice_openapi", openapi(app.extensions["riskservice"].knowledge))
+    return doc
 
 
 @bp.get("/docs")

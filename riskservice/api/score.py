@@ -1,6 +1,7 @@
 """POST /v1/score: one patient's flat risk-factor record in, the full result out.
 
-Query parameter ``audience`` (clinician, the default, or patient) changes only the texts."""
+Query parameter ``audience`` (clinician, the default, or patient) changes only the texts;
+``view`` (summary, standard or full, the default) how much is built and sent."""
 from flask import Blueprint, current_app, jsonify, request
 
 from riskservice.api import requestid
@@ -13,7 +14,8 @@ bp = Blueprint("score", __name__)
 def score():
     scorer = current_app.extensions["riskservice"]
     audience = request.args.get("audience", "clinician")
-    result = scorer.score(json_body(what="the patient"), request_id=requestid.current(), audience=audience)
+    view = request.args.get("view", "full")
+    result = scorer.score(json_body(what="the patient"), request_id=requestid.current(), audience=audience, view=view)
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -25,14 +25,16 @@ def _scorer(model: bool):
 @click.option("--no-model", is_flag=True, help="Rules and indices only.")
 @click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
               show_default=True, help="Who reads the texts; the numbers are the same.")
-def score_cmd(infile, no_model, audience):
+@click.option("--view", type=click.Choice(["summary", "standard", "full"]), default="full", show_default=True,
+              help="summary: points, band, probability, flags, top mechanisms, missing inputs (< 2 kB).")
+def score_cmd(infile, no_model, audience, view):
     """Score one patient from a JSON file (or - for stdin) and print the JSON result."""
     try:
         payload = json.load(infile)
     except ValueError as exc:
         raise click.ClickException(f"not valid JSON: {exc}")
     try:
-        result = _scorer(not no_model).score(payload, audience=audience)
+        result = _scorer(not no_model).score(payload, audience=audience, view=view)
     except ValidationProblem as exc:
         click.echo(json.dumps({"errors": exc.errors}, indent=2), err=True)
         sys.exit(2)
@@ -90,6 +92,10 @@ from riskservice.model.commands import derive_points_command, train_command  # n
 
 main.add_command(train_command)
 main.add_command(derive_points_command)
+
+from riskservice.daskscore import score_parquet_command  # noqa: E402  (imports Dask only when run)
+
+main.add_command(score_parquet_command)
 
 
 @main.command("hash-api-key")

@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
-import jsonschema
 
 from riskservice.core.errors import KnowledgeError
 from riskservice.core.medications import (
@@ -114,18 +113,22 @@ class Knowledge:
 def load_knowledge(directory=None) -> Knowledge:
     """Read, schema-check and cross-check every knowledge file; raise KnowledgeError."""
     directory = Path(directory) if directory else default_dir()
-    schema = _read_json(directory / SCHEMA_FILE) if (directory / SCHEMA_FILE).exists() \
-        else _read_json(default_dir() / SCHEMA_FILE)
-    raw, digest = {}, hashlib.sha256()
+    schema_path = directory / SCHEMA_FILE if (directory / SCHEMA_FILE).exists() else default_dir() / SCHEMA_FILE
+    schema_bytes = _read_bytes(schema_path)
+    schema = _parse(schema_path, schema_bytes)
+    raw, digest, paths = {}, hashlib.sha256(), {}
     for name in FILES:
         path = directory / f"{name}.json"
         data = path.read_bytes() if path.exists() else None
         if data is None:
             raise KnowledgeError(f"knowledge file missing: {path}")
         digest.update(name.encode() + b"\0" + data + b"\0")
-        doc = _parse(path, data)
-        _validate_schema(path, doc, schema, name)
-        raw[name] = doc
+        raw[name], paths[name] = _parse(path, data), path
+    marker = _validated_marker(schema_bytes, digest.hexdigest())
+    if marker is None or not marker.exists():
+        for name in FILES:
+            _validate_schema(paths[name], raw[name], schema, name)
+        _remember_valid(marker)
     kb = Knowledge(
         directory=directory,
         ruleset=raw["ruleset"],
@@ -166,6 +169,39 @@ def sullivan_points(derivation: dict, unit: float) -> int:
     return _round_half_away(d["coefficient"] * (d["reference_value"] - d["base_value"]) / unit)
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"knowledge file missing: {path}") from exc
+
+
+CACHE_ENV = "RISKSERVICE_CACHE_DIR"
+
+
+def _validated_marker(schema_bytes: bytes, files_digest: str) -> Path | None:
+    """Where a file records that these exact bytes (schema and knowledge) passed the JSON Schema
+    check, so a restart with unchanged files skips jsonschema (~0.2 s with its import). Any
+    changed byte gives another name and a full check. ``RISKSERVICE_CACHE_DIR=off`` disables it;
+    the default is $XDG_CACHE_HOME/riskservice (~/.cache/riskservice). The cross-checks always run."""
+    setting = os.environ.get(CACHE_ENV, "")
+    if setting.strip().lower() in ("off", "0", "false", "no"):
+        return None
+    base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "riskservice"
+    key = hashlib.sha256(schema_bytes + b"\0" + files_digest.encode()).hexdigest()
+    return base / f"knowledge-valid-{key}"
+
+
+def _remember_valid(marker: Path | None) -> None:
+    if marker is None:
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # read-only home or container: validate on every start, as before
+
+
 def _read_json(path: Path):
     try:
         return _parse(path, path.read_bytes())
@@ -181,6 +217,8 @@ def _parse(path: Path, data: bytes):
 
 
 def _validate_schema(path: Path, doc, schema: dict, name: str) -> None:
+    import jsonschema  # imported only when a check is needed (see _validated_marker)
+
     wrapper = {**schema, "$ref": f"#/$defs/{name}_file"}
     validator = jsonschema.Draft202012Validator(wrapper)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))

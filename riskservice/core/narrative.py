@@ -94,11 +94,25 @@ def _factor_text(c, kb, audience):
     return kb.factor_by_id[c["factor"]][f"{audience}_text"]
 
 
+def _model_sentence(r, audience: str) -> list:
+    """The model's probability with what it is a probability of (its outcome definition)."""
+    model = r.get("model")
+    if not model:
+        return []
+    if r.get("diabetes_range"):   # a probability of dysglycaemia is moot once a value is in the diabetes range
+        return ["\n**Model probability:** not shown: a value is already in the diabetes range."]
+    p = f"{model['probability']:.0%}"
+    if audience == "patient":
+        return [f"A statistical model puts the chance at {p} for this: {model['outcome'].split('. ')[0]}."]
+    return [f"\n**Model probability:** {p} ({model['model_id']} {model['version']}). Outcome: {model['outcome']}"]
+
+
 def _clinician(r, kb, cites) -> str:
     rules = r["rules"]
     lines = [f"**Rules score:** {rules['points']} of {rules['max_points']} possible points, "
              f"band **{BAND_WORDS[rules['band']]}**."
              + (f" {rules['lower_bound_statement']}" if rules.get("lower_bound") else "")]
+    lines.extend(_model_sentence(r, "clinician"))
     scoring = [c for c in rules["contributions"] if c["points"] or c.get("band_points") or c["mechanisms"]]
     if scoring:
         lines.append("\n**Contributing factors**")
@@ -171,6 +185,7 @@ def _patient(r, kb, cites) -> str:
              f"group. It is not a diagnosis."]
     if rules.get("lower_bound"):
         lines.append("Some facts about you were not given, so your real score could be higher.")
+    lines.extend(_model_sentence(r, "patient"))
     scoring = [c for c in rules["contributions"] if c["points"] or c["mechanisms"]]
     change = [c for c in scoring if c["modifiable"]]
     fixed = [c for c in scoring if not c["modifiable"]]

@@ -90,14 +90,30 @@ class RowView:
 
 # --------------------------------------------------------------------------- the single answer
 def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: bool = False) -> dict:
-    """The full answer for row ``i`` (which must have no errors)."""
+    """The full answer for row ``i`` (which must have no errors): the standard answer plus the
+    narrative for the audience and the numbered references it cites."""
     from riskservice.core import narrative
 
+    result = render_standard(engine, ev, i, audience, meta, require_approved)
+    if not result["applicable"]:
+        return _not_applicable_answer(RowView(engine, ev, i), result["not_applicable"], audience, meta)
+    text, cited = narrative.build(result, engine.kb, audience)
+    result["explanation"] = text
+    result["references"] = _references(engine.kb, cited, result["rules"], result["indices"],
+                                       result["established"], result["mechanisms"])
+    return result
+
+
+def render_standard(engine, ev, i: int, audience: str, meta: dict, require_approved: bool = False) -> dict:
+    """Every number, rule and stored text of the answer for row ``i``, without the narrative and
+    the reference list (never built here, so it costs less)."""
     kb = engine.kb
     row = RowView(engine, ev, i)
     not_applicable = _not_applicable(row)
     if not_applicable:
-        return _not_applicable_answer(row, not_applicable, audience, meta)
+        answer = _not_applicable_answer(row, not_applicable, audience, meta)
+        del answer["explanation"], answer["references"]
+        return answer
     rules, missing_factors = _rules(row)
     indices, missing_indices = _indices(row)
     established = _established(row)
@@ -125,7 +141,7 @@ def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: 
         c["text"] = source[key]
     for m in mechanisms:
         m["text"] = kb.mechanisms[m["id"]][key]
-    result = {
+    return {
         "applicable": True,
         "not_applicable": [],
         "diabetes_range": diabetes,
@@ -140,10 +156,6 @@ def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: 
         "disclaimer": _disclaimer(kb, audience),
         "meta": {**meta, "audience": audience, **review.summarise(used)},
     }
-    text, cited = narrative.build(result, kb, audience)
-    result["explanation"] = text
-    result["references"] = _references(kb, cited, rules, indices, established, mechanisms)
-    return result
 
 
 def _glycaemia_in_diabetes_range(kb, contributions):
@@ -667,3 +679,93 @@ def _warnings_column(engine, ev, bad):
         unknown.append(f"medications: {medication_message(notes)}" if notes else None)
     texts, idx = _bits_to_text(parts, ev.n, extra=(p.med_index, unknown), lead=1)
     return _coded(texts, np.where([t == "" for t in texts], -1, np.arange(len(texts)))[idx], bad)
+
+
+# --------------------------------------------------------------------------- views (summary, standard)
+VIEWS = ("summary", "standard", "full")
+SUMMARY_MECHANISMS = 3
+
+
+def render_summary(engine, ev, i: int, audience: str, meta: dict, require_approved: bool = False) -> dict:
+    """A compact answer (under 2 kB) read straight from the evaluation's arrays: points, band,
+    probability with its outcome, flagged indices, top mechanisms, missing inputs, disclaimer and
+    versions. No contribution, text, narrative or reference is built."""
+    kb = engine.kb
+    row = RowView(engine, ev, i)
+    not_applicable = _not_applicable(row)
+    if not_applicable:
+        return {"view": "summary", "applicable": False, "not_applicable": not_applicable,
+                "diabetes_range": bool(ev.diabetes_range[i]), "disclaimer": _disclaimer(kb, audience),
+                "meta": {**meta, "audience": audience}}
+    if require_approved and engine.unapproved_rows(ev)[i]:
+        render_standard(engine, ev, i, audience, meta, require_approved=True)  # raises, naming the entries
+    thresholds = kb.ruleset["bands"]["thresholds"]
+    headroom = int(ev.headroom[i])
+    out = {
+        "view": "summary",
+        "applicable": True,
+        "diabetes_range": bool(ev.diabetes_range[i]),
+        "points": int(ev.points[i]),
+        "max_points": int(ev.max_points[i]),
+        "band": thresholds[int(ev.band[i])]["id"],
+        "lower_bound": headroom > 0,
+    }
+    if headroom:
+        out["band_if_missing_were_maximal"] = thresholds[int(ev.band_if_max[i])]["id"]
+    model = engine.model
+    if model is None:
+        out["probability"] = None
+    else:
+        logit = float(ev.logit[i])
+        prob = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
+        out["probability"] = {"value": prob, "outcome": model.manifest["outcome"]["expression"]}
+    flagged = {}
+    for index in kb.indices:
+        flag = ev.flagged.get(index["id"])
+        if flag is not None and flag[1][i] >= 0 and flag[0][i]:
+            flagged[index["id"]] = float(ev.indices[index["id"]][i])
+    out["flagged_indices"] = flagged
+    label = "patient_name" if audience == "patient" else "name"
+    mechs = []
+    for j in ev.mech_order[i]:
+        if len(mechs) == SUMMARY_MECHANISMS:
+            break
+        if ev.mech_count[i, j] <= 0:
+            continue
+        mid = engine.mechanism_ids[j]
+        mechs.append({"id": mid, "name": kb.mechanisms[mid][label], "weight": int(ev.mech_weight[i, j])})
+    out["mechanisms"] = mechs
+    out["missing_inputs"] = _missing_inputs(row)
+    if out["diabetes_range"]:
+        out["warnings"] = [{"code": "diabetes_range", "message": kb.ruleset["diabetes_range"]["message"]}]
+    out["disclaimer"] = _disclaimer(kb, audience)
+    out["meta"] = {**meta, "audience": audience}
+    return out
+
+
+def _missing_inputs(row) -> list:
+    """Inputs not given that a factor (one that applies to this patient) or an index needs."""
+    engine, ev, i = row.engine, row.ev, row.i
+    names = []
+    for factor in row.kb.factors:
+        if factor["kind"] == "medications":
+            if row.sex in factor.get("sexes", ("female", "male")) and row.medications() is None:
+                names.append(factor["input"])
+            continue
+        pair_pos, k = engine.factor_slot[factor["id"]]
+        if ev.factors[pair_pos].variant[i, k] >= 0 and not ev.factor_present[i, engine.factor_pos[factor["id"]]]:
+            names.append(factor["input"])
+    for index in row.kb.indices:
+        if math.isnan(ev.indices[index["id"]][i]):
+            names.extend(name for name in index["inputs"] if row.value(name) is None)
+    return list(dict.fromkeys(names))
+
+
+def render_view(engine, ev, i: int, audience: str, meta: dict, view: str = "full",
+                require_approved: bool = False) -> dict:
+    """Row ``i`` rendered for ``view`` (summary, standard or full)."""
+    if view == "summary":
+        return render_summary(engine, ev, i, audience, meta, require_approved)
+    if view == "standard":
+        return render_standard(engine, ev, i, audience, meta, require_approved)
+    return render_one(engine, ev, i, audience, meta, require_approved=require_approved)

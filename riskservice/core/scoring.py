@@ -11,8 +11,7 @@ from riskservice.core import narrative
 from riskservice.core.engine import engine_for
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.inputs import from_records
-from riskservice.core.render import render_one
-from riskservice.core.schema import build_patient_schema
+from riskservice.core.render import VIEWS, render_view
 
 
 class Scorer:
@@ -29,6 +28,7 @@ class Scorer:
     def schema_class(self):
         """The published marshmallow contract (built from the same field table)."""
         if self._schema_class is None:
+            from riskservice.core.schema import build_patient_schema  # marshmallow: not at start-up
             self._schema_class = build_patient_schema(self.knowledge)
         return self._schema_class
 
@@ -42,16 +42,18 @@ class Scorer:
             raise ValidationProblem(parsed.errors.by_row[0])
         return ev
 
-    def score(self, raw, request_id=None, audience="clinician") -> dict:
-        """Score ``raw``; ``audience`` (clinician|patient) changes the texts, never the numbers.
+    def score(self, raw, request_id=None, audience="clinician", view="full") -> dict:
+        """Score ``raw``; ``audience`` (clinician|patient) changes the texts, never the numbers;
+        ``view`` (summary|standard|full) how much of the answer is built and returned.
 
         Raises ValidationProblem for bad input or audience, and UnapprovedKnowledge when
         ``require_approved`` is on and the result used an entry below ``approved``.
         """
         check_audience(audience)
+        check_view(view)
         ev = self.evaluate(raw)
-        return render_one(self.engine, ev, 0, audience, self.meta(request_id),
-                          require_approved=self.require_approved)
+        return render_view(self.engine, ev, 0, audience, self.meta(request_id), view=view,
+                           require_approved=self.require_approved)
 
     def meta(self, request_id=None) -> dict:
         kb = self.knowledge
@@ -73,3 +75,9 @@ def check_audience(audience):
         raise ValidationProblem({"audience": [
             f"Must be one of: {', '.join(narrative.AUDIENCES)} (got {audience!r})."]},
             title="Invalid query parameter")
+
+
+def check_view(view):
+    if view not in VIEWS:
+        raise ValidationProblem({"view": [f"Must be one of: {', '.join(VIEWS)} (got {view!r})."]},
+                                title="Invalid query parameter")

@@ -1,9 +1,10 @@
 """Routes of the clinician's page; every score comes from the app's one Scorer."""
 from __future__ import annotations
 
+import functools
+
 from flask import current_app, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from riskservice.api import requestid
@@ -16,7 +17,11 @@ from riskservice.web import bp, chart, forms, smart
 CSP_WEB = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 AUDIENCES = ("clinician", "patient")
-_MD = MarkdownIt("commonmark", {"html": False})
+@functools.cache
+def _md():
+    """The markdown renderer, built on first use (importing markdown_it costs ~30 ms of start-up)."""
+    from markdown_it import MarkdownIt
+    return MarkdownIt("commonmark", {"html": False})
 
 
 @bp.after_request
@@ -91,7 +96,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
         "origin_token": _signer().dumps(origin) if origin else "",
     }
     if result is not None and not result["applicable"]:
-        context["explanation"] = Markup(_MD.render(result["explanation"]))
+        context["explanation"] = Markup(_md().render(result["explanation"]))
     elif result is not None:
         rules = result["rules"]
         refnum = {r["id"]: r["number"] for r in result["references"]}
@@ -101,7 +106,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),
             band_basis=kb.ruleset["bands"]["basis"],
             top_mechanisms=result["mechanisms"][:3],
-            explanation=Markup(_MD.render(result["explanation"])),
+            explanation=Markup(_md().render(result["explanation"])),
         )
     status = 422 if errors else 200
     return render_template(template, **context), status

@@ -25,7 +25,9 @@ EXCLUDED = [positive_data_acceptance]
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_operation_conforms(case):
-    case.call_and_validate(excluded_checks=EXCLUDED)
+    # The WSGI transport advertises requests' Accept-Encoding (gzip, br, zstd) but hands the body
+    # over undecoded; compression has its own tests (tests/api/test_compression.py).
+    case.call_and_validate(headers={"Accept-Encoding": "identity"}, excluded_checks=EXCLUDED)
 
 
 keyed_app = create_app({"TESTING": True, "MODEL": "off", "API_KEYS": "fuzz-key"})

@@ -1,0 +1,222 @@
+"""Score a Dask DataFrame or a Parquet dataset partition by partition, with the same engine.
+
+Each partition goes through the CSV path's own adapter and renderer
+(:meth:`riskservice.batchio.BatchScorer.score_table`): typed Parquet columns are turned into
+the text the CSV path would have read (numbers in shortest round-trip form, booleans as
+true/false, nulls as empty cells), so a patient scores the same here, in a CSV and over HTTP.
+Every partition gives exactly one output row per input row, in order (checked), with the
+columns of the CSV output: the passthrough columns, then the result columns.
+
+Each Dask worker process loads and verifies the knowledge and the model once
+(:func:`_batch_scorer`), not once per partition; nothing but column data travels between
+scheduler and workers. Needs the ``dask`` extra: ``pip install riskservice[dask]``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+_SCORERS: dict = {}
+
+
+def _batch_scorer(knowledge_dir, model_dir, model: bool, audience: str):
+    """The process's BatchScorer for this configuration (built on first use, then reused)."""
+    key = (knowledge_dir, model_dir, model, audience)
+    scorer = _SCORERS.get(key)
+    if scorer is None:
+        from riskservice.batchio import BatchScorer
+        from riskservice.core.knowledge import load_knowledge
+        kb = load_knowledge(knowledge_dir)
+        loaded = None
+        if model:
+            from riskservice.app import default_model_dir
+            from riskservice.model import load_model
+            loaded = load_model(model_dir or default_model_dir())
+        scorer = _SCORERS[key] = BatchScorer(kb, loaded, audience=audience)
+    return scorer
+
+
+def as_csv_text(table):
+    """Every column as the text a CSV would hold: strings as they are, numbers and booleans
+    formatted by Arrow (shortest round-trip), nulls (and NaN) as empty cells."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:   # one empty chunk per column (the batch scorer expects a chunk)
+        return pa.table([pa.array([], pa.string()) for _ in table.column_names], names=table.column_names)
+    columns = []
+    for col in table.columns:
+        if pa.types.is_floating(col.type):
+            col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            col = pc.cast(col, pa.string())
+        columns.append(pc.fill_null(col, ""))
+    return pa.table(columns, names=table.column_names)
+
+
+def score_arrow(table, scorer):
+    """Result table (passthrough + result columns) for one Arrow table of patients."""
+    import pyarrow as pa
+
+    from riskservice.core import header
+
+    names = [str(n) for n in table.column_names]
+    plan = header.plan_columns(names)
+    if plan.problems:
+        from riskservice.batchio import HeaderProblem
+        raise HeaderProblem(plan.problems)
+    text = as_csv_text(table.rename_columns(names)).combine_chunks()
+    scored = scorer.score_table(text, plan)
+    if scored.num_rows != table.num_rows:   # the one-row-out-per-row-in rule
+        raise RuntimeError(f"partition of {table.num_rows} rows gave {scored.num_rows} result rows")
+    keep = len(plan.passthrough)   # passthrough columns keep their own types, results follow
+    return pa.table([*(table.column(name) for name in plan.passthrough), *scored.columns[keep:]],
+                    names=scored.column_names)
+
+
+def _score_partition(df, knowledge_dir, model_dir, model, audience):
+    import pandas as pd
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    out = score_arrow(table, _batch_scorer(knowledge_dir, model_dir, model, audience))
+    result = out.to_pandas(types_mapper=pd.ArrowDtype)
+    result.index = df.index
+    return result
+
+
+def score_dataframe(ddf, *, model: bool = True, audience: str = "clinician", knowledge_dir=None, model_dir=None):
+    """A lazy Dask DataFrame of results: one row per input row, same partitions and index.
+
+    ``ddf`` has the CSV path's columns (``age``, ``sex``, ... and ``<field>_unit``), typed or
+    text; other columns pass through. Results are Arrow-typed (points int64, probability double).
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    knowledge_dir = str(knowledge_dir) if knowledge_dir else None
+    model_dir = str(model_dir) if model_dir else None
+    sample = pa.Table.from_pandas(ddf._meta, preserve_index=False)
+    meta = score_arrow(sample, _batch_scorer(knowledge_dir, model_dir, model, audience)).to_pandas(
+        types_mapper=pd.ArrowDtype)
+    return ddf.map_partitions(_score_partition, knowledge_dir, model_dir, model, audience, meta=meta,
+                              enforce_metadata=False, align_dataframes=False)
+
+
+def parquet_rows(path) -> int:
+    """Rows of a Parquet file or directory, from the footers only."""
+    import pyarrow.dataset as ds
+    return ds.dataset(str(path), format="parquet").count_rows()
+
+
+PARTITION_ROWS = 250_000   # rows per task: whole row groups are gathered up to about this many
+
+
+def plan_partitions(infile, rows_per_partition: int = PARTITION_ROWS) -> list:
+    """[(file path, [row group ids])]: the input cut at row-group boundaries, in order."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    parts = []
+    for path in sorted(ds.dataset(str(infile), format="parquet").files):
+        meta = pq.ParquetFile(path).metadata
+        groups, rows = [], 0
+        for g in range(meta.num_row_groups):
+            groups.append(g)
+            rows += meta.row_group(g).num_rows
+            if rows >= rows_per_partition:
+                parts.append((path, groups))
+                groups, rows = [], 0
+        if groups or meta.num_row_groups == 0:
+            parts.append((path, groups))
+    return parts
+
+
+def score_partition_file(path, groups, out_path, knowledge_dir, model_dir, model, audience) -> tuple:
+    """One task: read these row groups, score them, write ``out_path``; (rows in, rows out, errors)."""
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path).read_row_groups(groups) if groups else pq.read_table(path)
+    out = score_arrow(table, _batch_scorer(knowledge_dir, model_dir, model, audience))
+    pq.write_table(out, out_path)
+    return table.num_rows, out.num_rows, out.num_rows - out.column("error").null_count
+
+
+def score_parquet(infile, outdir, *, client=None, model: bool = True, audience: str = "clinician",
+                  rows_per_partition: int = PARTITION_ROWS, knowledge_dir=None, model_dir=None) -> dict:
+    """Score the Parquet file or dataset ``infile`` into ``outdir`` (part-00000.parquet, ...).
+
+    One Dask task per partition (whole row groups, about ``rows_per_partition`` rows), run on
+    ``client`` (a dask.distributed Client) or the current Dask scheduler; the files must be
+    readable where the workers run. Parts are numbered in input order. Returns {"rows_in",
+    "rows_out", "errors", "partitions", "seconds"}; raises if a row went missing.
+    """
+    import dask
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from riskservice.core import header
+
+    start = time.perf_counter()
+    names = ds.dataset(str(infile), format="parquet").schema.names
+    plan = header.plan_columns([str(n) for n in names])
+    if plan.problems:   # refuse before any task runs, as score-csv refuses a bad header
+        from riskservice.batchio import HeaderProblem
+        raise HeaderProblem(plan.problems)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    knowledge_dir = str(knowledge_dir) if knowledge_dir else None
+    model_dir = str(model_dir) if model_dir else None
+    task = dask.delayed(score_partition_file, pure=False)
+    parts = plan_partitions(infile, rows_per_partition)
+    tasks = [task(path, groups, str(outdir / f"part-{k:05d}.parquet"), knowledge_dir, model_dir, model, audience)
+             for k, (path, groups) in enumerate(parts)]
+    counts = client.gather(client.compute(tasks)) if client is not None else dask.compute(*tasks)
+    rows_in, rows_out = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    expected = sum(pq.ParquetFile(f).metadata.num_rows for f in ds.dataset(str(infile), format="parquet").files)
+    if not (rows_in == rows_out == expected == parquet_rows(outdir)):
+        raise RuntimeError(f"{expected} rows in the input, {rows_in} read, {rows_out} scored")
+    return {"rows_in": rows_in, "rows_out": rows_out, "errors": sum(c[2] for c in counts),
+            "partitions": len(parts), "seconds": time.perf_counter() - start}
+
+
+@click.command("score-parquet")
+@click.argument("infile", type=click.Path(exists=True))
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--scheduler", help="Address of a running dask.distributed scheduler (default: a local cluster).")
+@click.option("--workers", type=int, default=None, help="Local cluster: worker processes (default: one per core).")
+@click.option("--no-model", is_flag=True, help="Rules and indices only (probability left empty).")
+@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
+              help="patient: plain-language mechanism labels.")
+def score_parquet_command(infile, outdir, scheduler, workers, no_model, audience):
+    """Score a Parquet file or dataset with Dask into the Parquet directory OUTDIR.
+
+    Same columns as score-csv's output; one output row per input row. Exit status: 0 when
+    every row scored, 2 when some rows had errors (in their `error` column), 1 on a fatal error.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise click.ClickException("score-parquet needs Dask: pip install 'riskservice[dask]'") from None
+    if Path(outdir).exists() and any(Path(outdir).iterdir()):
+        raise click.ClickException(f"{outdir} exists and is not empty")
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        with client:
+            stats = score_parquet(infile, outdir, client=client, model=not no_model, audience=audience)
+    finally:
+        if cluster is not None:
+            cluster.close()
+    click.echo(f"{stats['rows_out']} rows ({stats['rows_out'] - stats['errors']} scored, {stats['errors']} with "
+               f"errors) in {stats['seconds']:.1f} s -> {outdir}", err=True)
+    sys.exit(2 if stats["errors"] else 0)

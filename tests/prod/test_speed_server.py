@@ -1,0 +1,109 @@
+"""Issue 13 through a real gunicorn: compression when asked, a batch that still streams
+(chunked, uncompressed) when the client accepts gzip, and recycled workers that leave cleanly."""
+import gzip
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import ACCEPTANCE_PATIENT
+from tests.test_server import free_port
+
+pytestmark = pytest.mark.slow  # starts a real gunicorn
+
+
+def start(tmp_path, **extra_env):
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", **extra_env}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    out = log.open("wb")
+    proc = subprocess.Popen([str(gunicorn), "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"],
+                            env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            return base, proc, log, out
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(log.read_text())
+            time.sleep(0.2)
+    proc.kill()
+    pytest.fail("gunicorn did not come up")
+
+
+def stop(proc, out):
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    out.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base, proc, log, out = start(tmp_path_factory.mktemp("gunicorn"))
+    yield base
+    stop(proc, out)
+
+
+def request(base, method, path, body=None, headers=None):
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
+
+
+def test_full_answer_compressed_only_when_asked(server):
+    body = json.dumps(ACCEPTANCE_PATIENT).encode()
+    plain, plain_data = request(server, "POST", "/v1/score", body, {"Content-Type": "application/json"})
+    packed, packed_data = request(server, "POST", "/v1/score", body,
+                                  {"Content-Type": "application/json", "Accept-Encoding": "gzip"})
+    assert plain.status == packed.status == 200
+    assert plain.getheader("Content-Encoding") is None and packed.getheader("Content-Encoding") == "gzip"
+    assert len(packed_data) < len(plain_data) / 2
+    a, b = json.loads(plain_data), json.loads(gzip.decompress(packed_data))
+    a["meta"].pop("request_id"), b["meta"].pop("request_id")
+    assert a == b
+
+
+def test_batch_streams_uncompressed_even_when_gzip_is_accepted(server):
+    rows = 20_000
+    csv = "id,age,sex,bmi\n" + "".join(f"r{i},{30 + i % 50},{('male', 'female')[i % 2]},{20 + i % 20}\n"
+                                       for i in range(rows))
+    resp, data = request(server, "POST", "/v1/score/batch", csv.encode(),
+                         {"Content-Type": "text/csv", "Accept-Encoding": "gzip, br, zstd"})
+    assert resp.status == 200
+    assert resp.getheader("Transfer-Encoding") == "chunked" and resp.getheader("Content-Length") is None
+    assert resp.getheader("Content-Encoding") is None
+    lines = data.decode().splitlines()
+    assert lines[0].startswith("id,points,") and len(lines) == rows + 1 and lines[-1].startswith(f'"r{rows - 1}",')
+
+
+def test_recycled_workers_exit_cleanly_and_nothing_is_lost(tmp_path):
+    base, proc, log, out = start(tmp_path, GUNICORN_MAX_REQUESTS="15", GUNICORN_MAX_REQUESTS_JITTER="1")
+    try:
+        body = json.dumps(ACCEPTANCE_PATIENT).encode()
+        statuses = [request(base, "POST", "/v1/score?view=summary", body, {"Content-Type": "application/json"})[0].status
+                    for _ in range(80)]
+    finally:
+        stop(proc, out)
+    text = log.read_text()
+    assert statuses == [200] * 80
+    assert text.count("Worker exiting") >= 4 and text.count("Booting worker") >= 6
+    assert "Exception during worker exit" not in text and "Traceback" not in text
