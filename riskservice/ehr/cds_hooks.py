@@ -503,7 +503,7 @@ def draft_medications(context: dict) -> list[dict]:
 
 def draft_concept(med: dict, medications: dict | None = None) -> dict | None:
     """The medication code of a draft MedicationRequest (inline, contained or in draftOrders)."""
-    return fhir_in._med_concept(med, medications or {})
+    return fhir_in.medication_concept(med, medications or {})
 
 
 def draft_order_medications(context: dict) -> dict:
