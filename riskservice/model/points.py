@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import train as T
+from . import training_data as T
 
 GENERATOR = "riskservice derive-points"
 #: the date this derivation specification was fixed (not the wall clock: reruns are byte-identical)
@@ -52,7 +52,7 @@ NUMERIC = {
 # ---------------------------------------------------------------------------------------------
 # data and fit
 def nhanes() -> tuple[pd.DataFrame, np.ndarray, str]:
-    """The model's own cohort and outcome (train.nhanes_cohort) and the data file's sha256."""
+    """The model's own cohort and outcome (training_data.nhanes_cohort) and the data file's sha256."""
     data = T.nhanes_tsv_bytes()
     raw = pd.read_csv(io.BytesIO(data), sep="\t", index_col=0, low_memory=False)
     canon, y, _ = T.nhanes_cohort(raw)
