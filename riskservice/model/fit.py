@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import feature_columns as FC
 from . import features as F
 from . import validation as V
 from .spec import TrainingDataError
@@ -97,7 +98,7 @@ def evaluate_nhanes_extras(canon: pd.DataFrame, y: np.ndarray, terms_idx, cv: CV
     """Baseline comparison, missing-input scenarios and subgroups (NHANES only)."""
     out = {}
     # 1) the issue's baseline, complete cases, same folds for both models
-    Xall = F.engineer_frame(canon)
+    Xall = FC.engineer_frame(canon)
     base = np.column_stack([
         canon["age"], Xall[:, F.TERM_INDEX["male"]], Xall[:, F.TERM_INDEX["bmi"]], canon["waist"],
         Xall[:, F.TERM_INDEX["waist_to_height"]], Xall[:, F.TERM_INDEX["mvpa_any"]],
@@ -131,7 +132,7 @@ def evaluate_nhanes_extras(canon: pd.DataFrame, y: np.ndarray, terms_idx, cv: CV
         c2 = canon.copy()
         for col in drop:
             c2[col] = None if c2[col].dtype == object else np.nan
-        X2 = F.engineer_frame(c2)[:, terms_idx]
+        X2 = FC.engineer_frame(c2)[:, terms_idx]
         p = np.empty(len(y))
         for k, mdl in enumerate(cv.models):
             te = cv.fold_of == k

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import feature_columns as FC
 from . import features as F
 from . import validation as V
 from .fit import (
@@ -106,7 +107,7 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
             f"{out} already holds another model ({', '.join(others)}); the service loads exactly one model per "
             "directory, so choose another --out or remove the old files first")
 
-    X_full = F.engineer_frame(canon)
+    X_full = FC.engineer_frame(canon)
     terms = list(F.TERM_NAMES) if is_default else select_terms(X_full)
     terms_idx = [F.TERM_INDEX[t] for t in terms]
     X = X_full[:, terms_idx]
@@ -154,7 +155,7 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
             "odds_ratio_per_sd_ci95": [float(np.exp(coef[k] - V.Z95 * se[k])), float(np.exp(coef[k] + V.Z95 * se[k]))],
         })
 
-    ranges = F.input_frame_ranges(canon)
+    ranges = FC.input_frame_ranges(canon)
     ext = None
     if "bmi" in terms:
         from .predict import LoadedModel
