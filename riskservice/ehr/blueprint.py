@@ -24,6 +24,13 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed, UnprocessableEntity
 
+from riskservice.api import requestid
+from riskservice.api.auth import is_cors_preflight
+from riskservice.api.errors import problem, scrubbed_stack
+from riskservice.api.jsonbody import json_body
+from riskservice.api.metrics import EventCounter
+from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
+
 from . import cds_hooks, fhir_in, fhir_out, security
 
 log = logging.getLogger("riskservice.ehr")
@@ -45,44 +52,19 @@ def _core():
 
 
 def _resolver():
-    knowledge = getattr(_core(), "knowledge", None)
-    fn = getattr(knowledge, "drug_class_for", None)
-    return fn
-
-
-def _request_id():
-    try:
-        from riskservice.api import requestid
-        return requestid.current()
-    except (ImportError, RuntimeError):
-        return None
+    return _core().knowledge.drug_class_for
 
 
 def _score(payload: dict, audience: str = "clinician") -> dict:
-    return _core().score(payload, request_id=_request_id(), audience=audience)
+    return _core().score(payload, request_id=requestid.current(), audience=audience)
 
 
 def _mechanism_name(mid: str) -> str | None:
-    knowledge = getattr(_core(), "knowledge", None)
-    mechs = getattr(knowledge, "mechanisms", None)
-    if isinstance(mechs, dict) and isinstance(mechs.get(mid), dict):
-        return mechs[mid].get("name")
-    for attr in ("mechanism", "get_mechanism", "mechanism_for"):
-        fn = getattr(knowledge, attr, None)
-        if callable(fn):
-            try:
-                m = fn(mid)
-            except Exception:  # noqa: BLE001 - a missing name must not break a card
-                m = None
-            if isinstance(m, dict):
-                return m.get("name")
-            if isinstance(m, str):
-                return m
-    return None
+    return (_core().knowledge.mechanisms.get(mid) or {}).get("name")
 
 
 def metrics() -> Counter:
-    from riskservice.api.metrics import EventCounter  # also exported at GET /metrics
+    """Event counts of this blueprint (also exported at GET /metrics)."""
     return current_app.extensions.setdefault("riskservice_ehr_metrics", EventCounter())
 
 
@@ -114,27 +96,10 @@ CDS_TYPES = ("application/json",)
 
 
 def _json_body(media_types=CDS_TYPES) -> dict:
-    from riskservice.api.jsonbody import json_body
     body = json_body(media_types, what="the request")
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
     return body
-
-
-def _validation_problem_type():
-    try:
-        from riskservice.core.errors import ValidationProblem
-        return ValidationProblem
-    except ImportError:  # core not merged yet
-        return ()
-
-
-def _passthrough() -> tuple:
-    try:
-        from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
-        return (ValidationProblem, UnapprovedKnowledge)
-    except ImportError:  # pragma: no cover - the adapter on its own
-        return ()
 
 
 @contextmanager
@@ -145,10 +110,9 @@ def _malformed_is_400(where: str):
     value), so the walker can be taught the shape and a test added."""
     try:
         yield
-    except (fhir_in.BundleError, HTTPException, *_passthrough()):
+    except (fhir_in.BundleError, HTTPException, ValidationProblem, UnapprovedKnowledge):
         raise  # the adapter's and the core's own answers keep their messages
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
-        from riskservice.api.errors import scrubbed_stack
         log.error("%s: unexpected input shape (%s)", where, type(exc).__name__,
                   extra={"error_type": type(exc).__name__, "stack": scrubbed_stack(exc)})
         raise BadRequest("The FHIR content has an unexpected shape (a field of the wrong JSON type).") from None
@@ -166,11 +130,6 @@ def _malformed_is_400(where: str):
 def _auth():
     if not request.path.startswith("/cds-services"):
         return None
-    try:
-        from riskservice.api.auth import is_cors_preflight
-    except ImportError:  # pragma: no cover - the adapter on its own
-        def is_cors_preflight():
-            return False
     if is_cors_preflight():
         return None
     if not current_app.config.get("CDS_JWT_ISSUERS"):
@@ -178,13 +137,11 @@ def _auth():
     base = _public_base()
     if base is None:  # configuration changed after start-up: fail closed
         log.error("CDS_JWT_ISSUERS is set but PUBLIC_BASE_URL is not; rejecting CDS calls")
-        from riskservice.api.errors import problem
         return problem(503, "Service Unavailable", "The service's public URL is not configured.")
     aud = base + request.path
     cache = current_app.extensions.setdefault("riskservice_ehr_jti", security.JtiCache())
     if not security.verify_request(request.headers.get("Authorization"), aud, current_app.config, cache):
         metrics()["cds_auth_failed"] += 1
-        from riskservice.api.errors import problem
         resp = problem(401, "Unauthorized", type_="/problems/unauthorized")  # no detail on purpose
         resp.headers["WWW-Authenticate"] = "Bearer"
         return resp
@@ -290,8 +247,8 @@ def _score_or_none(mapping: fhir_in.MappingResult, service_id: str, instance: st
         return None
     try:
         return _score(mapping.payload)
-    except _validation_problem_type() as exc:
-        fields = sorted(getattr(exc, "errors", {}) or {})
+    except ValidationProblem as exc:
+        fields = sorted(exc.errors)
         log.info("cds %s instance=%s: no card: core rejected input (fields: %s)", service_id, instance,
                  ", ".join(fields))
         metrics()["cds_no_card_invalid_input"] += 1

@@ -127,7 +127,6 @@ NOT_IN_MODEL = (
     {"factor": "labs_other_than_hdl", "reason": "triglycerides, fasting glucose, fasting insulin and HbA1c are absent or part of the outcome (leakage)"},
     {"factor": "surrogate_indices", "reason": "HOMA-IR, TyG, TG/HDL and similar need labs the training data lack"},
 )
-NOT_IN_MODEL_NOTE = "These factors are scored by the rules score only; the model does not see them."
 
 
 def number_or_none(v):

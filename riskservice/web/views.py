@@ -175,7 +175,7 @@ def launch_callback():
         items = smart.read_patient(settings, kept["iss"], token)
         mapping = fhir_in.map_resources(items, smart.as_of(current_app.config),
                                         fhir_in.Lookback.from_config(current_app.config),
-                                        getattr(_scorer().knowledge, "drug_class_for", None))
+                                        _scorer().knowledge.drug_class_for)
     except smart.LaunchError as exc:
         return _launch_problem(exc.reason, exc.status)
     except fhir_in.BundleError as exc:
