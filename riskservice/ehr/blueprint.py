@@ -5,12 +5,9 @@
 - ``POST /cds-services/<id>``           hook call (patient-view / order-select)
 - ``POST /cds-services/<id>/feedback``  card feedback, counted only
 
-Configuration (all optional; Flask config keys, settable as ``RISKSERVICE_<KEY>`` environment
-variables through the app's ``from_prefixed_env``): ``PUBLIC_BASE_URL`` (used for links and the JWT
-``aud``), ``KNOWLEDGE_URL``, ``EHR_LOOKBACK_{LAB,ANTHROPOMETRY,LIFESTYLE}_DAYS``,
-``CDS_FHIR_CONNECT_TIMEOUT`` / ``CDS_FHIR_READ_TIMEOUT`` / ``CDS_FHIR_MAX_PAGES`` /
-``CDS_FHIR_SERVER_ALLOWLIST``, ``CDS_CORS_ORIGINS`` (list of allowed browser origins),
-``CDS_JWT_ISSUERS`` (see :mod:`riskservice.ehr.security`).
+Configuration: ``PUBLIC_BASE_URL`` (links and the JWT ``aud``), ``KNOWLEDGE_URL``,
+``EHR_LOOKBACK_*_DAYS``, ``CDS_FHIR_*``, ``CDS_CORS_ORIGINS``, ``CDS_JWT_*`` (see
+:mod:`riskservice.ehr.security`), with their defaults in :mod:`riskservice.config`.
 
 Logs carry the hook instance id and reasons, never patient identifiers, values or tokens.
 """
@@ -71,12 +68,12 @@ def metrics() -> Counter:
 def _public_base() -> str | None:
     """The service's public URL from configuration only: the Host and X-Forwarded-* headers are
     the caller's to choose, so they never decide a link or the JWT audience."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
+    base = current_app.config["PUBLIC_BASE_URL"]
     return str(base).rstrip("/") if base else None
 
 
 def _knowledge_url() -> str | None:
-    if current_app.config.get("KNOWLEDGE_URL"):
+    if current_app.config["KNOWLEDGE_URL"]:
         return current_app.config["KNOWLEDGE_URL"]
     base = _public_base()
     return f"{base}/v1/knowledge" if base else None   # no link rather than a guessed one
@@ -84,7 +81,7 @@ def _knowledge_url() -> str | None:
 
 def check_config(config) -> None:
     """Start-up check: JWT verification needs the audience, which is PUBLIC_BASE_URL + path."""
-    if config.get("CDS_JWT_ISSUERS") and not config.get("PUBLIC_BASE_URL"):
+    if config["CDS_JWT_ISSUERS"] and not config["PUBLIC_BASE_URL"]:
         raise RuntimeError("CDS_JWT_ISSUERS is set but PUBLIC_BASE_URL is not: the JWT audience must come "
                            "from configuration (set RISKSERVICE_PUBLIC_BASE_URL, e.g. https://cds.example.org)")
 
@@ -132,7 +129,7 @@ def _auth():
         return None
     if is_cors_preflight():
         return None
-    if not current_app.config.get("CDS_JWT_ISSUERS"):
+    if not current_app.config["CDS_JWT_ISSUERS"]:
         return None
     base = _public_base()
     if base is None:  # configuration changed after start-up: fail closed

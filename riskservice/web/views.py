@@ -136,10 +136,10 @@ def batch_page():
 # ---------------------------------------------------------------------------------------------
 
 def _redirect_uri() -> str:
-    configured = current_app.config.get("SMART_REDIRECT_URI")
+    configured = current_app.config["SMART_REDIRECT_URI"]
     if configured:
         return configured
-    base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    base = (current_app.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
     return base + url_for("web.launch_callback")
 
 

@@ -32,17 +32,17 @@ class FetchSettings:
 
     @classmethod
     def from_config(cls, config: dict) -> "FetchSettings":
-        allow = config.get("CDS_FHIR_SERVER_ALLOWLIST") or ()
+        allow = config["CDS_FHIR_SERVER_ALLOWLIST"] or ()
         if isinstance(allow, str):
             allow = [a for a in allow.split(",") if a.strip()]
         return cls(
-            connect_timeout=float(config.get("CDS_FHIR_CONNECT_TIMEOUT", 2.0)),
-            read_timeout=float(config.get("CDS_FHIR_READ_TIMEOUT", 5.0)),
-            max_pages=int(config.get("CDS_FHIR_MAX_PAGES", 5)),
+            connect_timeout=float(config["CDS_FHIR_CONNECT_TIMEOUT"]),
+            read_timeout=float(config["CDS_FHIR_READ_TIMEOUT"]),
+            max_pages=int(config["CDS_FHIR_MAX_PAGES"]),
             allowed_servers=tuple(str(a).strip() for a in allow),
-            max_bytes=int(config.get("CDS_FHIR_MAX_BYTES", 5 * 1024 * 1024)),
-            budget=float(config.get("CDS_FHIR_TOTAL_SECONDS", 10.0)),
-            ca_file=config.get("CDS_FHIR_CA_FILE") or None,
+            max_bytes=int(config["CDS_FHIR_MAX_BYTES"]),
+            budget=float(config["CDS_FHIR_TOTAL_SECONDS"]),
+            ca_file=config["CDS_FHIR_CA_FILE"] or None,
         )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from riskservice.config import DEFAULTS
+
 from .tables import tables
 
 
@@ -20,13 +22,15 @@ class Lookback:
 
     @classmethod
     def from_config(cls, config: dict | None) -> "Lookback":
-        defaults = tables().observations["lookback_days"]
-        config = config or {}
-        return cls(
-            anthropometry=int(config.get("EHR_LOOKBACK_ANTHROPOMETRY_DAYS", defaults["anthropometry"])),
-            lab=int(config.get("EHR_LOOKBACK_LAB_DAYS", defaults["lab"])),
-            lifestyle=int(config.get("EHR_LOOKBACK_LIFESTYLE_DAYS", defaults["lifestyle"])),
-        )
+        """``EHR_LOOKBACK_<CATEGORY>_DAYS`` from the app's config (None: the mapping table's window)."""
+        table = tables().observations["lookback_days"]
+        config = config or DEFAULTS
+
+        def days(category: str) -> int:
+            value = config[f"EHR_LOOKBACK_{category.upper()}_DAYS"]
+            return int(table[category] if value is None else value)
+
+        return cls(anthropometry=days("anthropometry"), lab=days("lab"), lifestyle=days("lifestyle"))
 
     def days(self, category: str) -> int:
         return int(getattr(self, category))
