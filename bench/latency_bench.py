@@ -27,7 +27,7 @@ def main():
     args = ap.parse_args()
     from riskservice import create_app
     from riskservice.app import default_model_dir
-    from riskservice.model import features as F
+    from riskservice.model import feature_columns as FC
     from riskservice.model.sklearn_io import load_pipeline
     from tests.conftest import ACCEPTANCE_PATIENT
 
@@ -37,7 +37,7 @@ def main():
     pipeline = load_pipeline(default_model_dir())[0]  # the joblib, for comparison only; serving never loads it
     client = app.test_client()
     canonical = scorer.parse(ACCEPTANCE_PATIENT).values
-    row = F.engineer_frame(__import__("pandas").DataFrame([canonical]))[:, model._idx]
+    row = FC.engineer_frame(__import__("pandas").DataFrame([canonical]))[:, model._idx]
     rows = {
         "POST /v1/score through Flask (test client, no network)": lambda: client.post("/v1/score", json=ACCEPTANCE_PATIENT),
         "Scorer.score (parse + rules + indices + established + mechanisms + model)": lambda: scorer.score(ACCEPTANCE_PATIENT),

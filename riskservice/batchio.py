@@ -52,7 +52,6 @@ class Stats:
     rows: int = 0
     scored: int = 0
     errors: int = 0
-    bytes_read: int = 0
     extra: dict = field(default_factory=dict)
 
 
@@ -63,7 +62,6 @@ class CsvHeader:
     names: list
     plan: core.ColumnPlan
     delimiter: str
-    nbytes: int
 
     @property
     def out_names(self):
@@ -128,7 +126,7 @@ class BatchScorer:
             plan.problems = {"_header": [hint]}
         if plan.problems:
             raise HeaderProblem(plan.problems)
-        return CsvHeader(names, plan, delimiter, len(line))
+        return CsvHeader(names, plan, delimiter)
 
     def iter_csv(self, stream, stats: Stats | None = None, header: CsvHeader | None = None,
                  write_header: bool = True, first_line: int = 2, options: CsvOptions = DEFAULT_OPTIONS,
@@ -144,7 +142,6 @@ class BatchScorer:
         stats = stats if stats is not None else Stats()
         if header is None:
             stream, header = self.open_csv(stream, options, max_columns)
-            stats.bytes_read += header.nbytes
         if write_header:
             yield _csv_line(header.out_names, options.csv_safe)
         blocks = _guarded(csvrec.split_blocks(stream, header.delimiter, BLOCK_SIZE, first_line), request_id)

@@ -25,6 +25,9 @@ DEFAULTS = {
     "API_KEYS_FILE": None,
     # Browser origins allowed by CORS, comma-separated (e.g. https://ehr.example.org); none = CORS off.
     "CORS_ORIGINS": None,
+    # Link to the knowledge base on CDS cards (the card's source.url); None = PUBLIC_BASE_URL +
+    # /v1/knowledge, and no link when neither is set.
+    "KNOWLEDGE_URL": None,
     # Public base URL of this service (e.g. https://cds.example.org). Card links and the CDS JWT
     # audience come from it, never from the Host header; CDS_JWT_ISSUERS without it fails start-up.
     "PUBLIC_BASE_URL": None,
@@ -36,6 +39,9 @@ DEFAULTS = {
     # comma-separated). Empty: nothing is fetched, prefetch only. Listed servers may be on private
     # addresses; any other server is never called (riskservice/ehr/outbound.py).
     "CDS_FHIR_SERVER_ALLOWLIST": None,
+    # Per-connection-attempt timeout (s) and most search-result pages followed per prefetch query.
+    "CDS_FHIR_CONNECT_TIMEOUT": 2.0,
+    "CDS_FHIR_MAX_PAGES": 5,
     # Per-GET total deadline (s), per-response size cap (bytes), and the time budget (s) for all
     # GETs of one hook call together.
     "CDS_FHIR_READ_TIMEOUT": 5.0,
@@ -53,4 +59,34 @@ DEFAULTS = {
     "COMPRESS_ALGORITHM": "zstd,br,gzip",
     "COMPRESS_MIN_SIZE": 2048,
     "COMPRESS_LEVEL": 1,
+    # Browser origins allowed by CORS on /cds-services only (in addition to CORS_ORIGINS), comma-separated.
+    "CDS_CORS_ORIGINS": None,
+    # CDS client JWT verification: {issuer: {"jwks": {...}} or {"jku": [url, ...]}, optional
+    # "tenants": [...]}; None = no JWT check. Needs PUBLIC_BASE_URL (riskservice/ehr/security.py).
+    "CDS_JWT_ISSUERS": None,
+    # Seconds a JWT id (jti) is remembered after the token's expiry, so a replayed token is refused.
+    "CDS_JWT_REPLAY_SECONDS": 3600,
+    # Look-back windows (days) for EHR Observations by category; None = lookback_days in
+    # riskservice/ehr/mapping/observations.json (730 anthropometry, 365 lab, 365 lifestyle).
+    "EHR_LOOKBACK_ANTHROPOMETRY_DAYS": None,
+    "EHR_LOOKBACK_LAB_DAYS": None,
+    "EHR_LOOKBACK_LIFESTYLE_DAYS": None,
+    # Signs the short SMART launch cookie and the EHR-origin field; None = random per process
+    # (fine under gunicorn's preload; set it when workers are not forked from one master).
+    "SECRET_KEY": None,
+    # SameSite attribute of that cookie; Lax lets the EHR's redirect back to /launch/callback carry it.
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # SMART App Launch: FHIR base URLs allowed to launch the app (comma-separated; none = no launch),
+    # extra origins of authorization servers on other hosts, client id, scopes, and the callback
+    # URL (None = PUBLIC_BASE_URL or the request's host + /launch/callback).
+    "SMART_ISSUERS": None,
+    "SMART_AUTH_ORIGINS": None,
+    "SMART_CLIENT_ID": "riskservice",
+    "SMART_SCOPES": ("openid fhirUser patient/Patient.rs patient/Observation.rs patient/MedicationRequest.rs "
+                     "patient/MedicationStatement.rs patient/Condition.rs patient/FamilyMemberHistory.rs"),
+    "SMART_REDIRECT_URI": None,
+    # Seconds per outbound SMART call (discovery, token, FHIR reads).
+    "SMART_TIMEOUT": 10.0,
+    # Fixed scoring date (YYYY-MM-DD) for launched patients, for reproducible demos; None = today.
+    "SMART_AS_OF": None,
 }

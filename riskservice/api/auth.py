@@ -65,7 +65,7 @@ def read_key_file(path: Path) -> list[bytes]:
 
 def _raw(config, name):
     """The config value as text; from_prefixed_env may have JSON-decoded a key like 123."""
-    value = config.get(name)
+    value = config[name]
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)):
@@ -113,7 +113,7 @@ def init_app(app):
         digests = current_app.extensions[EXTENSION]
         if not digests or request.path in EXEMPT:
             return None  # OPTIONS included: with keys on, it needs a key like any other method
-        if request.path.startswith("/cds-services") and current_app.config.get("CDS_JWT_ISSUERS"):
+        if request.path.startswith("/cds-services") and current_app.config["CDS_JWT_ISSUERS"]:
             return None  # CDS clients authenticate with their signed JWT (riskservice.ehr.security)
         if is_authorised(digests, presented_key()):
             return None

@@ -24,8 +24,6 @@ import time
 
 from werkzeug.exceptions import RequestTimeout
 
-from riskservice.config import DEFAULTS
-
 
 class BodyTimeout(RequestTimeout):
     description = ("The request body did not arrive in time; send it in one go "
@@ -182,5 +180,5 @@ def _content_length(environ) -> int | None:
 
 def init_app(app) -> None:
     app.wsgi_app = BodyDeadline(app.wsgi_app,
-                                app.config.get("BODY_READ_SECONDS", DEFAULTS["BODY_READ_SECONDS"]),
-                                app.config.get("BODY_MIN_BYTES_PER_SECOND", DEFAULTS["BODY_MIN_BYTES_PER_SECOND"]))
+                                app.config["BODY_READ_SECONDS"],
+                                app.config["BODY_MIN_BYTES_PER_SECOND"])

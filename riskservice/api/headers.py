@@ -32,7 +32,7 @@ def parse_origins(value) -> frozenset:
 
 def allowed_origins(config, path: str) -> frozenset:
     """Origins allowed for this path: CORS_ORIGINS everywhere, CDS_CORS_ORIGINS on /cds-services."""
-    raw = (config.get("CORS_ORIGINS"), config.get("CDS_CORS_ORIGINS"))
+    raw = (config["CORS_ORIGINS"], config["CDS_CORS_ORIGINS"])
     key = repr(raw)
     memo = _MEMO.get(key)
     if memo is None:

@@ -17,7 +17,6 @@ import re
 from flask import current_app, request
 
 from riskservice.api.errors import BadJSON, UnsupportedType
-from riskservice.config import DEFAULTS
 
 JSON_TYPES = ("application/json",)
 _CHUNK = 64 * 1024
@@ -35,7 +34,7 @@ def json_body(media_types: tuple[str, ...] = JSON_TYPES, what: str = "the reques
     if mimetype not in media_types:
         raise UnsupportedType(f"Send {what} as {' or '.join(media_types)}"
                               f"{' (got ' + mimetype + ')' if mimetype else ''}.")
-    return parse(read_body(), int(current_app.config.get("MAX_JSON_DEPTH", DEFAULTS["MAX_JSON_DEPTH"])))
+    return parse(read_body(), int(current_app.config["MAX_JSON_DEPTH"]))
 
 
 def read_body() -> bytes:

@@ -5,12 +5,9 @@
 - ``POST /cds-services/<id>``           hook call (patient-view / order-select)
 - ``POST /cds-services/<id>/feedback``  card feedback, counted only
 
-Configuration (all optional; Flask config keys, settable as ``RISKSERVICE_<KEY>`` environment
-variables through the app's ``from_prefixed_env``): ``PUBLIC_BASE_URL`` (used for links and the JWT
-``aud``), ``KNOWLEDGE_URL``, ``EHR_LOOKBACK_{LAB,ANTHROPOMETRY,LIFESTYLE}_DAYS``,
-``CDS_FHIR_CONNECT_TIMEOUT`` / ``CDS_FHIR_READ_TIMEOUT`` / ``CDS_FHIR_MAX_PAGES`` /
-``CDS_FHIR_SERVER_ALLOWLIST``, ``CDS_CORS_ORIGINS`` (list of allowed browser origins),
-``CDS_JWT_ISSUERS`` (see :mod:`riskservice.ehr.security`).
+Configuration: ``PUBLIC_BASE_URL`` (links and the JWT ``aud``), ``KNOWLEDGE_URL``,
+``EHR_LOOKBACK_*_DAYS``, ``CDS_FHIR_*``, ``CDS_CORS_ORIGINS``, ``CDS_JWT_*`` (see
+:mod:`riskservice.ehr.security`), with their defaults in :mod:`riskservice.config`.
 
 Logs carry the hook instance id and reasons, never patient identifiers, values or tokens.
 """
@@ -23,6 +20,13 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed, UnprocessableEntity
+
+from riskservice.api import requestid
+from riskservice.api.auth import is_cors_preflight
+from riskservice.api.errors import problem, scrubbed_stack
+from riskservice.api.jsonbody import json_body
+from riskservice.api.metrics import EventCounter
+from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
 
 from . import cds_hooks, fhir_in, fhir_out, security
 
@@ -45,56 +49,31 @@ def _core():
 
 
 def _resolver():
-    knowledge = getattr(_core(), "knowledge", None)
-    fn = getattr(knowledge, "drug_class_for", None)
-    return fn
-
-
-def _request_id():
-    try:
-        from riskservice.api import requestid
-        return requestid.current()
-    except (ImportError, RuntimeError):
-        return None
+    return _core().knowledge.drug_class_for
 
 
 def _score(payload: dict, audience: str = "clinician") -> dict:
-    return _core().score(payload, request_id=_request_id(), audience=audience)
+    return _core().score(payload, request_id=requestid.current(), audience=audience)
 
 
 def _mechanism_name(mid: str) -> str | None:
-    knowledge = getattr(_core(), "knowledge", None)
-    mechs = getattr(knowledge, "mechanisms", None)
-    if isinstance(mechs, dict) and isinstance(mechs.get(mid), dict):
-        return mechs[mid].get("name")
-    for attr in ("mechanism", "get_mechanism", "mechanism_for"):
-        fn = getattr(knowledge, attr, None)
-        if callable(fn):
-            try:
-                m = fn(mid)
-            except Exception:  # noqa: BLE001 - a missing name must not break a card
-                m = None
-            if isinstance(m, dict):
-                return m.get("name")
-            if isinstance(m, str):
-                return m
-    return None
+    return (_core().knowledge.mechanisms.get(mid) or {}).get("name")
 
 
 def metrics() -> Counter:
-    from riskservice.api.metrics import EventCounter  # also exported at GET /metrics
+    """Event counts of this blueprint (also exported at GET /metrics)."""
     return current_app.extensions.setdefault("riskservice_ehr_metrics", EventCounter())
 
 
 def _public_base() -> str | None:
     """The service's public URL from configuration only: the Host and X-Forwarded-* headers are
     the caller's to choose, so they never decide a link or the JWT audience."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
+    base = current_app.config["PUBLIC_BASE_URL"]
     return str(base).rstrip("/") if base else None
 
 
 def _knowledge_url() -> str | None:
-    if current_app.config.get("KNOWLEDGE_URL"):
+    if current_app.config["KNOWLEDGE_URL"]:
         return current_app.config["KNOWLEDGE_URL"]
     base = _public_base()
     return f"{base}/v1/knowledge" if base else None   # no link rather than a guessed one
@@ -102,7 +81,7 @@ def _knowledge_url() -> str | None:
 
 def check_config(config) -> None:
     """Start-up check: JWT verification needs the audience, which is PUBLIC_BASE_URL + path."""
-    if config.get("CDS_JWT_ISSUERS") and not config.get("PUBLIC_BASE_URL"):
+    if config["CDS_JWT_ISSUERS"] and not config["PUBLIC_BASE_URL"]:
         raise RuntimeError("CDS_JWT_ISSUERS is set but PUBLIC_BASE_URL is not: the JWT audience must come "
                            "from configuration (set RISKSERVICE_PUBLIC_BASE_URL, e.g. https://cds.example.org)")
 
@@ -114,27 +93,10 @@ CDS_TYPES = ("application/json",)
 
 
 def _json_body(media_types=CDS_TYPES) -> dict:
-    from riskservice.api.jsonbody import json_body
     body = json_body(media_types, what="the request")
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
     return body
-
-
-def _validation_problem_type():
-    try:
-        from riskservice.core.errors import ValidationProblem
-        return ValidationProblem
-    except ImportError:  # core not merged yet
-        return ()
-
-
-def _passthrough() -> tuple:
-    try:
-        from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
-        return (ValidationProblem, UnapprovedKnowledge)
-    except ImportError:  # pragma: no cover - the adapter on its own
-        return ()
 
 
 @contextmanager
@@ -145,10 +107,9 @@ def _malformed_is_400(where: str):
     value), so the walker can be taught the shape and a test added."""
     try:
         yield
-    except (fhir_in.BundleError, HTTPException, *_passthrough()):
+    except (fhir_in.BundleError, HTTPException, ValidationProblem, UnapprovedKnowledge):
         raise  # the adapter's and the core's own answers keep their messages
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
-        from riskservice.api.errors import scrubbed_stack
         log.error("%s: unexpected input shape (%s)", where, type(exc).__name__,
                   extra={"error_type": type(exc).__name__, "stack": scrubbed_stack(exc)})
         raise BadRequest("The FHIR content has an unexpected shape (a field of the wrong JSON type).") from None
@@ -166,25 +127,18 @@ def _malformed_is_400(where: str):
 def _auth():
     if not request.path.startswith("/cds-services"):
         return None
-    try:
-        from riskservice.api.auth import is_cors_preflight
-    except ImportError:  # pragma: no cover - the adapter on its own
-        def is_cors_preflight():
-            return False
     if is_cors_preflight():
         return None
-    if not current_app.config.get("CDS_JWT_ISSUERS"):
+    if not current_app.config["CDS_JWT_ISSUERS"]:
         return None
     base = _public_base()
     if base is None:  # configuration changed after start-up: fail closed
         log.error("CDS_JWT_ISSUERS is set but PUBLIC_BASE_URL is not; rejecting CDS calls")
-        from riskservice.api.errors import problem
         return problem(503, "Service Unavailable", "The service's public URL is not configured.")
     aud = base + request.path
     cache = current_app.extensions.setdefault("riskservice_ehr_jti", security.JtiCache())
     if not security.verify_request(request.headers.get("Authorization"), aud, current_app.config, cache):
         metrics()["cds_auth_failed"] += 1
-        from riskservice.api.errors import problem
         resp = problem(401, "Unauthorized", type_="/problems/unauthorized")  # no detail on purpose
         resp.headers["WWW-Authenticate"] = "Bearer"
         return resp
@@ -290,8 +244,8 @@ def _score_or_none(mapping: fhir_in.MappingResult, service_id: str, instance: st
         return None
     try:
         return _score(mapping.payload)
-    except _validation_problem_type() as exc:
-        fields = sorted(getattr(exc, "errors", {}) or {})
+    except ValidationProblem as exc:
+        fields = sorted(exc.errors)
         log.info("cds %s instance=%s: no card: core rejected input (fields: %s)", service_id, instance,
                  ", ".join(fields))
         metrics()["cds_no_card_invalid_input"] += 1

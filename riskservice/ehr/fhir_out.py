@@ -20,7 +20,7 @@ Conventions (stated in the resource's note as well):
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from .fhir_in import MappingResult
@@ -209,7 +209,3 @@ def validate_risk_assessment(ra: dict) -> dict:
     except pydantic.ValidationError as exc:
         raise RiskAssessmentError(f"RiskAssessment does not validate: {exc.errors()[:3]}") from exc
     return model.model_dump(mode="json", exclude_none=True)
-
-
-def as_of_date(value: date | None) -> str | None:
-    return value.isoformat() if value else None

@@ -80,13 +80,6 @@ class Policy:
     user_agent: str = "riskservice"
     ca_file: str | None = None          # extra trusted CA bundle (an EHR behind an internal CA)
 
-    @classmethod
-    def of(cls, allowlist=(), **kwargs) -> Policy:
-        """Tolerant constructor for configuration values (a comma-separated string or a list)."""
-        if isinstance(allowlist, str):
-            allowlist = [a for a in allowlist.split(",") if a.strip()]
-        return cls(allowlist=tuple(str(a).strip() for a in (allowlist or ())), **kwargs)
-
 
 @dataclass
 class Response:

@@ -12,7 +12,7 @@ HMAC are rejected); key chosen by ``kid`` from the configured JWKS or from a ``j
 allow-listed for that issuer (no other URL is ever fetched; the fetch goes through
 :mod:`riskservice.ehr.outbound`: deadline, size cap); signature; exact ``aud`` (the public
 URL of the endpoint being called); ``exp``/``iat`` present and valid (30 s leeway); ``jti``
-never seen before within ``CDS_JWT_REPLAY_SECONDS`` (default 3600). Any failure is a plain
+never seen before within ``CDS_JWT_REPLAY_SECONDS`` (default in :mod:`riskservice.config`). Any failure is a plain
 ``False``: the caller answers 401 without detail. The token itself is never logged.
 Needs PyJWT with the ``crypto`` extra; without it every token is rejected (fail closed).
 """
@@ -57,8 +57,8 @@ def _fetch_jwks(jku: str, allowed: list[str], config) -> dict:
         hit = _jwks_cache.get(jku)
         if hit and hit[0] > now:
             return hit[1]
-    policy = outbound.Policy(allowlist=tuple(allowed), deadline=float(config.get("OUTBOUND_DEADLINE", 5.0)),
-                             max_bytes=int(config.get("OUTBOUND_MAX_BYTES", 1024 * 1024)))
+    policy = outbound.Policy(allowlist=tuple(allowed), deadline=float(config["OUTBOUND_DEADLINE"]),
+                             max_bytes=int(config["OUTBOUND_MAX_BYTES"]))
     resp = outbound.get(jku, policy=policy, headers={"Accept": "application/json"})
     if resp.status != 200:
         raise ValueError(f"jku answered HTTP {resp.status}")
@@ -80,7 +80,7 @@ def _key_for(iss_cfg: dict, header: dict, config=None):
         allowed = list(iss_cfg.get("jku") or ())
         if not isinstance(jku, str) or jku not in allowed:
             return None
-        jwks = _fetch_jwks(jku, allowed, config or {})
+        jwks = _fetch_jwks(jku, allowed, config)
     for k in jwt.PyJWKSet.from_dict(jwks).keys:
         if k.key_id == kid:
             return k.key
@@ -96,7 +96,7 @@ def verify_request(authorization: str | None, audience: str, config, jti_cache: 
     if not authorization or not authorization.startswith("Bearer "):
         return False
     token = authorization[len("Bearer "):].strip()
-    issuers = config.get("CDS_JWT_ISSUERS") or {}
+    issuers = config["CDS_JWT_ISSUERS"] or {}
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in ALGORITHMS:
@@ -114,7 +114,7 @@ def verify_request(authorization: str | None, audience: str, config, jti_cache: 
         if tenant_allow is not None and claims.get("tenant") not in tenant_allow:
             return False
         now = time.time()
-        window = float(config.get("CDS_JWT_REPLAY_SECONDS", 3600))
+        window = float(config["CDS_JWT_REPLAY_SECONDS"])
         if not jti_cache.check_and_add(f"{iss}|{claims['jti']}", max(float(claims["exp"]), now) + window, now):
             log.info("jwt rejected: jti replay (iss=%s)", iss)
             return False

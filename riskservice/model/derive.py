@@ -18,9 +18,9 @@ import numpy as np
 import pyarrow as pa
 
 from . import points as P
-from . import train as T
+from . import training_data as T
 from . import validation as V
-from .train import DEFAULT_SEED
+from .spec import DEFAULT_SEED
 
 N_FOLDS = 5
 #: band cuts on cross-validated risk: quarters of the probability scale, so each band reads as

@@ -11,15 +11,14 @@ Output: the model's *terms* (the columns of the matrix the sklearn Pipeline was 
 ``TERMS`` order, with ``nan`` where an input is missing (the Pipeline's imputer fills it).
 
 The pickled Pipeline contains only scikit-learn objects (imputer, scaler, logistic regression); the
-engineering below is plain code, so the served JSON model and the Pipeline are fed the very same
-matrix. Serving needs numpy only: pandas is imported lazily, for DataFrame input (training, tests).
+engineering is plain code, so the served JSON model and the Pipeline are fed the very same
+matrix. This module holds the definitions and one patient (:func:`engineer_one`); whole tables go
+through :mod:`.feature_columns`.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import numpy as np
 
 NAN = float("nan")
 
@@ -128,10 +127,9 @@ NOT_IN_MODEL = (
     {"factor": "labs_other_than_hdl", "reason": "triglycerides, fasting glucose, fasting insulin and HbA1c are absent or part of the outcome (leakage)"},
     {"factor": "surrogate_indices", "reason": "HOMA-IR, TyG, TG/HDL and similar need labs the training data lack"},
 )
-NOT_IN_MODEL_NOTE = "These factors are scored by the rules score only; the model does not see them."
 
 
-def _num(v):
+def number_or_none(v):
     """None/NaN/'' -> None, else float."""
     if v is None:
         return None
@@ -167,7 +165,7 @@ def engineer_one(c: dict) -> tuple[list, dict]:
     ``derived`` holds the per-input values used (for contributions, imputation and range notes).
     Raises ValueError for a missing age/sex or a value outside an enum.
     """
-    age = _num(c.get("age"))
+    age = number_or_none(c.get("age"))
     if age is None:
         raise ValueError("age is required by the model")
     sex = c.get("sex")
@@ -177,17 +175,17 @@ def engineer_one(c: dict) -> tuple[list, dict]:
     if eth is not None and eth not in ETHNICITY_TO_CATEGORY:
         raise ValueError(f"unknown ethnicity {eth!r}")
     cat = ETHNICITY_TO_CATEGORY.get(eth) if eth is not None else None
-    height = _num(c.get("height"))
-    waist = _num(c.get("waist"))
-    bmi, bmi_derived = derive_bmi(_num(c.get("bmi")), _num(c.get("weight")), height)
+    height = number_or_none(c.get("height"))
+    waist = number_or_none(c.get("waist"))
+    bmi, bmi_derived = derive_bmi(number_or_none(c.get("bmi")), number_or_none(c.get("weight")), height)
     whtr = waist / height if (waist is not None and height is not None and height > 0) else None
-    hdl = _num(c.get("hdl_cholesterol"))
+    hdl = number_or_none(c.get("hdl_cholesterol"))
     smoking = c.get("smoking")
     if smoking is not None and smoking not in SMOKING_VALUES:
         raise ValueError(f"smoking must be one of {SMOKING_VALUES}, got {smoking!r}")
-    mvpa = _num(c.get("mvpa_minutes_per_week"))
-    sed = _num(c.get("sedentary_hours_per_day"))
-    sleep = _num(c.get("sleep_hours_per_night"))
+    mvpa = number_or_none(c.get("mvpa_minutes_per_week"))
+    sed = number_or_none(c.get("sedentary_hours_per_day"))
+    sleep = number_or_none(c.get("sleep_hours_per_night"))
 
     if cat is None:
         eth_terms = [None, None, None, None]
@@ -214,130 +212,3 @@ def engineer_one(c: dict) -> tuple[list, dict]:
         "sleep_hours_per_night": sleep,
     }
     return values, derived
-
-
-def _col(df, name):
-    """A DataFrame column, or an all-NaN float column when absent (DataFrame input only)."""
-    import pandas as pd
-
-    if name in df.columns:
-        return df[name]
-    return pd.Series(np.nan, index=df.index, dtype="float64")
-
-
-def _numcol(df, name) -> np.ndarray:
-    if isinstance(df, _Columns):
-        raw = df.cols.get(name)
-        if raw is None:
-            return np.full(df.n, np.nan)
-        raw = np.asarray(raw)
-        if raw.dtype.kind in "fiub":
-            v = raw.astype("float64", copy=False)
-        else:  # object columns (numbers, numbers as text, None): converted strictly, one by one
-            v = np.array([NAN if x is None else x for x in map(_num, raw.tolist())], dtype="float64")
-    else:
-        import pandas as pd
-
-        v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
-    if np.isinf(v).any():
-        raise ValueError(f"infinite values in column {name!r}")
-    return v
-
-
-def _catcol(df, name) -> np.ndarray:
-    """Object array of the column's values with every kind of missing (None, NaN, NA) as None."""
-    if isinstance(df, _Columns):
-        raw = df.cols.get(name)
-        if raw is None:
-            return np.full(df.n, None, dtype=object)
-        raw = np.asarray(raw)
-        if raw.dtype == object:
-            return raw  # the batch engine's categories: values or None
-        out = raw.astype(object)
-        if raw.dtype.kind == "f":
-            out[np.isnan(raw)] = None
-        return out
-    return _col(df, name).to_numpy(dtype=object, na_value=None)
-
-
-class _Columns:
-    """A plain mapping of numpy columns and its length: the batch path needs no DataFrame (or pandas)."""
-
-    def __init__(self, cols, n):
-        self.cols, self.n = cols, n
-
-    def __len__(self):
-        return self.n
-
-
-def engineer_columns(cols: dict, n: int) -> np.ndarray:
-    """``engineer_frame`` for a plain mapping of canonical columns (numpy arrays: float with NaN
-    for numbers, object with None for categories), without building a DataFrame."""
-    return engineer_frame(_Columns(cols, n))
-
-
-def _unique_values(arr) -> set:
-    return set(np.asarray(arr, dtype=object)) - {None}
-
-
-def engineer_frame(df) -> np.ndarray:
-    """Vectorised ``engineer_one`` for a DataFrame of canonical columns (missing columns/NaN allowed).
-
-    Age and sex may be missing here (rows are then imputed like any other input); unknown enum
-    values raise ValueError, as in ``engineer_one``.
-    """
-    n = len(df)
-    age = _numcol(df, "age")
-    sex = _catcol(df, "sex")
-    bad = {v for v in _unique_values(sex) if v not in SEX_VALUES}
-    if bad:
-        raise ValueError(f"sex must be one of {SEX_VALUES}, got {sorted(map(str, bad))}")
-    male = np.where(sex == None, np.nan, (sex == "male").astype("float64"))  # noqa: E711
-    eth = _catcol(df, "ethnicity")
-    bad = {v for v in _unique_values(eth) if v not in ETHNICITY_TO_CATEGORY}
-    if bad:
-        raise ValueError(f"unknown ethnicity {sorted(map(str, bad))}")
-    cat = np.full(n, None, dtype=object)
-    for value in _unique_values(eth):
-        cat[eth == value] = ETHNICITY_TO_CATEGORY[value]
-    known = cat != None  # noqa: E711
-    eth_cols = [np.where(known, (cat == d).astype("float64"), np.nan) for d in ETHNICITY_DUMMIES]
-    height = _numcol(df, "height")
-    waist = _numcol(df, "waist")
-    bmi = _numcol(df, "bmi")
-    weight = _numcol(df, "weight")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hm = height / 100.0
-        bmi_from_wh = np.where(height > 0, weight / (hm * hm), np.nan)
-        bmi = np.where(np.isnan(bmi), bmi_from_wh, bmi)
-        whtr = np.where(height > 0, waist / height, np.nan)
-    hdl = _numcol(df, "hdl_cholesterol")
-    smoking = _catcol(df, "smoking")
-    bad = {v for v in _unique_values(smoking) if v not in SMOKING_VALUES}
-    if bad:
-        raise ValueError(f"smoking must be one of {SMOKING_VALUES}, got {sorted(map(str, bad))}")
-    sk = smoking != None  # noqa: E711
-    cur = np.where(sk, (smoking == "current").astype("float64"), np.nan)
-    former = np.where(sk, (smoking == "former").astype("float64"), np.nan)
-    mvpa = _numcol(df, "mvpa_minutes_per_week")
-    with np.errstate(invalid="ignore"):
-        mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= MVPA_ANY_MIN_MINUTES).astype("float64"))
-    sed = _numcol(df, "sedentary_hours_per_day")
-    sleep = _numcol(df, "sleep_hours_per_night")
-    X = np.column_stack([
-        age, age * age, male, *eth_cols, bmi, whtr, hdl, cur, former, mvpa_any, sed, sleep,
-    ]) if n else np.empty((0, len(TERMS)))
-    return X.astype("float64")
-
-
-def input_frame_ranges(df) -> dict:
-    """Training range (min, max) of the range-checked canonical inputs present in ``df``."""
-    out = {}
-    X = engineer_frame(df)
-    extra = {"bmi": X[:, TERM_INDEX["bmi"]], "waist_to_height": X[:, TERM_INDEX["waist_to_height"]]}
-    for name, unit in RANGE_CHECKED.items():
-        v = extra[name] if name in extra else _numcol(df, name)
-        v = v[~np.isnan(v)]
-        if v.size:
-            out[name] = {"min": float(v.min()), "max": float(v.max()), "unit": unit, "n": int(v.size)}
-    return out

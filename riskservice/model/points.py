@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import train as T
+from . import training_data as T
 
 GENERATOR = "riskservice derive-points"
 #: the date this derivation specification was fixed (not the wall clock: reruns are byte-identical)
@@ -52,7 +52,7 @@ NUMERIC = {
 # ---------------------------------------------------------------------------------------------
 # data and fit
 def nhanes() -> tuple[pd.DataFrame, np.ndarray, str]:
-    """The model's own cohort and outcome (train.nhanes_cohort) and the data file's sha256."""
+    """The model's own cohort and outcome (training_data.nhanes_cohort) and the data file's sha256."""
     data = T.nhanes_tsv_bytes()
     raw = pd.read_csv(io.BytesIO(data), sep="\t", index_col=0, low_memory=False)
     canon, y, _ = T.nhanes_cohort(raw)
@@ -167,7 +167,7 @@ def indicator_band(band_id, label, equals, term, fit_) -> dict:
                          "reference_value": 1.0 if term else 0.0, "base_value": 0.0}}
 
 
-def threshold_bands(name, input_unit, edge, below_term, above_term, below_label, above_label, fit_,
+def threshold_bands(name, edge, below_term, above_term, below_label, above_label, fit_,
                     below_inclusive=False):
     """Two numeric bands split at ``edge``: each side is an indicator term or the reference."""
     lo = indicator_band(f"{name}_low", below_label, None, below_term, fit_)
@@ -196,11 +196,11 @@ def tables(fit_: dict) -> dict:
                       indicator_band("former", "former smoker", "former", "smoking_former", fit_),
                       indicator_band("current", "current smoker", "current", "smoking_current", fit_)]
     out["physical_inactivity"] = threshold_bands(
-        "mvpa", "min/wk", INACTIVE_BELOW, "inactive", None,
+        "mvpa", INACTIVE_BELOW, "inactive", None,
         "no recreational moderate or vigorous activity (< 10 min/week)",
         "some recreational moderate or vigorous activity (>= 10 min/week)", fit_)
     out["sleep_duration"] = threshold_bands(
-        "sleep", "h/night", SLEEP_SHORT_MAX, "sleep_short", None, "short sleep (<= 6 h/night)",
+        "sleep", SLEEP_SHORT_MAX, "sleep_short", None, "short sleep (<= 6 h/night)",
         "more than 6 h/night", fit_, below_inclusive=True)
     return out
 

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from . import feature_columns as FC
 from . import features as F
 
 ROUND = 6  # display rounding of the imputation fill values in explanations only
@@ -192,7 +193,7 @@ class LoadedModel:
     # ------------------------------------------------------------------------------------------
     def term_matrix(self, df) -> np.ndarray:
         """The matrix the Pipeline expects (model terms, NaN where missing)."""
-        return F.engineer_frame(df)[:, self._idx]
+        return FC.engineer_frame(df)[:, self._idx]
 
     def logit_frame(self, df) -> np.ndarray:
         X = self.term_matrix(df)
@@ -201,7 +202,7 @@ class LoadedModel:
 
     def predict_columns(self, cols: dict, n: int) -> np.ndarray:
         """``predict_frame`` for a mapping of numpy columns (the batch path), no DataFrame needed."""
-        X = F.engineer_columns(cols, n)[:, self._idx]
+        X = FC.engineer_columns(cols, n)[:, self._idx]
         X = np.where(np.isnan(X), self.fill_, X)
         return _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
 

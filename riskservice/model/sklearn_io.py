@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import feature_columns as FC
 from . import features as F
 from .artifact import (
     SERVING_FORMAT,
@@ -149,7 +150,7 @@ def serving_document(pipe, manifest: dict, joblib_sha: str) -> dict:
 def probe_expectations(pipe, manifest: dict) -> dict:
     """The manifest's self-check: PROBES with the probabilities ``predict_proba`` gives for them."""
     idx = [F.TERM_INDEX[t["name"]] for t in manifest["terms"]]
-    X = F.engineer_columns(probe_columns(list(PROBES)), len(PROBES))[:, idx]
+    X = FC.engineer_columns(probe_columns(list(PROBES)), len(PROBES))[:, idx]
     p = pipe.predict_proba(X)[:, 1]
     return {
         "what": "probabilities from predict_proba of the joblib at export; load_model compares its own "

@@ -42,11 +42,11 @@ class Settings:
 
     @classmethod
     def from_config(cls, config) -> Settings:
-        return cls(issuers=_split(config.get("SMART_ISSUERS")),
-                   auth_origins=_split(config.get("SMART_AUTH_ORIGINS")),
-                   client_id=str(config.get("SMART_CLIENT_ID") or "riskservice"),
-                   scopes=str(config.get("SMART_SCOPES") or ""),
-                   timeout=float(config.get("SMART_TIMEOUT") or 10.0))
+        return cls(issuers=_split(config["SMART_ISSUERS"]),
+                   auth_origins=_split(config["SMART_AUTH_ORIGINS"]),
+                   client_id=str(config["SMART_CLIENT_ID"]),
+                   scopes=str(config["SMART_SCOPES"] or ""),
+                   timeout=float(config["SMART_TIMEOUT"]))
 
     @property
     def allowed_origins(self) -> set:
@@ -161,4 +161,4 @@ def _next(bundle: dict, base: str) -> str | None:
 
 
 def as_of(config) -> date:
-    return fhir_in.parse_as_of(config.get("SMART_AS_OF"))
+    return fhir_in.parse_as_of(config["SMART_AS_OF"])

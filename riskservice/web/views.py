@@ -141,10 +141,10 @@ def batch_page():
 # ---------------------------------------------------------------------------------------------
 
 def _redirect_uri() -> str:
-    configured = current_app.config.get("SMART_REDIRECT_URI")
+    configured = current_app.config["SMART_REDIRECT_URI"]
     if configured:
         return configured
-    base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    base = (current_app.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
     return base + url_for("web.launch_callback")
 
 
@@ -180,7 +180,7 @@ def launch_callback():
         items = smart.read_patient(settings, kept["iss"], token)
         mapping = fhir_in.map_resources(items, smart.as_of(current_app.config),
                                         fhir_in.Lookback.from_config(current_app.config),
-                                        getattr(_scorer().knowledge, "drug_class_for", None))
+                                        _scorer().knowledge.drug_class_for)
     except smart.LaunchError as exc:
         return _launch_problem(exc.reason, exc.status)
     except fhir_in.BundleError as exc:

@@ -14,7 +14,7 @@ NAMES = ["a", "b", "c"]
 
 def read_all(data: bytes, block_size: int, delimiter=","):
     """Every record as (kind, cells-or-message), in order, through the real block pipeline."""
-    header = CsvHeader(NAMES, None, delimiter, 0)
+    header = CsvHeader(NAMES, None, delimiter)
     out = []
     for block in split_blocks(io.BytesIO(data), delimiter, block_size):
         parsed = _parse_block(block, header)

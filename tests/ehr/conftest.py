@@ -1,6 +1,7 @@
 import pytest
 from flask import Flask
 
+from riskservice.config import DEFAULTS
 from riskservice.ehr.blueprint import bp
 
 from .fakecore import FakeCore
@@ -12,6 +13,7 @@ def fake_app():
     """The EHR blueprint on a bare Flask app with FakeCore: adapter tests that must not depend on
     the rules' exact points. The real application is the `app` fixture of tests/conftest.py."""
     app = Flask("ehr-test")
+    app.config.from_mapping(DEFAULTS)
     app.config.update(TESTING=True, PUBLIC_BASE_URL="https://cds.example.org",
                       CDS_FHIR_SERVER_ALLOWLIST=ALLOWED_SERVERS)
     app.extensions["riskservice"] = FakeCore()

@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from riskservice.config import DEFAULTS
 from riskservice.ehr import fhir_in
 
 from .helpers import load_bundle
@@ -95,7 +96,7 @@ def test_duplicates_medication_reference_resolved():
 def test_lookback_is_configurable():
     r = mapped("duplicates", lookback=fhir_in.Lookback(lab=3 * 365))
     assert r.payload["hba1c"] == 6.1
-    cfg = fhir_in.Lookback.from_config({"EHR_LOOKBACK_LAB_DAYS": "30"})
+    cfg = fhir_in.Lookback.from_config({**DEFAULTS, "EHR_LOOKBACK_LAB_DAYS": "30"})
     assert cfg.lab == 30 and cfg.anthropometry == 730
 
 

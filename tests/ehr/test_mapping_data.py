@@ -4,12 +4,13 @@ import pathlib
 import jsonschema
 import pytest
 
+from riskservice import ehr
 from riskservice.ehr import fhir_in
 from tests.paths import shared_file
 
 from .helpers import SHARED_SCHEMA
 
-MAPPING = pathlib.Path(fhir_in.__file__).parent / "mapping"
+MAPPING = pathlib.Path(ehr.__file__).parent / "mapping"
 FILES = sorted(p for p in MAPPING.glob("*.json") if not p.name.endswith(".schema.json"))
 
 
@@ -70,5 +71,5 @@ def test_relationship_groups_are_disjoint_and_half_siblings_second_degree():
 
 
 def test_packaged_cds_schema_is_the_shared_contract():
-    packaged = pathlib.Path(fhir_in.__file__).parent / "cds-hooks-2.0-response.schema.json"
+    packaged = pathlib.Path(ehr.__file__).parent / "cds-hooks-2.0-response.schema.json"
     assert json.loads(packaged.read_text()) == json.loads(shared_file(*SHARED_SCHEMA).read_text())

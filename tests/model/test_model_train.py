@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from riskservice.model import load_model
 from riskservice.model.artifact import find_manifest
 from riskservice.model.commands import train as train_cmd
-from riskservice.model.train import TrainingDataError, derive_outcome, train
+from riskservice.model.spec import TrainingDataError
+from riskservice.model.train import train
+from riskservice.model.training_data import derive_outcome
 
 
 @pytest.fixture(scope="module")

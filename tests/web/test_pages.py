@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
+from riskservice.config import DEFAULTS
 from riskservice.core import units
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS, UNIT_FIELDS
@@ -176,7 +177,7 @@ def test_outbound_calls_follow_the_allow_list(url, reason):
 
 
 def test_settings_allow_the_issuers_and_the_extra_auth_origins():
-    settings = smart.Settings.from_config({"SMART_ISSUERS": "https://ehr.example.org/fhir/, https://b.example.org/r4",
+    settings = smart.Settings.from_config({**DEFAULTS, "SMART_ISSUERS": "https://ehr.example.org/fhir/, https://b.example.org/r4",
                                            "SMART_AUTH_ORIGINS": "https://login.example.org"})
     assert settings.issuers == ("https://ehr.example.org/fhir", "https://b.example.org/r4")
     assert settings.allowed_origins == {"https://ehr.example.org", "https://b.example.org", "https://login.example.org"}

@@ -1,0 +1,149 @@
+"""Vectorised feature engineering: :func:`engineer_frame` is :func:`.features.engineer_one` for a
+whole table at once (training, batch scoring), producing the same matrix column for column.
+
+The batch path passes plain numpy columns (:func:`engineer_columns`) and needs no pandas; a
+DataFrame (training, tests) imports pandas lazily.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .features import (
+    ETHNICITY_DUMMIES,
+    ETHNICITY_TO_CATEGORY,
+    MVPA_ANY_MIN_MINUTES,
+    NAN,
+    RANGE_CHECKED,
+    SEX_VALUES,
+    SMOKING_VALUES,
+    TERM_INDEX,
+    TERMS,
+    number_or_none,
+)
+
+
+def _col(df, name):
+    """A DataFrame column, or an all-NaN float column when absent (DataFrame input only)."""
+    import pandas as pd
+
+    if name in df.columns:
+        return df[name]
+    return pd.Series(np.nan, index=df.index, dtype="float64")
+
+
+def _numcol(df, name) -> np.ndarray:
+    if isinstance(df, _Columns):
+        raw = df.cols.get(name)
+        if raw is None:
+            return np.full(df.n, np.nan)
+        raw = np.asarray(raw)
+        if raw.dtype.kind in "fiub":
+            v = raw.astype("float64", copy=False)
+        else:  # object columns (numbers, numbers as text, None): converted strictly, one by one
+            v = np.array([NAN if x is None else x for x in map(number_or_none, raw.tolist())], dtype="float64")
+    else:
+        import pandas as pd
+
+        v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    if np.isinf(v).any():
+        raise ValueError(f"infinite values in column {name!r}")
+    return v
+
+
+def _catcol(df, name) -> np.ndarray:
+    """Object array of the column's values with every kind of missing (None, NaN, NA) as None."""
+    if isinstance(df, _Columns):
+        raw = df.cols.get(name)
+        if raw is None:
+            return np.full(df.n, None, dtype=object)
+        raw = np.asarray(raw)
+        if raw.dtype == object:
+            return raw  # the batch engine's categories: values or None
+        out = raw.astype(object)
+        if raw.dtype.kind == "f":
+            out[np.isnan(raw)] = None
+        return out
+    return _col(df, name).to_numpy(dtype=object, na_value=None)
+
+
+class _Columns:
+    """A plain mapping of numpy columns and its length: the batch path needs no DataFrame (or pandas)."""
+
+    def __init__(self, cols, n):
+        self.cols, self.n = cols, n
+
+    def __len__(self):
+        return self.n
+
+
+def engineer_columns(cols: dict, n: int) -> np.ndarray:
+    """``engineer_frame`` for a plain mapping of canonical columns (numpy arrays: float with NaN
+    for numbers, object with None for categories), without building a DataFrame."""
+    return engineer_frame(_Columns(cols, n))
+
+
+def _unique_values(arr) -> set:
+    return set(np.asarray(arr, dtype=object)) - {None}
+
+
+def engineer_frame(df) -> np.ndarray:
+    """Vectorised ``engineer_one`` for a DataFrame of canonical columns (missing columns/NaN allowed).
+
+    Age and sex may be missing here (rows are then imputed like any other input); unknown enum
+    values raise ValueError, as in ``engineer_one``.
+    """
+    n = len(df)
+    age = _numcol(df, "age")
+    sex = _catcol(df, "sex")
+    bad = {v for v in _unique_values(sex) if v not in SEX_VALUES}
+    if bad:
+        raise ValueError(f"sex must be one of {SEX_VALUES}, got {sorted(map(str, bad))}")
+    male = np.where(sex == None, np.nan, (sex == "male").astype("float64"))  # noqa: E711
+    eth = _catcol(df, "ethnicity")
+    bad = {v for v in _unique_values(eth) if v not in ETHNICITY_TO_CATEGORY}
+    if bad:
+        raise ValueError(f"unknown ethnicity {sorted(map(str, bad))}")
+    cat = np.full(n, None, dtype=object)
+    for value in _unique_values(eth):
+        cat[eth == value] = ETHNICITY_TO_CATEGORY[value]
+    known = cat != None  # noqa: E711
+    eth_cols = [np.where(known, (cat == d).astype("float64"), np.nan) for d in ETHNICITY_DUMMIES]
+    height = _numcol(df, "height")
+    waist = _numcol(df, "waist")
+    bmi = _numcol(df, "bmi")
+    weight = _numcol(df, "weight")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hm = height / 100.0
+        bmi_from_wh = np.where(height > 0, weight / (hm * hm), np.nan)
+        bmi = np.where(np.isnan(bmi), bmi_from_wh, bmi)
+        whtr = np.where(height > 0, waist / height, np.nan)
+    hdl = _numcol(df, "hdl_cholesterol")
+    smoking = _catcol(df, "smoking")
+    bad = {v for v in _unique_values(smoking) if v not in SMOKING_VALUES}
+    if bad:
+        raise ValueError(f"smoking must be one of {SMOKING_VALUES}, got {sorted(map(str, bad))}")
+    sk = smoking != None  # noqa: E711
+    cur = np.where(sk, (smoking == "current").astype("float64"), np.nan)
+    former = np.where(sk, (smoking == "former").astype("float64"), np.nan)
+    mvpa = _numcol(df, "mvpa_minutes_per_week")
+    with np.errstate(invalid="ignore"):
+        mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= MVPA_ANY_MIN_MINUTES).astype("float64"))
+    sed = _numcol(df, "sedentary_hours_per_day")
+    sleep = _numcol(df, "sleep_hours_per_night")
+    X = np.column_stack([
+        age, age * age, male, *eth_cols, bmi, whtr, hdl, cur, former, mvpa_any, sed, sleep,
+    ]) if n else np.empty((0, len(TERMS)))
+    return X.astype("float64")
+
+
+def input_frame_ranges(df) -> dict:
+    """Training range (min, max) of the range-checked canonical inputs present in ``df``."""
+    out = {}
+    X = engineer_frame(df)
+    extra = {"bmi": X[:, TERM_INDEX["bmi"]], "waist_to_height": X[:, TERM_INDEX["waist_to_height"]]}
+    for name, unit in RANGE_CHECKED.items():
+        v = extra[name] if name in extra else _numcol(df, name)
+        v = v[~np.isnan(v)]
+        if v.size:
+            out[name] = {"min": float(v.min()), "max": float(v.max()), "unit": unit, "n": int(v.size)}
+    return out
