@@ -161,7 +161,11 @@ FINDINGS = ["a CSV upload whose header holds a bare carriage return gave a 500 (
             "the header (tests/prod/test_fuzz_regressions.py)",
             "issue 12: lone surrogates, 400-digit numbers, as_of 9999-12-31, seven malformed CDS Hooks shapes, "
             "duplicate keys, NaN literals and non-JSON media types; now 4xx problem+json "
-            "(tests/security/corpus/*.json, docs/security.md)"]
+            "(tests/security/corpus/*.json, docs/security.md)",
+            "non-finite and overlong numbers in CSV cells crashed the old batch parser mid-stream (5xx or a cut "
+            "body); the one engine reads them as that row's error (tests/api/test_one_engine_regressions.py)",
+            "a header cell holding only a carriage return was written back unquoted, so a reader saw one row "
+            "more than records; such lines are now fully quoted (tests/prod/test_fuzz_regressions.py)"]
 
 
 def render(rows, statuses, failures, total, elapsed, args, version) -> str:
@@ -188,16 +192,6 @@ def render(rows, statuses, failures, total, elapsed, args, version) -> str:
     lines += ["", "Status codes returned: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())), ""]
     lines += ["Found by earlier runs and fixed:", ""] + [f"- {f}" for f in FINDINGS] + [""]
     if failures:
-        lines += ["Open failures and their owners (all in CSV batch scoring, none in the security lane's "
-                  "surfaces):", "",
-                  "- `exception ValueError`: `core/batch.py` `_parse_number` assigns into a read-only numpy array "
-                  "when a column holds NaN, inf, 1e400 or a 400-digit number; the exception escapes mid-stream "
-                  "(a 500, or a 200 whose body is cut). Owner: lead (one engine). Strict xfails in "
-                  "tests/security/corpus/csv.json.",
-                  "- `more rows than records`: a ragged row that holds a quoted line break is reported as one error "
-                  "row per physical line. Owner: csv (`batchio.py`).",
-                  "- `lost rows`: a *header* cell holding a quoted line break ends the header at the physical line; "
-                  "the columns shift and rows go missing from the answer. Owner: csv (`batchio.py`).", ""]
         lines += ["Failures (distinct messages, with counts):", ""] + [
             f"- {n} x {f}" for f, n in collections.Counter(failures).most_common(40)] + [""]
     return "\n".join(lines)

@@ -436,7 +436,10 @@ def _csv_line(values, csv_safe: bool = True) -> bytes:
     buf = io.StringIO()
     if csv_safe:
         values = [neutralise_value(v) for v in values]
-    csv.writer(buf, lineterminator="\n").writerow(values)
+    # Python's writer quotes only the characters of its line terminator, so a bare CR in a cell
+    # (a header name, say) would be written unquoted and read back as a line break.
+    quoting = csv.QUOTE_ALL if any("\r" in str(v) for v in values) else csv.QUOTE_MINIMAL
+    csv.writer(buf, lineterminator="\n", quoting=quoting).writerow(values)
     return buf.getvalue().encode("utf-8")
 
 
