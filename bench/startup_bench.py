@@ -41,7 +41,7 @@ def timed(label, fn):
     return wrapper
 t0 = time.perf_counter()
 import riskservice.app as A
-import riskservice.contract as C
+import riskservice.api.openapi as C
 import riskservice.api.readiness as R
 t1 = time.perf_counter()
 A.load_knowledge = timed("load_knowledge (jsonschema validation of the knowledge files)", A.load_knowledge)

@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from riskservice.contract import all_documents, dumps
+from riskservice.api.openapi import all_documents, dumps
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 

@@ -24,7 +24,7 @@ def openapi_document(app) -> dict:
     start-up otherwise) and kept in ``app.extensions``; building it twice is harmless."""
     doc = app.extensions.get("riskservice_openapi")
     if doc is None:
-        from riskservice.contract import openapi
+        from riskservice.api.openapi import openapi
         doc = app.extensions.setdefault("riskservice_openapi", openapi(app.extensions["riskservice"].knowledge))
     return doc
 

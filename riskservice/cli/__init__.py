@@ -78,7 +78,7 @@ def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, en
 @click.argument("directory", default="schemas")
 def export_schemas(directory):
     """Write the JSON Schemas and openapi.json generated from the code into DIRECTORY."""
-    from riskservice.contract import export
+    from riskservice.api.openapi import export
     from riskservice.core.knowledge import load_knowledge
     try:
         kb = load_knowledge()

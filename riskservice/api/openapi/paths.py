@@ -1,5 +1,5 @@
 """The OpenAPI paths: every route the app serves, each with its success and problem+json
-error responses and examples. Kept apart from :mod:`riskservice.contract` so that the
+error responses and examples. Kept apart from :mod:`riskservice.api.openapi` so that the
 document-building and the per-route descriptions can be read separately."""
 from __future__ import annotations
 

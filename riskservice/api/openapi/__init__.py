@@ -23,7 +23,7 @@ def _inline_converter():
 
 def json_schemas(kb) -> dict:
     """name -> JSON Schema document, for every file under schemas/ except openapi.json."""
-    from riskservice.api.contracts import ProblemOut, ScoreOut, ScoreSummaryOut
+    from riskservice.api.openapi.responses import ProblemOut, ScoreOut, ScoreSummaryOut
     conv = _inline_converter()
     docs = {}
     for name, schema, title in (
@@ -40,8 +40,15 @@ def json_schemas(kb) -> dict:
 
 def openapi(kb) -> dict:
     """The OpenAPI 3.1 document for every route the service serves."""
-    from riskservice.api.contracts import HealthOut, ProblemOut, ReadyOut, ScoreOut, ScoreStandardOut, ScoreSummaryOut
-    from riskservice.contract_paths import paths
+    from riskservice.api.openapi.paths import paths
+    from riskservice.api.openapi.responses import (
+        HealthOut,
+        ProblemOut,
+        ReadyOut,
+        ScoreOut,
+        ScoreStandardOut,
+        ScoreSummaryOut,
+    )
     spec = APISpec(
         title="riskservice", version=__version__, openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
@@ -64,8 +71,8 @@ def openapi(kb) -> dict:
         "description": "The caller's X-Request-ID when well-formed ([A-Za-z0-9._:-]{1,128}), else a new id; "
                        "also in meta.request_id and in the access log",
         "required": True, "schema": {"type": "string"}})
-    from riskservice.contract_ehr import cds_response_schemas
-    from riskservice.contract_ehr import paths as ehr_paths
+    from riskservice.api.openapi.ehr import cds_response_schemas
+    from riskservice.api.openapi.ehr import paths as ehr_paths
     for name, schema in cds_response_schemas().items():
         spec.components.schema(name, schema)
     for path, operations in {**paths(kb), **ehr_paths()}.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from riskservice.contract_paths import AUDIENCE, ok, problem
+from riskservice.api.openapi.paths import AUDIENCE, ok, problem
 
 _WEIGHT = {"resourceType": "Observation", "id": "wt", "status": "final",
            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}]},
