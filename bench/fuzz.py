@@ -96,6 +96,12 @@ def stateful(schema, args, statuses, failures) -> list:
     base = schema.as_state_machine()
 
     class Workflow(base):
+        def get_call_kwargs(self, case):
+            # identity: the in-process transport advertises compression but does not decode it
+            kwargs = dict(super().get_call_kwargs(case) or {})
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "Accept-Encoding": "identity"}
+            return kwargs
+
         def validate_response(self, response, case, **kwargs):
             count["requests"] += 1
             statuses[response.status_code] += 1
