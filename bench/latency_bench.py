@@ -36,11 +36,15 @@ def main():
     model = scorer.model
     pipeline = load_pipeline(default_model_dir())[0]  # the joblib, for comparison only; serving never loads it
     client = app.test_client()
-    canonical = scorer.parse(ACCEPTANCE_PATIENT).values
+    canonical = dict(ACCEPTANCE_PATIENT)   # canonical already: mg/dL, cm, kg/m2
     row = FC.engineer_frame(__import__("pandas").DataFrame([canonical]))[:, model._idx]
     rows = {
         "POST /v1/score through Flask (test client, no network)": lambda: client.post("/v1/score", json=ACCEPTANCE_PATIENT),
-        "Scorer.score (parse + rules + indices + established + mechanisms + model)": lambda: scorer.score(ACCEPTANCE_PATIENT),
+        "POST /v1/score?view=summary through Flask": lambda: client.post("/v1/score?view=summary", json=ACCEPTANCE_PATIENT),
+        "Scorer.score, full answer (one engine at n = 1 + full renderer + narrative + references)":
+            lambda: scorer.score(ACCEPTANCE_PATIENT),
+        "Scorer.score, view=summary (engine + summary renderer)": lambda: scorer.score(ACCEPTANCE_PATIENT, view="summary"),
+        "Scorer.evaluate (the engine alone, one patient)": lambda: scorer.evaluate(ACCEPTANCE_PATIENT),
         "model.predict_one (served JSON model)": lambda: model.predict_one(canonical),
         "naive sklearn Pipeline.predict_proba on one row": lambda: pipeline.predict_proba(row),
     }
