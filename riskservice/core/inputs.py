@@ -332,15 +332,7 @@ def _strings(col, n):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if col is None:
-        return pa.nulls(n, type=pa.string())
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    if not isinstance(col, pa.Array):
-        col = pa.array(col, type=pa.string())
-    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-        col = pc.cast(col, pa.string())
-    col = pc.utf8_trim_whitespace(col)
+    col = _trimmed(col, n)
     missing = pc.is_in(pc.utf8_lower(col), value_set=pa.array(sorted(MISSING_SPELLINGS)))
     return pc.if_else(pc.fill_null(missing, True), pa.scalar(None, pa.string()), col)
 

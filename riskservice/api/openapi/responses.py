@@ -100,7 +100,8 @@ class ReferenceOut(Schema):
         "description": "True when the explanation cites it; the others are cited by id in the structured parts."})
 
 
-class MetaOut(Schema):
+class SummaryMetaOut(Schema):
+    """Versions and ids stamped on every answer."""
     service_version = fields.String(required=True)
     ruleset_version = fields.String(required=True)
     ruleset_sha256 = fields.String(required=True)
@@ -109,6 +110,10 @@ class MetaOut(Schema):
     model_id = fields.String()
     model_version = fields.String()
     audience = fields.String(required=True, metadata={"enum": ["clinician", "patient"]})
+
+
+class MetaOut(SummaryMetaOut):
+    """The full answer's meta: the summary's plus the review status of the knowledge used."""
     review_status = fields.String(required=True, allow_none=True, metadata={
         "enum": ["draft", "under_review", "approved", None],
         "description": "Lowest clinical review status among the knowledge entries this result used."})
@@ -161,17 +166,6 @@ class SummaryMechanismOut(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True, metadata={"description": "Plain-language name for audience=patient."})
     weight = fields.Integer(required=True)
-
-
-class SummaryMetaOut(Schema):
-    service_version = fields.String(required=True)
-    ruleset_version = fields.String(required=True)
-    ruleset_sha256 = fields.String(required=True)
-    disclaimer_id = fields.String(required=True)
-    request_id = fields.String(allow_none=True, required=True)
-    model_id = fields.String()
-    model_version = fields.String()
-    audience = fields.String(required=True, metadata={"enum": ["clinician", "patient"]})
 
 
 class ScoreSummaryOut(Schema):
