@@ -2,7 +2,7 @@
 
 Written as bytes, not through ``csv.writer``, so that it can hold what real exports hold:
 bad bytes, unclosed quotes, wrong field counts, a bare carriage return, and one quoted note
-of about 9 MiB whose line breaks straddle the reader's 4 MiB block boundaries. Each record
+of about 9 MiB whose line breaks straddle the reader's 1 MiB block boundaries (many of them). Each record
 comes with what its output row must show, so a test checks all 10,000 rows one by one.
 """
 from __future__ import annotations
