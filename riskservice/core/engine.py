@@ -565,6 +565,8 @@ class Engine:
 
     def _model(self, ev, values, sex, eth_code):
         """The model's terms from the engine's canonical columns, then its linear predictor."""
+        from riskservice.model.predict import sigmoid
+
         model = self.model
         if self._model_lookup is None:
             self._model_lookup = self._model_tables()
@@ -583,18 +585,9 @@ class Engine:
         contrib = model.coef_ * ((filled - model.mean_) / model.scale_)
         logit = model.intercept_ + contrib.sum(axis=1)
         ev.model_terms, ev.model_contrib, ev.logit = X, contrib, logit
-        ev.probability = np.where(ev.ok, _sigmoid(logit), np.nan)
+        ev.probability = np.where(ev.ok, sigmoid(logit), np.nan)
 
 
 def _take(items: Items, sl: slice) -> Items:
     return Items(items.variant[:, sl], items.band[:, sl], items.present[:, sl], items.points[:, sl],
                  items.top[:, sl], items.flagged[:, sl], items.diabetes[:, sl])
-
-
-def _sigmoid(z):
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out

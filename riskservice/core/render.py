@@ -488,7 +488,8 @@ def _model(row):
     if "waist_to_height" in model.term_names:
         x = terms[model.term_names.index("waist_to_height")]
         derived["waist_to_height"] = None if math.isnan(x) else float(x)
-    return model.explain(float(ev.logit[i]), ev.model_contrib[i], np.isnan(terms), derived)
+    return model.explain(float(ev.logit[i]), ev.model_contrib[i], np.isnan(terms), derived,
+                         probability=float(ev.probability[i]))
 
 
 def _references(kb, cited, rules, indices, established, mechanisms) -> list:
@@ -716,9 +717,7 @@ def render_summary(engine, ev, i: int, audience: str, meta: dict, require_approv
     if model is None:
         out["probability"] = None
     else:
-        logit = float(ev.logit[i])
-        prob = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
-        out["probability"] = {"value": prob, "outcome": model.manifest["outcome"]["expression"]}
+        out["probability"] = {"value": float(ev.probability[i]), "outcome": model.manifest["outcome"]["expression"]}
     flagged = {}
     for index in kb.indices:
         flag = ev.flagged.get(index["id"])

@@ -14,8 +14,6 @@ intercept`` (the logit of a patient at the training mean of every term).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import feature_columns as FC
@@ -143,10 +141,10 @@ class LoadedModel:
         logit, contrib, missing, d = self.linear_predictor(canonical)
         return self.explain(logit, contrib, missing, d)
 
-    def explain(self, logit: float, contrib, missing, d: dict) -> dict:
+    def explain(self, logit: float, contrib, missing, d: dict, probability: float | None = None) -> dict:
         """The ``model`` block from one row's logit, per-term contributions and missing flags
         (in ``term_names`` order) and the inputs used (``d``, as :func:`features.engineer_one`)."""
-        prob = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
+        prob = probability if probability is not None else float(sigmoid(np.array([logit]))[0])
         contributions = []
         imputed = []
         txt = self._imputed_text
@@ -204,18 +202,18 @@ class LoadedModel:
         """``predict_frame`` for a mapping of numpy columns (the batch path), no DataFrame needed."""
         X = FC.engineer_columns(cols, n)[:, self._idx]
         X = np.where(np.isnan(X), self.fill_, X)
-        return _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
+        return sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
 
     def predict_frame(self, df) -> np.ndarray:
         """Vectorised probabilities for a DataFrame of canonical columns (missing columns/NaN allowed)."""
-        return _sigmoid(self.logit_frame(df))
+        return sigmoid(self.logit_frame(df))
 
     def __repr__(self) -> str:
         return f"LoadedModel({self.model_id} {self.version}, sha256={self.sha256[:12]}..., {len(self.term_names)} terms)"
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function, identical to the original predict_frame maths."""
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function (the engine and the batch helpers share it)."""
     out = np.empty_like(z)
     pos = z >= 0
     out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
