@@ -1,13 +1,18 @@
 # riskservice serving image. Build: docker build -t riskservice .   Run: docker run -p 8000:8000 riskservice
-# Only the serving dependencies (install_requires) are installed: no train or test extras.
+# Only the serving dependencies (install_requires, locked) are installed: no train or test extras.
 # Not built on the development machine (no Docker engine there); tests/prod/test_dockerfile.py
 # checks its properties instead.
 
+# Dependencies come from requirements/serve.txt: the serving subset of the hash-locked
+# requirements/lock.txt (same pins, made by `make lock`), so the image runs the versions CI tested.
 FROM python:3.11-slim AS build
 WORKDIR /src
+COPY requirements/serve.txt ./requirements/serve.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/serve.txt \
+    && pip wheel --no-cache-dir --require-hashes --wheel-dir /wheels -r requirements/serve.txt
 COPY pyproject.toml setup.cfg README.md ./
 COPY riskservice ./riskservice
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

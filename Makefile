@@ -9,6 +9,7 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 LOCK   := requirements/lock.txt
+SERVE_LOCK := requirements/serve.txt
 STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 LOCKFLAGS ?=
@@ -27,12 +28,16 @@ $(STAMP): $(LOCK) setup.cfg pyproject.toml
 
 # Resolves setup.cfg (install_requires + test + train extras) and requirements/build.in for
 # Python 3.11; keeps the existing pins unless LOCKFLAGS says otherwise. Needs the package index.
+# Then the serving-only subset (no test or train extras) for the Docker image, constrained to
+# the same pins: requirements/serve.txt.
 lock:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q 'uv==$(UV_VERSION)'
 	$(VENV)/bin/uv pip compile -q setup.cfg requirements/build.in --extra test --extra train \
 		--generate-hashes --python-version 3.11 --custom-compile-command 'make lock' \
 		$(LOCKFLAGS) -o $(LOCK)
+	$(VENV)/bin/uv pip compile -q setup.cfg requirements/build.in -c $(LOCK) \
+		--generate-hashes --python-version 3.11 --custom-compile-command 'make lock' -o $(SERVE_LOCK)
 
 serve: $(STAMP)
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c python:riskservice.gunicorn_conf 'riskservice:create_app()'

@@ -81,3 +81,41 @@ def test_dockerignore_keeps_the_context_small_but_not_the_model():
     needed += [str(p.relative_to(ROOT)) for p in (ROOT / "models").glob("*.manifest.json")]
     for path in needed:
         assert not any(fnmatch.fnmatch(path, p) or path.startswith(p.rstrip("/") + "/") for p in patterns), path
+
+
+def _pins(path: Path) -> dict:
+    """name -> (version, hashes) of a uv/pip-compile lock file."""
+    import re
+    out, current = {}, None
+    for line in path.read_text().splitlines():
+        m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line)
+        if m:
+            current = m.group(1).lower()
+            out[current] = (m.group(2), set())
+        elif current and "--hash=" in line:
+            out[current][1].add(line.split("--hash=")[1].split()[0])
+    return out
+
+
+def test_image_installs_the_locked_serving_subset_with_hashes(final_stage):
+    _, parser = final_stage
+    runs = " ".join(i["value"] for i in parser.structure if i["instruction"] == "RUN")
+    assert "--require-hashes -r requirements/serve.txt" in runs
+    serve, lock = _pins(ROOT / "requirements/serve.txt"), _pins(ROOT / "requirements/lock.txt")
+    assert serve, "requirements/serve.txt holds no pins"
+    for name, (version, hashes) in serve.items():
+        assert name in lock and lock[name][0] == version, f"{name} {version} is not the locked version"
+        assert hashes and hashes <= lock[name][1], f"{name}: hashes differ from requirements/lock.txt"
+
+
+def test_serving_lock_covers_install_requires_and_no_test_tools():
+    import configparser
+    import re
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    required = [re.split(r"[<>=!~\[; ]", r.strip())[0].lower().replace("_", "-").replace(".", "-")
+                for r in cfg["options"]["install_requires"].strip().splitlines() if r.strip()]
+    serve = {n.replace("_", "-").replace(".", "-") for n in _pins(ROOT / "requirements/serve.txt")}
+    assert set(required) <= serve, set(required) - serve
+    for tool in ("pytest", "selenium", "schemathesis", "scikit-learn", "ruff"):
+        assert tool not in serve
