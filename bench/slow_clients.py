@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.realserver import RealServer  # noqa: E402
 from tests.security.corpus import send  # noqa: E402  (after the path insert)
-from tests.security.realserver import RealServer  # noqa: E402
 from tests.security.servers import LocalServer  # noqa: E402
 
 PATIENT = '{"age":52,"sex":"male","bmi":31.2,"waist":104}'

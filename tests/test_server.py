@@ -1,57 +1,20 @@
 """The real thing: gunicorn with the production config on a free port, one POST."""
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import ACCEPTANCE_PATIENT
+from tests.realserver import RealServer
 
 pytestmark = pytest.mark.slow  # starts a real gunicorn with two workers
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    out = log.open("wb")
-    proc = subprocess.Popen([str(gunicorn), "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"],
-                            env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(log.read_text())
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not come up")
-    yield base, proc, log
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    out.close()
+    with RealServer(tmp_path_factory.mktemp("gunicorn") / "server.log", WEB_CONCURRENCY="2") as real:
+        yield real.base, real.proc, real.log_path
 
 
 def post(url, body: bytes, ctype="application/json"):

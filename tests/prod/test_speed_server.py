@@ -3,60 +3,20 @@
 import gzip
 import http.client
 import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import ACCEPTANCE_PATIENT
-from tests.test_server import free_port
+from tests.realserver import RealServer
 
 pytestmark = pytest.mark.slow  # starts a real gunicorn
 
 
-def start(tmp_path, **extra_env):
-    port = free_port()
-    log = tmp_path / "server.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", **extra_env}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    out = log.open("wb")
-    proc = subprocess.Popen([str(gunicorn), "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"],
-                            env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            return base, proc, log, out
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(log.read_text())
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("gunicorn did not come up")
-
-
-def stop(proc, out):
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    out.close()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base, proc, log, out = start(tmp_path_factory.mktemp("gunicorn"))
-    yield base
-    stop(proc, out)
+    with RealServer(tmp_path_factory.mktemp("gunicorn") / "server.log", WEB_CONCURRENCY="2") as real:
+        yield real.base
 
 
 def request(base, method, path, body=None, headers=None):
@@ -96,14 +56,12 @@ def test_batch_streams_uncompressed_even_when_gzip_is_accepted(server):
 
 
 def test_recycled_workers_exit_cleanly_and_nothing_is_lost(tmp_path):
-    base, proc, log, out = start(tmp_path, GUNICORN_MAX_REQUESTS="15", GUNICORN_MAX_REQUESTS_JITTER="1")
-    try:
+    with RealServer(tmp_path / "server.log", WEB_CONCURRENCY="2", GUNICORN_MAX_REQUESTS="15",
+                    GUNICORN_MAX_REQUESTS_JITTER="1") as real:
         body = json.dumps(ACCEPTANCE_PATIENT).encode()
-        statuses = [request(base, "POST", "/v1/score?view=summary", body, {"Content-Type": "application/json"})[0].status
-                    for _ in range(80)]
-    finally:
-        stop(proc, out)
-    text = log.read_text()
+        statuses = [request(real.base, "POST", "/v1/score?view=summary", body,
+                            {"Content-Type": "application/json"})[0].status for _ in range(80)]
+    text = real.log_text()
     assert statuses == [200] * 80
     assert text.count("Worker exiting") >= 4 and text.count("Booting worker") >= 6
     assert "Exception during worker exit" not in text and "Traceback" not in text

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from tests.realserver import RealServer
+
 from .corpus import MARKERS, cases, send
-from .realserver import RealServer
 
 ALL = cases()
 

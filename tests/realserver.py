@@ -17,14 +17,18 @@ def free_port() -> int:
 
 
 class RealServer:
-    """``with RealServer(log_path, RISKSERVICE_X="...") as s: s.host, s.port, s.log_text()``."""
+    """``with RealServer(log_path, RISKSERVICE_X="...") as s: s.base, s.proc, s.log_text()``.
 
-    def __init__(self, log_path: Path, **env: str):
+    One worker unless ``WEB_CONCURRENCY`` says otherwise; ``unset`` names environment variables
+    the server must not inherit from the test run."""
+
+    def __init__(self, log_path: Path, unset: tuple = (), **env: str):
         self.port = free_port()
         self.host = "127.0.0.1"
         self.log_path = Path(log_path)
         self.env = {**os.environ, "HOST": self.host, "PORT": str(self.port), "WEB_CONCURRENCY": "1", **env}
-        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        for name in ("PROMETHEUS_MULTIPROC_DIR", *unset):
+            self.env.pop(name, None)
         self.proc = None
 
     @property
