@@ -14,6 +14,13 @@ NEEDLES = ["87.123", "123.456", "171.717", "119.191", "6.789", "23.456", "2.345"
            "zzqvaxolimab", "south_asian"]
 
 
+def without_clock(text: str) -> str:
+    """Log text without the two numbers the service writes itself, the timestamp and the latency:
+    a time of 13:45:12.345 or a latency of 12.345 ms must not pass for the needle 2.345."""
+    import re
+    return re.sub(r'"(?:ts|latency_ms)":\s*(?:"[^"]*"|[-+0-9.eE]+|null)', '"_":0', text)
+
+
 def metric(client, line_start):
     for line in client.get("/metrics").get_data(as_text=True).splitlines():
         if line.startswith(line_start):
@@ -74,7 +81,7 @@ def test_access_log_is_structured_and_carries_no_patient_value(client, caplog):
     client.post("/v1/score/batch", json=[DISTINCTIVE])
     formatter = JsonFormatter()
     lines = [formatter.format(rec) for rec in caplog.records]
-    text = "\n".join(lines + [caplog.text])
+    text = without_clock("\n".join(lines + [caplog.text]))
     for needle in NEEDLES + ["5.4321"]:
         assert needle not in text, f"{needle} leaked into the logs"
     access = [json.loads(line) for line in lines if '"riskservice.access"' in line]
