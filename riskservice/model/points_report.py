@@ -75,6 +75,12 @@ def section(doc: dict, kb, short: bool = False) -> str:
         "dysglycaemia; complete cases); the others carry round(ln(adjusted estimate) / B) and are added under "
         "an independence assumption. Everything below was scored through the service's batch scorer.",
         "",
+        "Of the surrogate indices only the TG/HDL-C ratio scores: 2 points at 1.33 or more with both lipids in "
+        "mmol/L (3.046 in mg/dL), from an adjusted hazard ratio of 1.52 for incident diabetes (Gong 2021; age, sex, "
+        "BMI and fasting glucose among the covariates, HDL not). HOMA-IR and TyG are reported with their cut-offs "
+        "but add no points: the reviewed sources gave no adjusted estimate for being above a stated cut-off. "
+        "The NHANES checks below use no lab except HDL, so this factor does not enter them.",
+        "",
         "| check (NHANES 2017-2018, 5-fold CV, non-lab inputs) | value |",
         "|---|---|",
         f"| integer points, complete cases (n = {ev['n_complete']}) | {_auc(a['points_complete_cases'])} |",

@@ -24,8 +24,8 @@ def test_model_off_gives_null(patient):
     body = client.post("/v1/score", json=patient).get_json()
     assert body["model"] is None and "model_id" not in body["meta"]
     # age 52: 7, BMI 31.2: 4, HDL 38: 4, first-degree family history: 4, hs-CRP 4.1: 1, glucose 104: 3,
-    # prednisolone: 3 (waist and activity are recorded with 0 points)
-    assert body["rules"]["points"] == 26
+    # prednisolone: 3, TG/HDL 180/38 = 4.7 (at or above 3.046): 2 (waist and activity are recorded with 0 points)
+    assert body["rules"]["points"] == 28
 
 
 def test_model_off_from_environment(monkeypatch, patient):
