@@ -207,12 +207,36 @@ def evaluate(canon, y, fit_doc: dict, source: Path) -> dict:
             "bands": bands, "band_stats": band_stats(bands, pts, y)}
 
 
+def band_log_odds(kb, factor_id: str, values: np.ndarray) -> np.ndarray:
+    """Each value's band as log-odds BEFORE rounding to points: coefficient x (reference - base)
+    for a fitted band, exponent x ln(estimate) for a literature band, 0 for a reference band.
+    Only for reporting what rounding to whole points costs; the service scores the integers."""
+    factor = next(f for f in kb.factors if f["id"] == factor_id)
+    out = np.zeros(len(values))
+    for band in factor["variants"][0]["bands"]:
+        lo, hi = band["lower"], band["upper"]
+        inside = np.ones(len(values), bool)
+        if lo is not None:
+            inside &= (values >= lo) if band["lower_inclusive"] else (values > lo)
+        if hi is not None:
+            inside &= (values <= hi) if band["upper_inclusive"] else (values < hi)
+        if band.get("sullivan"):
+            s = band["sullivan"]
+            out[inside] = s["coefficient"] * (s["reference_value"] - s["base_value"])
+        elif band.get("effect"):
+            out[inside] = band["effect"]["exponent"] * np.log(band["effect"]["estimate"])
+    return out
+
+
 def reaven_miller(kb) -> dict:
     from .rules_validation import rules_external_validation
     out = rules_external_validation(kb)
     rm = V.reaven_miller_frame()
     out["fasting_glucose_alone"] = V.auc_delong(rm["ir_label"], rm["fasting_glucose"])
     out["bmi_alone_continuous"] = V.auc_delong(rm["ir_label"], rm["bmi"])
+    unrounded = (band_log_odds(kb, "bmi", rm["bmi"].to_numpy(float))
+                 + band_log_odds(kb, "fasting_glucose", rm["fasting_glucose"].to_numpy(float)))
+    out["bmi_glucose_unrounded"] = V.auc_delong(rm["ir_label"], unrounded)
     return out
 
 

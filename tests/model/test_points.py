@@ -151,6 +151,19 @@ def test_reaven_miller_bmi_alone_ranks_lean_people(fit_doc):
     assert rm["female_without_glucose"]["auc"] >= 0.72
 
 
+def test_unrounded_log_odds_are_what_the_points_were_rounded_from(kb):
+    """The report's 'before rounding' figure uses the same bands: dividing by B and rounding gives the points."""
+    import numpy as np
+    for factor_id, values in (("bmi", np.arange(15.0, 45.0, 0.25)), ("fasting_glucose", np.arange(60.0, 126.0, 0.5))):
+        factor = next(f for f in kb.factors if f["id"] == factor_id)
+        log_odds = derive.band_log_odds(kb, factor_id, values)
+        for band in factor["variants"][0]["bands"]:
+            lo = -np.inf if band["lower"] is None else band["lower"]
+            hi = np.inf if band["upper"] is None else band["upper"]
+            inside = (values >= lo) & (values < hi)
+            assert all(P.round_half_away(x / P.POINTS_UNIT) == band["points"] for x in log_odds[inside]), band["id"]
+
+
 @pytest.mark.xfail(strict=True, reason="not met: fasting glucose 100-125 mg/dL carries adjusted incident-diabetes "
                    "HRs (Egan 2020: 3 and 7 points), which outweigh BMI among these lean, non-overt volunteers "
                    "where glucose ranks SSPG at AUC 0.62; see the model card")
