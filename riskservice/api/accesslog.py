@@ -88,16 +88,27 @@ def init_app(app):
 
     @app.after_request
     def _log(response):
+        if not log.isEnabledFor(logging.INFO):
+            return response
         started = getattr(g, "started", None)
         latency_ms = (time.perf_counter() - started) * 1000 if started else None
-        log.info("access", extra={"access": {
+        req = request._get_current_object()
+        _emit({
             "request_id": requestid.current(),
-            "method": request.method,
-            "route": route_of(request),
+            "method": req.method,
+            "route": route_of(req),
             "status": response.status_code,
             "latency_ms": round(latency_ms, 3) if latency_ms is not None else None,
-            "request_bytes": request.content_length or 0,
+            "request_bytes": req.content_length or 0,
             # None for streamed answers (batch), whose size is not known up front.
             "response_bytes": None if response.is_streamed else response.calculate_content_length(),
-        }})
+        })
         return response
+
+
+def _emit(access: dict) -> None:
+    """``log.info("access", extra={"access": access})`` without looking up the caller's file and
+    line in the stack for every request (nothing prints them); handlers, filters and propagation
+    are the logging module's own."""
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "access", (), None, "_log",
+                              {"access": access}))
