@@ -23,11 +23,12 @@ class Citations:
         return list(self.number)
 
     def cite(self, ids) -> str:
+        number = self.number
         nums = []
         for rid in dict.fromkeys(ids):
-            n = self.number.get(rid)
+            n = number.get(rid)
             if n is None:
-                n = self.number[rid] = len(self.number) + 1
+                n = number[rid] = len(number) + 1
             nums.append(str(n))
         return f" [{', '.join(nums)}]" if nums else ""
 
@@ -128,8 +129,9 @@ def _clinician(r, kb, cites) -> str:
                 body = f"Evidence {cls['evidence']}."
             else:
                 body = _factor_text(c, kb, "clinician")
-            via = "; ".join(kb.mechanisms[m]["name"] for m in c["mechanisms"])
-            shown = f" {_value(c)}" if _value(c) else ""
+            via = "; ".join([kb.mechanisms[m]["name"] for m in c["mechanisms"]])
+            value = _value(c)
+            shown = f" {value}" if value else ""
             lines.append(f"- **{c['label']}**{shown} ({c['band_label']}, {pts}): {body}"
                          + (f" Acts through {via}." if via else "") + cites.cite(c["references"]))
     quiet = [c for c in rules["contributions"] if c not in scoring]
@@ -202,7 +204,8 @@ def _patient(r, kb, cites) -> str:
                 lines.append(f"- **Medicines** ({names}): " + kb.factor_by_id["medications"]["patient_text"]
                              + cites.cite(refs))
                 continue
-            shown = f" ({_value(c)})" if _value(c) else ""
+            value = _value(c)
+            shown = f" ({value})" if value else ""
             lines.append(f"- **{c['label']}**{shown}: "
                          + _factor_text(c, kb, "patient") + cites.cite(c["references"]))
     if fixed:
