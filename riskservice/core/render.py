@@ -725,13 +725,14 @@ def render_summary(engine, ev, i: int, audience: str, meta: dict, require_approv
     out["flagged_indices"] = flagged
     label = "patient_name" if audience == "patient" else "name"
     mechs = []
-    for j in ev.mech_order[i]:
+    count, weights = ev.mech_count[i].tolist(), ev.mech_weight[i].tolist()
+    for j in ev.mech_order[i].tolist():
         if len(mechs) == SUMMARY_MECHANISMS:
             break
-        if ev.mech_count[i, j] <= 0:
+        if count[j] <= 0:
             continue
         mid = engine.mechanism_ids[j]
-        mechs.append({"id": mid, "name": kb.mechanisms[mid][label], "weight": int(ev.mech_weight[i, j])})
+        mechs.append({"id": mid, "name": kb.mechanisms[mid][label], "weight": int(weights[j])})
     out["mechanisms"] = mechs
     out["missing_inputs"] = _missing_inputs(row)
     if out["diabetes_range"]:
@@ -743,15 +744,16 @@ def render_summary(engine, ev, i: int, audience: str, meta: dict, require_approv
 
 def _missing_inputs(row) -> list:
     """Inputs not given that a factor (one that applies to this patient) or an index needs."""
-    engine, ev, i = row.engine, row.ev, row.i
+    ev, i = row.ev, row.i
     names = []
-    for factor in row.kb.factors:
-        if factor["kind"] == "medications":
+    variants = [t.variant[i].tolist() for t in ev.factors]
+    present = ev.factor_present[i].tolist()
+    for fid, factor, col, pair_pos, k in plan_for(row.engine).factors:
+        if fid is None:  # the medication list
             if row.sex in factor.get("sexes", ("female", "male")) and row.medications() is None:
                 names.append(factor["input"])
             continue
-        pair_pos, k = engine.factor_slot[factor["id"]]
-        if ev.factors[pair_pos].variant[i, k] >= 0 and not ev.factor_present[i, engine.factor_pos[factor["id"]]]:
+        if variants[pair_pos][k] >= 0 and not present[col]:
             names.append(factor["input"])
     for index in row.kb.indices:
         if math.isnan(ev.indices[index["id"]][i]):
