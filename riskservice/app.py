@@ -15,7 +15,8 @@ from riskservice.core.scoring import Scorer
 
 
 def build_app(test_config=None) -> Flask:
-    app = Flask(__name__, static_folder=None)  # the docs page serves its own two assets
+    from riskservice.api.flaskapp import ServiceFlask
+    app = ServiceFlask(__name__, static_folder=None)  # the docs page serves its own two assets
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("RISKSERVICE")
     if test_config:

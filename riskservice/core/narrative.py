@@ -134,7 +134,8 @@ def _clinician(r, kb, cites) -> str:
             shown = f" {value}" if value else ""
             lines.append(f"- **{c['label']}**{shown} ({c['band_label']}, {pts}): {body}"
                          + (f" Acts through {via}." if via else "") + cites.cite(c["references"]))
-    quiet = [c for c in rules["contributions"] if c not in scoring]
+    shown_above = {id(c) for c in scoring}   # by identity: no two contributions are equal
+    quiet = [c for c in rules["contributions"] if id(c) not in shown_above]
     if quiet:
         lines.append("\nAlso given, adding no points: "
                      + "; ".join(f"{c['label']} {_value(c)} ({c['band_label']})".replace("  ", " ")
@@ -144,8 +145,8 @@ def _clinician(r, kb, cites) -> str:
         lines.append("\n**Mechanisms, ranked by the points of the factors acting through them** (a factor "
                      "counts in full for every mechanism its sources link it to; the points are not split)")
         for m in mechs:
-            drivers = ", ".join(f["label"] for f in m["factors"])
-            support = ", ".join(s["name"] for s in m["supporting_indices"])
+            drivers = ", ".join([f["label"] for f in m["factors"]])
+            support = ", ".join([s["name"] for s in m["supporting_indices"]])
             lines.append(f"{m['rank']}. **{m['name']}** ({m['weight']:g} points from {drivers}"
                          + (f"; supported by {support}" if support else "") + "): "
                          + kb.mechanisms[m["id"]]["clinician_text"] + cites.cite(m["references"]))

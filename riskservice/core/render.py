@@ -6,7 +6,6 @@ knowledge; they never compute a clinical value themselves.
 from __future__ import annotations
 
 import math
-from functools import cached_property
 
 import numpy as np
 
@@ -24,6 +23,20 @@ def _as_sent(x: float):
     return int(x) if float(x).is_integer() and abs(x) < 1e15 else float(x)
 
 
+class _once:
+    """A value computed on first read and then kept on the instance (functools.cached_property
+    without its lock, which cost more than the values read here)."""
+
+    def __init__(self, fn):
+        self.fn, self.name = fn, fn.__name__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
 class RowView:
     """Row ``i`` of an evaluation as plain Python values, with the look-ups the single answer needs."""
 
@@ -36,19 +49,19 @@ class RowView:
         self.ethnicity = self.choice("ethnicity")
 
     # Read on first use: the summary needs none of these.
-    @cached_property
+    @_once
     def raw(self):
         return self.ev.parsed.raw[self.i].tolist()
 
-    @cached_property
+    @_once
     def unit(self):
         return self.ev.parsed.unit[self.i].tolist()
 
-    @cached_property
+    @_once
     def indices(self):
         return {k: float(v[self.i]) for k, v in self.ev.indices.items()}
 
-    @cached_property
+    @_once
     def items(self):
         i = self.i
         return {group: [(t.variant[i].tolist(), t.band[i].tolist(), t.present[i].tolist())
