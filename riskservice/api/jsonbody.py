@@ -34,7 +34,9 @@ class _Refused(ValueError):
 
 def json_body(media_types: tuple[str, ...] = JSON_TYPES, what: str = "the request"):
     """The parsed body of the current request (any JSON value; callers check the shape)."""
-    mimetype = (request.mimetype or "").lower()
+    mimetype = request.environ.get("CONTENT_TYPE")
+    if mimetype not in media_types:  # anything but the bare media type: parse the header
+        mimetype = (request.mimetype or "").lower()
     if mimetype not in media_types:
         raise UnsupportedType(f"Send {what} as {' or '.join(media_types)}"
                               f"{' (got ' + mimetype + ')' if mimetype else ''}.")
