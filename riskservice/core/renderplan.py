@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import weakref
 
+from riskservice.core import review
 from riskservice.core.fields import FIELDS
 from riskservice.core.indices import describe
 
@@ -73,6 +74,7 @@ class Plan:
         for rid, ref in kb.references.items():
             if "number" not in ref and "in_explanation" not in ref:
                 self.reference[rid] = {"number": 0, **ref, "in_explanation": False}
+        review.band_entries(kb)  # the review table too, built now rather than on the first answer
 
     def index_entry(self, index: dict, cut_index: int, flagged) -> dict:
         """A fresh copy of the answer's entry for an index, without its value."""

@@ -24,7 +24,7 @@ def used_entries(kb, rules: dict, indices: dict, mechanisms: list, established: 
     ``variants`` maps each factor id and each index id (for its cut-off) to the variant the
     engine chose for this patient."""
     used = {}
-    bands = _band_entries(kb)
+    bands = band_entries(kb)
     for c in rules["contributions"]:
         if c["factor"].startswith("medication:"):
             cls = kb.drug_by_id[c["canonical_value"]]
@@ -54,7 +54,7 @@ def used_entries(kb, rules: dict, indices: dict, mechanisms: list, established: 
 _BANDS: dict = {}   # id(kb) -> (weak reference to kb, table); Knowledge is not hashable
 
 
-def _band_entries(kb) -> dict:
+def band_entries(kb) -> dict:
     """(factor id, variant, band id) -> the factor's and the band's (entry id, status), built
     once per knowledge (a result names a dozen bands; searching them per request cost more)."""
     hit = _BANDS.get(id(kb))
