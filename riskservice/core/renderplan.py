@@ -18,7 +18,7 @@ from riskservice.core.indices import describe
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def plan_for(engine) -> "Plan":
+def plan_for(engine) -> Plan:
     """The plan of this engine, built on first use and kept as long as the engine lives."""
     plan = _PLANS.get(engine)
     if plan is None:
@@ -31,7 +31,6 @@ class Plan:
 
     def __init__(self, engine):
         kb, cx = engine.kb, engine.cx
-        self.kb = kb
         # Factors in knowledge order: (id, factor, column, table, slot); id None = medications.
         self.factors = []
         self.contribution = {}
