@@ -48,6 +48,11 @@ class RowView:
         self.sex = self.choice("sex")
         self.ethnicity = self.choice("ethnicity")
 
+    @_once
+    def plan(self):
+        """The engine's render plan (renderplan.py), looked up once per row."""
+        return plan_for(self.engine)
+
     # Read on first use: the summary needs none of these.
     @_once
     def raw(self):
@@ -106,7 +111,7 @@ class RowView:
         """factor id / index id -> the variant the engine chose for this row."""
         items = self.items
         return {owner: items[group][pair_pos][0][k]
-                for owner, group, pair_pos, k in plan_for(self.engine).variant_slots}
+                for owner, group, pair_pos, k in self.plan.variant_slots}
 
     def medications(self):
         k = int(self.ev.parsed.med_index[self.i])
@@ -224,8 +229,8 @@ def _not_applicable_answer(row, reasons, audience, meta):
 
 
 def _rules(row):
-    engine, ev, i, kb = row.engine, row.ev, row.i, row.kb
-    plan = plan_for(engine)
+    ev, i, kb = row.ev, row.i, row.kb
+    plan = row.plan
     contributions, missing = [], []
     present, missing_top, counted = ev.factor_present[i].tolist(), ev.missing_top[i].tolist(), ev.counted[i].tolist()
     items = row.items["factors"]
@@ -335,7 +340,7 @@ def _drug_contributions(row, entries):
 
 def _indices(row):
     ev, i, kb = row.ev, row.i, row.kb
-    plan = plan_for(row.engine)
+    plan = row.plan
     out, missing = {}, []
     for index in kb.indices:
         iid = index["id"]
@@ -356,7 +361,7 @@ def _indices(row):
 def _established(row):
     ev, i, kb = row.ev, row.i, row.kb
     out = {}
-    slots = plan_for(row.engine).established
+    slots = row.plan.established
     row_items = row.items["established"]
     for sid, spec in kb.established["scores"].items():
         items, missing = [], []
@@ -404,7 +409,7 @@ def _established(row):
 
 def _mechanisms(row, contributions, indices):
     engine, ev, i = row.engine, row.ev, row.i
-    plan = plan_for(engine)
+    plan = row.plan
     drivers, support = {}, {}
     for c in contributions:
         for mid in c["mechanisms"]:
@@ -441,7 +446,7 @@ def _warnings(row):
     p = ev.parsed
     unit_given = p.unit_given[i].tolist()
     raw = row.raw
-    for name, j, is_list in plan_for(row.engine).fields:
+    for name, j, is_list in row.plan.fields:
         if j is not None and unit_given[j] and raw[j] != raw[j]:
             out.append({"field": f"{name}_unit", "message": f"{name}_unit was given without {name}; ignored"})
         if is_list and row.medications() is not None:
@@ -761,7 +766,7 @@ def _missing_inputs(row) -> list:
     names = []
     variants = [t.variant[i].tolist() for t in ev.factors]
     present = ev.factor_present[i].tolist()
-    for fid, factor, col, pair_pos, k in plan_for(row.engine).factors:
+    for fid, factor, col, pair_pos, k in row.plan.factors:
         if fid is None:  # the medication list
             if row.sex in factor.get("sexes", ("female", "male")) and row.medications() is None:
                 names.append(factor["input"])
