@@ -15,7 +15,8 @@ from riskservice.core.scoring import Scorer
 
 
 def build_app(test_config=None) -> Flask:
-    app = Flask(__name__, static_folder=None)  # the docs page serves its own two assets
+    from riskservice.api.flaskapp import ServiceFlask
+    app = ServiceFlask(__name__, static_folder=None)  # the docs page serves its own two assets
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("RISKSERVICE")
     if test_config:
@@ -80,11 +81,30 @@ def _init_compression(app) -> None:
 
     Streams are left alone (COMPRESS_STREAMS off): Flask-Compress would feed them through one
     compressor that holds rows back until its buffer fills, so a batch would stop streaming.
+    A request that accepts no encoding skips Flask-Compress's checks; it only needs the Vary.
     """
+    from flask import request
     from flask_compress import Compress
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     app.config["COMPRESS_STREAMS"] = False
-    Compress(app)
+    register = app.config.get("COMPRESS_REGISTER", True)
+    app.config["COMPRESS_REGISTER"] = False
+    compress = Compress(app)
+    app.config["COMPRESS_REGISTER"] = register
+    if not (register and app.config["COMPRESS_MIMETYPES"]):
+        return
+
+    @app.after_request
+    def _compress(response):
+        if request.environ.get("HTTP_ACCEPT_ENCODING"):
+            return compress.after_request(response)
+        # No encoding accepted: Flask-Compress would only add Accept-Encoding to Vary.
+        vary = response.headers.get("Vary")
+        if not vary:
+            response.headers["Vary"] = "Accept-Encoding"
+        elif "accept-encoding" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Accept-Encoding"
+        return response
 
 
 def default_model_dir() -> Path:

@@ -50,18 +50,20 @@ def init_app(app):
     @app.after_request
     def _headers(response):
         h = response.headers
-        present = {key.lower() for key in h.keys()}
-        csp = CSP_DOCS if request.path.startswith("/docs") else CSP_API
+        req = request._get_current_object()
+        present = {key.lower() for key, _ in h.to_wsgi_list()}
+        csp = CSP_DOCS if req.path.startswith("/docs") else CSP_API
         for lower, name, value in _DEFAULTS:
             if lower not in present:
                 h.add(name, value or csp)
-        _cors(response, allowed_origins(current_app.config, request.path))
+        origin = req.headers.get("Origin")
+        if origin:  # no Origin header (API clients, servers): no CORS headers, nothing to look up
+            _cors(response, origin, allowed_origins(current_app.config, req.path))
         return response
 
 
-def _cors(response, origins):
-    origin = request.headers.get("Origin")
-    if not origin or origin.rstrip("/") not in origins:
+def _cors(response, origin, origins):
+    if origin.rstrip("/") not in origins:
         return
     h = response.headers
     h["Access-Control-Allow-Origin"] = origin

@@ -14,6 +14,7 @@ import json
 import math
 import re
 
+import orjson
 from flask import current_app, request
 
 from riskservice.api.errors import BadJSON, UnsupportedType
@@ -22,6 +23,9 @@ JSON_TYPES = ("application/json",)
 _CHUNK = 64 * 1024
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _FLOAT_MAX_DIGITS = 309  # 10**309 > the largest double (1.8e308)
+# orjson reads an integer beyond 64 bits as a float (>= 1.8e19 or < -9.2e18); the strict reader
+# keeps it an integer. A float this large sends the body to the strict reader.
+_INT64_SAFE = 9.2e18
 
 
 class _Refused(ValueError):
@@ -30,7 +34,9 @@ class _Refused(ValueError):
 
 def json_body(media_types: tuple[str, ...] = JSON_TYPES, what: str = "the request"):
     """The parsed body of the current request (any JSON value; callers check the shape)."""
-    mimetype = (request.mimetype or "").lower()
+    mimetype = request.environ.get("CONTENT_TYPE")
+    if mimetype not in media_types:  # anything but the bare media type: parse the header
+        mimetype = (request.mimetype or "").lower()
     if mimetype not in media_types:
         raise UnsupportedType(f"Send {what} as {' or '.join(media_types)}"
                               f"{' (got ' + mimetype + ')' if mimetype else ''}.")
@@ -49,6 +55,9 @@ def read_body() -> bytes:
 
 
 def parse(raw: bytes, depth_limit: int):
+    value = _plain(raw, depth_limit)
+    if value is not _NOT_PLAIN:
+        return value
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -67,6 +76,50 @@ def parse(raw: bytes, depth_limit: int):
         raise BadJSON("The body is not acceptable JSON: a string holds an unpaired UTF-16 surrogate "
                       "escape (\\ud800-\\udfff), which is not text.")
     return value
+
+
+_NOT_PLAIN = object()
+
+
+def _plain(raw: bytes, depth_limit: int):
+    """The value of an ordinary body, read by orjson (a fifth of the strict reader's time), or
+    _NOT_PLAIN for any body the strict reader below must judge: one orjson refuses (bad UTF-8,
+    NaN, infinity, lone surrogates, syntax: the strict reader then words the refusal), one it
+    could read differently (a float of 9.2e18 or more may be an integer beyond 64 bits), one
+    that could nest too deep, and one whose colons are not all keys of distinct names (a
+    duplicate key, or a colon in a string). Both readers give the same value for every body
+    that passes here."""
+    if raw.count(b"[") + raw.count(b"{") > depth_limit:
+        return _NOT_PLAIN
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _NOT_PLAIN
+    # Outside strings, a colon follows each key: as many colons as distinct keys read means
+    # no key was given twice (orjson keeps the last silently) and no string holds a colon.
+    return value if _keys(value) == raw.count(b":") else _NOT_PLAIN
+
+
+def _keys(value) -> int:
+    """The number of keys in all objects of ``value``; -1 when a float may be a long integer."""
+    t = type(value)
+    if t is dict:
+        count, items = len(value), value.values()
+    elif t is list:
+        count, items = 0, value
+    else:
+        return -1 if t is float and not -_INT64_SAFE < value < _INT64_SAFE else 0
+    for v in items:
+        t = type(v)
+        if t is float:
+            if not -_INT64_SAFE < v < _INT64_SAFE:
+                return -1
+        elif t is dict or t is list:
+            inner = _keys(v)
+            if inner < 0:
+                return -1
+            count += inner
+    return count
 
 
 def _reject_constant(name):

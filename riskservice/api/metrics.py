@@ -67,12 +67,30 @@ def set_info(service_version, ruleset_version, model_id, model_version) -> None:
 def init_app(app):
     @app.after_request
     def _count(response):
-        route, status = route_of(request), str(response.status_code)
-        REQUESTS.labels(request.method, route, status).inc()
+        req = request._get_current_object()
+        request_count, latency = _series(req.method, route_of(req), response.status_code)
+        request_count.inc()
         started = getattr(g, "started", None)  # set by accesslog before the view
         if started is not None:
-            LATENCY.labels(request.method, route, status).observe(time.perf_counter() - started)
+            latency.observe(time.perf_counter() - started)
         return response
+
+
+_SERIES: dict = {}
+
+
+def _series(method: str, route: str, status: int):
+    """The request counter and latency histogram of one (method, route, status). ``labels``
+    hands back the same child every time but validates and joins its labels on each call; the
+    label sets are bounded (route templates, not paths), and so is this memo."""
+    key = (method, route, status)
+    pair = _SERIES.get(key)
+    if pair is None:
+        labels = (method, route, str(status))
+        pair = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+        if len(_SERIES) < 4096:
+            _SERIES[key] = pair
+    return pair
 
 
 @bp.get("/metrics")

@@ -14,7 +14,7 @@ def current() -> str:
 def init_app(app):
     @app.before_request
     def _assign():
-        given = request.headers.get("X-Request-ID", "")
+        given = request.environ.get("HTTP_X_REQUEST_ID", "")  # the X-Request-ID header
         # 128 random bits; the random module reseeds after fork, so workers do not collide.
         g.request_id = given if _VALID.match(given) else f"{random.getrandbits(128):032x}"
 

@@ -13,8 +13,9 @@ bp = Blueprint("score", __name__)
 @bp.post("/v1/score")
 def score():
     scorer = current_app.extensions["riskservice"]
-    audience = request.args.get("audience", "clinician")
-    view = request.args.get("view", "full")
+    args = request.args  # ``in`` first: get() of an absent key raises and catches a KeyError
+    audience = args.get("audience") if "audience" in args else "clinician"
+    view = args.get("view") if "view" in args else "full"
     result = scorer.score(json_body(what="the patient"), request_id=requestid.current(), audience=audience, view=view)
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"

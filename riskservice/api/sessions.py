@@ -10,6 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 class CookieFirstSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ  # no Cookie header: nothing to parse
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)

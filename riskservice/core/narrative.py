@@ -23,11 +23,12 @@ class Citations:
         return list(self.number)
 
     def cite(self, ids) -> str:
+        number = self.number
         nums = []
         for rid in dict.fromkeys(ids):
-            n = self.number.get(rid)
+            n = number.get(rid)
             if n is None:
-                n = self.number[rid] = len(self.number) + 1
+                n = number[rid] = len(number) + 1
             nums.append(str(n))
         return f" [{', '.join(nums)}]" if nums else ""
 
@@ -128,11 +129,13 @@ def _clinician(r, kb, cites) -> str:
                 body = f"Evidence {cls['evidence']}."
             else:
                 body = _factor_text(c, kb, "clinician")
-            via = "; ".join(kb.mechanisms[m]["name"] for m in c["mechanisms"])
-            shown = f" {_value(c)}" if _value(c) else ""
+            via = "; ".join([kb.mechanisms[m]["name"] for m in c["mechanisms"]])
+            value = _value(c)
+            shown = f" {value}" if value else ""
             lines.append(f"- **{c['label']}**{shown} ({c['band_label']}, {pts}): {body}"
                          + (f" Acts through {via}." if via else "") + cites.cite(c["references"]))
-    quiet = [c for c in rules["contributions"] if c not in scoring]
+    shown_above = {id(c) for c in scoring}   # by identity: no two contributions are equal
+    quiet = [c for c in rules["contributions"] if id(c) not in shown_above]
     if quiet:
         lines.append("\nAlso given, adding no points: "
                      + "; ".join(f"{c['label']} {_value(c)} ({c['band_label']})".replace("  ", " ")
@@ -142,8 +145,8 @@ def _clinician(r, kb, cites) -> str:
         lines.append("\n**Mechanisms, ranked by the points of the factors acting through them** (a factor "
                      "counts in full for every mechanism its sources link it to; the points are not split)")
         for m in mechs:
-            drivers = ", ".join(f["label"] for f in m["factors"])
-            support = ", ".join(s["name"] for s in m["supporting_indices"])
+            drivers = ", ".join([f["label"] for f in m["factors"]])
+            support = ", ".join([s["name"] for s in m["supporting_indices"]])
             lines.append(f"{m['rank']}. **{m['name']}** ({m['weight']:g} points from {drivers}"
                          + (f"; supported by {support}" if support else "") + "): "
                          + kb.mechanisms[m["id"]]["clinician_text"] + cites.cite(m["references"]))
@@ -202,7 +205,8 @@ def _patient(r, kb, cites) -> str:
                 lines.append(f"- **Medicines** ({names}): " + kb.factor_by_id["medications"]["patient_text"]
                              + cites.cite(refs))
                 continue
-            shown = f" ({_value(c)})" if _value(c) else ""
+            value = _value(c)
+            shown = f" ({value})" if value else ""
             lines.append(f"- **{c['label']}**{shown}: "
                          + _factor_text(c, kb, "patient") + cites.cite(c["references"]))
     if fixed:

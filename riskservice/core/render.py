@@ -10,8 +10,9 @@ import math
 import numpy as np
 
 from riskservice.core import review
-from riskservice.core.fields import FIELD_BY_NAME, FIELDS
-from riskservice.core.indices import describe
+from riskservice.core.fields import FIELD_BY_NAME
+from riskservice.core.renderplan import effect_summary as _effect_summary
+from riskservice.core.renderplan import plan_for
 
 INDEX_COLUMNS = ("homa_ir", "quicki", "tyg", "tg_hdl", "mets_ir", "mcauley", "spise")
 BATCH_SCORES = ("findrisc", "ada")
@@ -22,6 +23,20 @@ def _as_sent(x: float):
     return int(x) if float(x).is_integer() and abs(x) < 1e15 else float(x)
 
 
+class _once:
+    """A value computed on first read and then kept on the instance (functools.cached_property
+    without its lock, which cost more than the values read here)."""
+
+    def __init__(self, fn):
+        self.fn, self.name = fn, fn.__name__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
 class RowView:
     """Row ``i`` of an evaluation as plain Python values, with the look-ups the single answer needs."""
 
@@ -30,14 +45,33 @@ class RowView:
         self.kb, self.cx = engine.kb, engine.cx
         self.codes = ev.codes[i].tolist()
         self.values = ev.values[i].tolist()
-        self.raw = ev.parsed.raw[i].tolist()
-        self.unit = ev.parsed.unit[i].tolist()
-        self.indices = {k: float(v[i]) for k, v in ev.indices.items()}
-        self.items = {group: [(t.variant[i].tolist(), t.band[i].tolist(), t.present[i].tolist())
-                              for t in getattr(ev, group)]
-                      for group in ("factors", "established", "cutoffs")}
         self.sex = self.choice("sex")
         self.ethnicity = self.choice("ethnicity")
+
+    @_once
+    def plan(self):
+        """The engine's render plan (renderplan.py), looked up once per row."""
+        return plan_for(self.engine)
+
+    # Read on first use: the summary needs none of these.
+    @_once
+    def raw(self):
+        return self.ev.parsed.raw[self.i].tolist()
+
+    @_once
+    def unit(self):
+        return self.ev.parsed.unit[self.i].tolist()
+
+    @_once
+    def indices(self):
+        return {k: float(v[self.i]) for k, v in self.ev.indices.items()}
+
+    @_once
+    def items(self):
+        i = self.i
+        return {group: [(t.variant[i].tolist(), t.band[i].tolist(), t.present[i].tolist())
+                        for t in getattr(self.ev, group)]
+                for group in ("factors", "established", "cutoffs")}
 
     def choice(self, name):
         code = self.codes[self.cx.coded_index[name]]
@@ -75,13 +109,9 @@ class RowView:
 
     def variants(self) -> dict:
         """factor id / index id -> the variant the engine chose for this row."""
-        out = {}
-        for group in ("factors", "cutoffs"):
-            for pair_pos, table in enumerate(self.cx.items[group]):
-                variant = self.items[group][pair_pos][0]
-                for k, (owner, _, _) in enumerate(table.specs):
-                    out[owner["id"]] = variant[k]
-        return out
+        items = self.items
+        return {owner: items[group][pair_pos][0][k]
+                for owner, group, pair_pos, k in self.plan.variant_slots}
 
     def medications(self):
         k = int(self.ev.parsed.med_index[self.i])
@@ -99,7 +129,7 @@ def render_one(engine, ev, i: int, audience: str, meta: dict, require_approved: 
         return _not_applicable_answer(RowView(engine, ev, i), result["not_applicable"], audience, meta)
     text, cited = narrative.build(result, engine.kb, audience)
     result["explanation"] = text
-    result["references"] = _references(engine.kb, cited, result["rules"], result["indices"],
+    result["references"] = _references(engine, cited, result["rules"], result["indices"],
                                        result["established"], result["mechanisms"])
     return result
 
@@ -199,32 +229,29 @@ def _not_applicable_answer(row, reasons, audience, meta):
 
 
 def _rules(row):
-    engine, ev, i, kb = row.engine, row.ev, row.i, row.kb
+    ev, i, kb = row.ev, row.i, row.kb
+    plan = row.plan
     contributions, missing = [], []
-    where = engine.factor_slot
     present, missing_top, counted = ev.factor_present[i].tolist(), ev.missing_top[i].tolist(), ev.counted[i].tolist()
-    for factor in kb.factors:
-        if factor["kind"] == "medications":
+    items = row.items["factors"]
+    for fid, factor, col, pair_pos, k in plan.factors:
+        if fid is None:  # the medication list
             if row.sex not in factor.get("sexes", ("female", "male")):
                 continue
             meds = row.medications()
             if meds is None:
-                missing.append(_missing(factor, int(engine.class_points.sum())))
+                missing.append(_missing(factor, plan.medications_max))
             else:
                 contributions.extend(_drug_contributions(row, meds))
             continue
-        col = engine.factor_pos[factor["id"]]
-        pair_pos, k = where[factor["id"]]
-        variants, bands, _ = row.items["factors"][pair_pos]
+        variants, bands, _ = items[pair_pos]
         v = variants[k]
         if v < 0:
             continue
         if not present[col]:
             missing.append(_missing(factor, missing_top[col]))
             continue
-        variant = factor["variants"][v]
-        band = variant["bands"][bands[k]]
-        contributions.append(_contribution(row, factor, variant, band, counted[col]))
+        contributions.append(_contribution(row, plan.contribution[fid, v, bands[k]], counted[col]))
     for group in kb.ruleset.get("exclusive_groups", []):
         members = [c for c in contributions if c["factor"] in group["factors"]]
         best = next((c for c in members if c["points"]), None)
@@ -259,44 +286,23 @@ def _missing(factor, top):
             "input": factor["input"], "max_points": top}
 
 
-def _contribution(row, factor, variant, band, counted_points):
-    value = row.value(factor["input"])
-    given = row.given(factor["input"]) or {}
-    entry = {
-        "factor": factor["id"],
-        "label": factor["label"],
-        "input": factor["input"],
-        "value": given.get("value", value),
-        "unit": given.get("unit"),
-        "canonical_value": value,
-        "canonical_unit": factor.get("unit"),
-        "band": band["id"],
-        "band_label": band["label"],
-        "points": counted_points,
-        "band_points_raw": band["points"],
-        "rule": band["rule"],
-        "population": variant["population"],
-        "modifiable": factor["modifiable"],
-        "mechanisms": list(factor["mechanisms"]) if band["points"] > 0 or band.get("flagged") else [],
-        "references": list(band["references"]),
-    }
-    if band.get("diabetes_range"):
-        entry["diabetes_range"] = True
-    if band.get("effect"):
-        entry["effect"] = _effect_summary(band["effect"])
-    for key in ("note", "warning"):
-        if band.get(key):
-            entry[key] = band[key]
+def _contribution(row, template, counted_points):
+    """The band's contribution (renderplan.contribution_template) with this patient's values."""
+    name = template["input"]
+    value = row.value(name)
+    given = row.given(name)
+    entry = template.copy()
+    if given:
+        entry["value"], entry["unit"] = given["value"], given["unit"]
+    else:
+        entry["value"] = value
+    entry["canonical_value"] = value
+    entry["points"] = counted_points
+    entry["mechanisms"] = template["mechanisms"].copy()
+    entry["references"] = template["references"].copy()
+    if "effect" in template:
+        entry["effect"] = template["effect"].copy()
     return entry
-
-
-def _effect_summary(effect):
-    out = {k: effect[k] for k in ("measure", "estimate", "comparison", "reference") if k in effect}
-    if effect.get("exponent", 1.0) != 1.0:
-        out["exponent"] = effect["exponent"]
-    if "ci95" in effect:
-        out["ci95"] = effect["ci95"]
-    return out
 
 
 def _drug_contributions(row, entries):
@@ -334,47 +340,49 @@ def _drug_contributions(row, entries):
 
 def _indices(row):
     ev, i, kb = row.ev, row.i, row.kb
+    plan = row.plan
     out, missing = {}, []
     for index in kb.indices:
-        value = ev.indices[index["id"]][i]
+        iid = index["id"]
+        value = float(ev.indices[iid][i])
         if math.isnan(value):
             absent = [name for name in index["inputs"] if row.value(name) is None]
-            missing.append({"kind": "index", "index": index["id"], "name": index["name"], "needs": absent})
+            missing.append({"kind": "index", "index": iid, "name": index["name"], "needs": absent})
             continue
-        flag = ev.flagged.get(index["id"])
-        cut = None
+        flag = ev.flagged.get(iid)
+        cut, flagged = -1, None
         if flag is not None and flag[1][i] >= 0:
-            cut = index["cutoffs"][int(flag[1][i])]
-        out[index["id"]] = describe(index, float(value), cut, flagged=None if cut is None else bool(flag[0][i]))
+            cut, flagged = int(flag[1][i]), bool(flag[0][i])
+        entry = out[iid] = plan.index_entry(index, cut, flagged)
+        entry["value"] = value
     return out, missing
 
 
 def _established(row):
     ev, i, kb = row.ev, row.i, row.kb
     out = {}
-    tables = row.engine.cx.items["established"]
+    slots = row.plan.established
+    row_items = row.items["established"]
     for sid, spec in kb.established["scores"].items():
         items, missing = [], []
-        for pair_pos, table in enumerate(tables):
-            variant, band_of, present = row.items["established"][pair_pos]
-            for k, (owner, item, variants) in enumerate(table.specs):
-                if owner[0] != sid or variant[k] < 0:
-                    continue
-                if not present[k]:
-                    top = max(b["points"] for b in variants[variant[k]]["bands"])
-                    missing.append((spec["items"].index(item), {"item": item["id"], "input": item["input"],
-                                                                "max_points": top}))
-                    continue
-                band = variants[variant[k]]["bands"][band_of[k]]
-                entry = {"item": item["id"], "input": item["input"], "value": row.value(item["input"]),
-                         "points": band["points"], "rule": band["rule"]}
-                if item["input"] == "antihypertensive":
-                    entry["source"] = (None, "hypertension", "medications")[int(ev.antihypertensive_source[i])]
-                elif item["input"] == "antihypertensive_medication":
-                    entry["source"] = "medications" if row.medications() is not None else "hypertension"
-                if item.get("input_note"):
-                    entry["note"] = item["input_note"]
-                items.append((spec["items"].index(item), entry))
+        for pair_pos, k, item, variants, position, tops in slots[sid]:
+            variant, band_of, present = row_items[pair_pos]
+            v = variant[k]
+            if v < 0:
+                continue
+            if not present[k]:
+                missing.append((position, {"item": item["id"], "input": item["input"], "max_points": tops[v]}))
+                continue
+            band = variants[v]["bands"][band_of[k]]
+            entry = {"item": item["id"], "input": item["input"], "value": row.value(item["input"]),
+                     "points": band["points"], "rule": band["rule"]}
+            if item["input"] == "antihypertensive":
+                entry["source"] = (None, "hypertension", "medications")[int(ev.antihypertensive_source[i])]
+            elif item["input"] == "antihypertensive_medication":
+                entry["source"] = "medications" if row.medications() is not None else "hypertension"
+            if item.get("input_note"):
+                entry["note"] = item["input_note"]
+            items.append((position, entry))
         s = ev.scores[sid]
         cats = spec["categories"]
         result = {
@@ -400,50 +408,48 @@ def _established(row):
 
 
 def _mechanisms(row, contributions, indices):
-    engine, ev, i, kb = row.engine, row.ev, row.i, row.kb
+    engine, ev, i = row.engine, row.ev, row.i
+    plan = row.plan
     drivers, support = {}, {}
     for c in contributions:
         for mid in c["mechanisms"]:
             drivers.setdefault(mid, []).append({"factor": c["factor"], "label": c["label"], "points": c["points"]})
-    spec_by_id = {ix["id"]: ix for ix in kb.indices}
+    spec_by_id = plan.index_by_id
     for ix_id, result in indices.items():
         if result.get("flagged"):
             for mid in spec_by_id[ix_id].get("mechanisms_when_flagged", []):
                 support.setdefault(mid, []).append({"index": ix_id, "name": result["name"], "value": result["value"]})
     total = int(ev.points[i])
-    downstream = kb.downstream_chain["steps"]
+    count, weights = ev.mech_count[i].tolist(), ev.mech_weight[i].tolist()
     out = []
-    for j in ev.mech_order[i]:
-        if ev.mech_count[i, j] <= 0:
+    for j in ev.mech_order[i].tolist():
+        if count[j] <= 0:
             continue
         mid = engine.mechanism_ids[j]
-        mech = kb.mechanisms[mid]
-        weight = int(ev.mech_weight[i, j])
-        out.append({
-            "rank": len(out) + 1,
-            "id": mid,
-            "name": mech["name"],
-            "weight": weight,
-            "share_of_points": round(weight / total, 4) if total else 0.0,
-            "factors": drivers.get(mid, []),
-            "supporting_indices": support.get(mid, []),
-            "chain": list(mech["chain"]) + list(downstream),
-            "explanation": mech["explanation"],
-            "references": list(mech["references"]),
-        })
+        template = plan.mechanism[mid]
+        weight = int(weights[j])
+        m = template.copy()
+        m["rank"] = len(out) + 1
+        m["weight"] = weight
+        m["share_of_points"] = round(weight / total, 4) if total else 0.0
+        m["factors"] = drivers.get(mid, [])
+        m["supporting_indices"] = support.get(mid, [])
+        m["chain"] = template["chain"].copy()
+        m["references"] = template["references"].copy()
+        out.append(m)
     return out
 
 
 def _warnings(row):
     ev, i = row.ev, row.i
-    cx = row.cx
     out = []
     p = ev.parsed
-    for f in FIELDS:
-        j = cx.numeric_index.get(f.name)
-        if j is not None and p.unit_given[i, j] and np.isnan(p.raw[i, j]):
-            out.append({"field": f"{f.name}_unit", "message": f"{f.name}_unit was given without {f.name}; ignored"})
-        if f.kind == "list" and row.medications() is not None:
+    unit_given = p.unit_given[i].tolist()
+    raw = row.raw
+    for name, j, is_list in row.plan.fields:
+        if j is not None and unit_given[j] and raw[j] != raw[j]:
+            out.append({"field": f"{name}_unit", "message": f"{name}_unit was given without {name}; ignored"})
+        if is_list and row.medications() is not None:
             notes = row.engine.classes_of(row.medications()).notes
             if notes:
                 out.append({"field": "medications",
@@ -464,8 +470,9 @@ def _warnings(row):
 def _assumed(row):
     ev, i, cx = row.ev, row.i, row.cx
     out = []
+    assumed = ev.assumed_unit[i].tolist()
     for j, name in enumerate(cx.numeric):
-        if ev.assumed_unit[i, j]:
+        if assumed[j]:
             out.append({"field": f"{name}_unit", "assumption": f"not given: {cx.unit_names[j][cx.canonical_unit[j]]} assumed"})
     if row.ethnicity is None and (row.number("bmi") is not None or row.number("waist") is not None):
         out.append({"field": "ethnicity", "assumption":
@@ -488,13 +495,14 @@ def _model(row):
     if "waist_to_height" in model.term_names:
         x = terms[model.term_names.index("waist_to_height")]
         derived["waist_to_height"] = None if math.isnan(x) else float(x)
-    return model.explain(float(ev.logit[i]), ev.model_contrib[i], np.isnan(terms), derived,
+    return model.explain(float(ev.logit[i]), ev.model_contrib[i].tolist(), np.isnan(terms).tolist(), derived,
                          probability=float(ev.probability[i]))
 
 
-def _references(kb, cited, rules, indices, established, mechanisms) -> list:
+def _references(engine, cited, rules, indices, established, mechanisms) -> list:
     """The references of the result: first those the explanation cites, numbered in its order
     of first use ([n] is item n), then any other id the structured parts cite."""
+    kb = engine.kb
     ids = list(cited)
     for c in rules["contributions"]:
         ids.extend(c["references"])
@@ -506,9 +514,18 @@ def _references(kb, cited, rules, indices, established, mechanisms) -> list:
         ids.extend(kb.downstream_chain["references"])
     for s in established.values():
         ids.extend(s["references"])
-    refs, cited = kb.references, set(cited)
-    return [{"number": n, **refs[rid], "in_explanation": rid in cited}
-            for n, rid in enumerate(dict.fromkeys(ids), start=1)]
+    refs, templates, cited = kb.references, plan_for(engine).reference, set(cited)
+    out = []
+    for n, rid in enumerate(dict.fromkeys(ids), start=1):
+        template = templates.get(rid)
+        if template is None:
+            out.append({"number": n, **refs[rid], "in_explanation": rid in cited})
+            continue
+        entry = template.copy()
+        entry["number"] = n
+        entry["in_explanation"] = rid in cited
+        out.append(entry)
+    return out
 
 
 def medication_message(notes) -> str:
@@ -726,13 +743,14 @@ def render_summary(engine, ev, i: int, audience: str, meta: dict, require_approv
     out["flagged_indices"] = flagged
     label = "patient_name" if audience == "patient" else "name"
     mechs = []
-    for j in ev.mech_order[i]:
+    count, weights = ev.mech_count[i].tolist(), ev.mech_weight[i].tolist()
+    for j in ev.mech_order[i].tolist():
         if len(mechs) == SUMMARY_MECHANISMS:
             break
-        if ev.mech_count[i, j] <= 0:
+        if count[j] <= 0:
             continue
         mid = engine.mechanism_ids[j]
-        mechs.append({"id": mid, "name": kb.mechanisms[mid][label], "weight": int(ev.mech_weight[i, j])})
+        mechs.append({"id": mid, "name": kb.mechanisms[mid][label], "weight": int(weights[j])})
     out["mechanisms"] = mechs
     out["missing_inputs"] = _missing_inputs(row)
     if out["diabetes_range"]:
@@ -744,15 +762,16 @@ def render_summary(engine, ev, i: int, audience: str, meta: dict, require_approv
 
 def _missing_inputs(row) -> list:
     """Inputs not given that a factor (one that applies to this patient) or an index needs."""
-    engine, ev, i = row.engine, row.ev, row.i
+    ev, i = row.ev, row.i
     names = []
-    for factor in row.kb.factors:
-        if factor["kind"] == "medications":
+    variants = [t.variant[i].tolist() for t in ev.factors]
+    present = ev.factor_present[i].tolist()
+    for fid, factor, col, pair_pos, k in row.plan.factors:
+        if fid is None:  # the medication list
             if row.sex in factor.get("sexes", ("female", "male")) and row.medications() is None:
                 names.append(factor["input"])
             continue
-        pair_pos, k = engine.factor_slot[factor["id"]]
-        if ev.factors[pair_pos].variant[i, k] >= 0 and not ev.factor_present[i, engine.factor_pos[factor["id"]]]:
+        if variants[pair_pos][k] >= 0 and not present[col]:
             names.append(factor["input"])
     for index in row.kb.indices:
         if math.isnan(ev.indices[index["id"]][i]):

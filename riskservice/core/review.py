@@ -7,6 +7,8 @@ the scorer refuses to serve a result that used anything below ``approved``.
 """
 from __future__ import annotations
 
+import weakref
+
 from riskservice.core.errors import UnapprovedKnowledge
 from riskservice.core.knowledge import REVIEW_ORDER
 
@@ -22,16 +24,16 @@ def used_entries(kb, rules: dict, indices: dict, mechanisms: list, established: 
     ``variants`` maps each factor id and each index id (for its cut-off) to the variant the
     engine chose for this patient."""
     used = {}
+    bands = band_entries(kb)
     for c in rules["contributions"]:
         if c["factor"].startswith("medication:"):
             cls = kb.drug_by_id[c["canonical_value"]]
             used[f"drug_class:{cls['id']}"] = cls["review_status"]
             continue
-        factor = kb.factor_by_id[c["factor"]]
-        used[f"factor:{factor['id']}"] = factor["review_status"]
-        v_index = variants[factor["id"]]
-        band = next(b for b in factor["variants"][v_index]["bands"] if b["id"] == c["band"])
-        used[f"factor_band:{factor['id']}/variant{v_index}/{band['id']}"] = band["review_status"]
+        fid = c["factor"]
+        (factor_key, factor_status), (band_key, band_status) = bands[fid, variants[fid], c["band"]]
+        used[factor_key] = factor_status
+        used[band_key] = band_status
     if any(c["factor"].startswith("medication:") for c in rules["contributions"]):
         med = kb.factor_by_id.get("medications")
         if med:
@@ -49,15 +51,39 @@ def used_entries(kb, rules: dict, indices: dict, mechanisms: list, established: 
     return used
 
 
+_BANDS: dict = {}   # id(kb) -> (weak reference to kb, table); Knowledge is not hashable
+
+
+def band_entries(kb) -> dict:
+    """(factor id, variant, band id) -> the factor's and the band's (entry id, status), built
+    once per knowledge (a result names a dozen bands; searching them per request cost more)."""
+    hit = _BANDS.get(id(kb))
+    if hit is not None and hit[0]() is kb:
+        return hit[1]
+    table = {}
+    for f in kb.factors:
+        for v, variant in enumerate(f.get("variants", [])):
+            for b in variant["bands"]:  # the first band of an id, as a search would find
+                table.setdefault((f["id"], v, b["id"]), (
+                    (f"factor:{f['id']}", f["review_status"]),
+                    (f"factor_band:{f['id']}/variant{v}/{b['id']}", b["review_status"])))
+    if len(_BANDS) > 64:
+        for key in [k for k, (ref, _) in _BANDS.items() if ref() is None]:
+            del _BANDS[key]
+    _BANDS[id(kb)] = (weakref.ref(kb), table)
+    return table
+
+
 def summarise(used: dict) -> dict:
     """Lowest status, the entries that hold it, and a count per status."""
     if not used:
         return {"review_status": None, "review_lowest_entries": [], "review_counts": {}}
-    lowest = min(used.values(), key=rank)
+    statuses = list(used.values())
+    lowest = min(statuses, key=rank)
     return {
         "review_status": lowest,
         "review_lowest_entries": sorted(k for k, v in used.items() if v == lowest),
-        "review_counts": {s: sum(1 for v in used.values() if v == s) for s in REVIEW_ORDER},
+        "review_counts": {s: statuses.count(s) for s in REVIEW_ORDER},
     }
 
 

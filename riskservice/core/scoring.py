@@ -12,6 +12,7 @@ from riskservice.core.engine import engine_for
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.inputs import from_records
 from riskservice.core.render import VIEWS, render_view
+from riskservice.core.renderplan import plan_for
 
 
 class Scorer:
@@ -22,6 +23,7 @@ class Scorer:
         self.model = model
         self.require_approved = bool(require_approved)
         self.engine = engine_for(knowledge, model)
+        plan_for(self.engine)  # the answers' fixed parts, built now (under gunicorn: once, in the master)
         self._schema_class = None
 
     @property
