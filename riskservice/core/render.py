@@ -771,8 +771,8 @@ def _missing_inputs(row) -> list:
             if row.sex in factor.get("sexes", ("female", "male")) and row.medications() is None:
                 names.append(factor["input"])
             continue
-        if variants[pair_pos][k] >= 0 and not present[col]:
-            names.append(factor["input"])
+        if variants[pair_pos][k] >= 0 and not present[col] and factor["input"] not in ev.indices:
+            names.append(factor["input"])   # a factor scored on an index: its inputs are listed below
     for index in row.kb.indices:
         if math.isnan(ev.indices[index["id"]][i]):
             names.extend(name for name in index["inputs"] if row.value(name) is None)

@@ -67,7 +67,8 @@ def test_summary_agrees_for_other_patients(client, raw):
     assert (s["points"], s["band"]) == (full["rules"]["points"], full["rules"]["band"])
     assert s["flagged_indices"] == {k: v["value"] for k, v in full["indices"].items() if v["flagged"]}
     assert [m["id"] for m in s["mechanisms"]] == [m["id"] for m in full["mechanisms"][:3]]
-    factor_missing = [m["input"] for m in full["missing"] if m["kind"] == "factor"]
+    index_ids = {m["index"] for m in full["missing"] if m["kind"] == "index"} | set(full["indices"])
+    factor_missing = [m["input"] for m in full["missing"] if m["kind"] == "factor" and m["input"] not in index_ids]
     assert s["missing_inputs"][:len(factor_missing)] == factor_missing
     assert s["probability"]["value"] == full["model"]["probability"]
 

@@ -101,9 +101,8 @@ def test_only_one_lipid_given_leaves_the_ratio_missing(scorer):
     assert "triglycerides" in summary["missing_inputs"]
 
 
-@pytest.mark.xfail(strict=True, reason="render._missing_inputs lists a factor's input as is, so an index id "
-                   "('tg_hdl') appears among the missing input fields; the fix belongs in render.py")
 def test_missing_inputs_name_only_input_fields(scorer):
     from riskservice.core.fields import FIELD_NAMES
     summary = scorer.score({"age": 50, "sex": "male", "bmi": 27}, view="summary")
     assert set(summary["missing_inputs"]) <= set(FIELD_NAMES) | {"medications"}
+    assert {"triglycerides", "hdl_cholesterol"} <= set(summary["missing_inputs"])
