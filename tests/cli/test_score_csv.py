@@ -78,3 +78,25 @@ def test_parallel_segments_start_on_record_boundaries(tmp_path, monkeypatch):
     rows = list(csv.DictReader(io.StringIO(outs[1].decode(), newline="")))
     assert len(rows) == 3006 and sum(r["error"] != "" for r in rows) == 6
     assert all(r["note"] in ("", note) for r in rows)
+
+
+def test_a_worker_that_dies_ends_the_run_with_an_error_and_no_output(tmp_path, monkeypatch):
+    """A killed worker (out of memory, say) must not leave the others waiting for their turn
+    to write, nor leave a file that looks complete."""
+    import os
+
+    monkeypatch.setattr(batchio, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
+    body, _ = make_csv(n=3000)
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(body)
+    real = batchio.BatchScorer.iter_csv
+
+    def dies_midway(self, stream, stats=None, header=None, write_header=True, first_line=2, **kw):
+        if first_line > 1500:
+            os._exit(9)
+        yield from real(self, stream, stats, header=header, write_header=write_header, first_line=first_line, **kw)
+
+    monkeypatch.setattr(batchio.BatchScorer, "iter_csv", dies_midway)
+    code = score_csv.run_score_csv(str(src), str(dst), quiet=True, model=False, workers=2, options=CsvOptions())
+    assert code == 1 and not dst.exists()
