@@ -236,7 +236,7 @@ def from_columns(columns: dict, n: int, cx) -> Parsed:
             p.raw[:, j] = values
         ucol = columns.get(f"{name}_unit")
         if ucol is not None:
-            u = pc.utf8_lower(_trimmed(ucol, n))
+            u = _lower(_trimmed(ucol, n))
             idx, given, bad = _lookup(u, cx.unit_lower[j])
             errors.add_mask(bad, f"{name}_unit", lambda i, j=j: cx.unit_choices_message[j])
             p.unit[:, j] = np.where(given & ~bad, idx, p.unit[:, j])
@@ -246,7 +246,7 @@ def from_columns(columns: dict, n: int, cx) -> Parsed:
         col = columns.get(name)
         if col is None:
             continue
-        s = pc.utf8_lower(_trimmed(col, n))
+        s = _lower(_trimmed(col, n))
         if FIELD_BY_NAME[name].kind == "bool":
             words = list(BOOL_TRUE + BOOL_FALSE)
             idx, present, bad = _lookup(s, words)
@@ -329,6 +329,22 @@ def _trimmed(col, n):
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
 
+def _lower(col):
+    """``pc.utf8_lower(col)``, without the copy when no cell has an upper-case or non-ASCII byte."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        offsets = np.frombuffer(col.buffers()[1], dtype=np.int64 if pa.types.is_large_string(col.type) else np.int32,
+                                count=col.offset + len(col) + 1)[col.offset:]
+        if offsets[-1] == offsets[0]:
+            return col
+        text = np.frombuffer(col.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        if text.max() < 0x80 and not ((text >= 0x41) & (text <= 0x5A)).any():
+            return col
+    return pc.utf8_lower(col)
+
+
 def _empty_as_null(col):
     """``col`` with empty cells null, without copying the text, when trimming could change no
     cell: no cell starts or ends with a byte that could be (part of) whitespace (ASCII space or
@@ -360,7 +376,7 @@ def _strings(col, n):
     import pyarrow.compute as pc
 
     col = _trimmed(col, n)
-    missing = pc.is_in(pc.utf8_lower(col), value_set=pa.array(sorted(MISSING_SPELLINGS)))
+    missing = pc.is_in(_lower(col), value_set=pa.array(sorted(MISSING_SPELLINGS)))
     return pc.if_else(pc.fill_null(missing, True), pa.scalar(None, pa.string()), col)
 
 
