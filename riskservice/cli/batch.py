@@ -283,6 +283,36 @@ class _OrderedWriter:
             self.flush()
 
 
+class _NoPandas:
+    """A meta path finder that makes ``import pandas`` fail while it is installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not used by a score-csv worker")
+        return None
+
+
+def _pyarrow_without_pandas():
+    """Let pyarrow settle, once, that pandas is absent in this forked CSV-only worker.
+
+    pyarrow imports pandas on its first ``pa.array()`` only to recognise pandas objects, which
+    the CSV path never has; that import cost each worker about 0.3 s of CPU and 40 MB of RSS.
+    pyarrow asks only once, so the finder is removed at once: pandas stays importable, and
+    pyarrow still imports it for anything that needs it (``to_pandas``). A process that has
+    imported pandas already is left as it is.
+    """
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
@@ -291,6 +321,7 @@ def _write_all(fd, data):
 
 def _worker(k, batch, infile, header, options, fd, tasks, turn, counter, results):
     """Score segments from ``tasks`` and write them in file order (runs in a forked child)."""
+    _pyarrow_without_pandas()
     try:
         stats, out = Stats(), _OrderedWriter(fd, turn)
         with open(infile, "rb") as raw:

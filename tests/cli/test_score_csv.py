@@ -100,3 +100,14 @@ def test_a_worker_that_dies_ends_the_run_with_an_error_and_no_output(tmp_path, m
     monkeypatch.setattr(batchio.BatchScorer, "iter_csv", dies_midway)
     code = score_csv.run_score_csv(str(src), str(dst), quiet=True, model=False, workers=2, options=CsvOptions())
     assert code == 1 and not dst.exists()
+
+
+def test_workers_spare_the_pandas_import_and_pandas_still_works():
+    import subprocess
+    import sys
+
+    code = ("import sys; from riskservice.cli import batch; batch._pyarrow_without_pandas(); "
+            "import numpy as np, pyarrow as pa; pa.array(np.arange(3), mask=np.zeros(3, bool)); "
+            "print('pandas' in sys.modules, type(pa.table({'a': [1]}).to_pandas()).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "DataFrame"]
