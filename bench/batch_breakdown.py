@@ -179,6 +179,8 @@ def main():
     data = _slice(args.rows)
     first = _slice(8000)  # about one reader block: a fresh worker's first block pays its lazy imports
     import riskservice.cli.batch  # noqa: F401  what the CLI has imported before it forks
+    if hasattr(riskservice.cli.batch, "_pyarrow_without_pandas"):  # as a forked worker does
+        riskservice.cli.batch._pyarrow_without_pandas()
     from riskservice.cli.scorer import build_scorer
     build_scorer(True)
     c = time.process_time()

@@ -69,6 +69,8 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
         max_columns = int(setting("BATCH_MAX_COLUMNS"))
         if infile != "-":
             open(infile, "rb").close()
+            if outfile != "-" and os.path.exists(outfile) and os.path.samefile(infile, outfile):
+                raise OSError(f"the output {outfile} is the input: it would be overwritten before it is read")
     except (OSError, RuntimeError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 1

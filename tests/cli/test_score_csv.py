@@ -111,3 +111,11 @@ def test_workers_spare_the_pandas_import_and_pandas_still_works():
             "print('pandas' in sys.modules, type(pa.table({'a': [1]}).to_pandas()).__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "DataFrame"]
+
+
+def test_the_output_may_not_be_the_input(tmp_path):
+    body, _ = make_csv(n=5)
+    src = tmp_path / "in.csv"
+    src.write_bytes(body)
+    assert score_csv.run_score_csv(str(src), str(src), quiet=True, model=False) == 1
+    assert src.read_bytes() == body
