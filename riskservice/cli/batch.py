@@ -156,8 +156,9 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
             p.start()
             jobs.append(p)
         segments = 0
-        for segments, task in enumerate(_segments(infile, header, header_end, size), start=1):
+        for task in _segments(infile, header, header_end, size):
             tasks.put(task)
+            segments += 1
         for _ in jobs:
             tasks.put(None)
         last = 0.0

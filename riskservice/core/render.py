@@ -627,7 +627,7 @@ def _bits_to_text(parts, n, extra=None, sep="; ", lead=0):
     extras = extra[1] if extra is not None else ()
     first = (1 << lead) - 1
     texts = []
-    for c, m in zip(*(x.tolist() for x in np.divmod(uniq, stride))):
+    for c, m in zip(*(x.tolist() for x in np.divmod(uniq, stride)), strict=True):
         items, rest = [], c
         while rest:
             low = rest & -rest
