@@ -156,7 +156,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
             p.start()
             jobs.append(p)
         segments = 0
-        for task in _segments(infile, header, header_end, size):
+        for task in _segments(infile, header, header_end, size, len(jobs)):
             tasks.put(task)
             segments += 1
         for _ in jobs:
@@ -206,8 +206,9 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
 SEGMENT_BLOCKS = 4  # reader blocks per segment: small enough that neither worker idles long at the end
 
 
-def _segments(infile, header, header_end, size):
-    """(index, start, end, first line) of consecutive segments at record boundaries."""
+def _segments(infile, header, header_end, size, workers=2):
+    """(index, start, end, first line) of consecutive segments at record boundaries; the last
+    few are single blocks, so that the workers finish at nearly the same time."""
     target = batchio.BLOCK_SIZE * SEGMENT_BLOCKS
     k, begin, offset, line, first = 0, header_end, header_end, 2, 2
     with open(infile, "rb") as f:
@@ -215,7 +216,8 @@ def _segments(infile, header, header_end, size):
         for block in split_blocks(f, header.delimiter, batchio.BLOCK_SIZE, first_line=2):
             offset += block.nbytes
             line += block.lines
-            if offset - begin >= target and offset < size:
+            tail = size - offset < 2 * workers * target
+            if offset - begin >= (batchio.BLOCK_SIZE if tail else target) and offset < size:
                 yield k, begin, offset, first
                 k, begin, first = k + 1, offset, line
     yield k, begin, size, first
