@@ -119,3 +119,20 @@ def test_the_output_may_not_be_the_input(tmp_path):
     src.write_bytes(body)
     assert score_csv.run_score_csv(str(src), str(src), quiet=True, model=False) == 1
     assert src.read_bytes() == body
+
+
+def test_workers_that_must_wait_for_their_turn_still_write_every_row_in_order(tmp_path, monkeypatch):
+    """No output may be held back (PENDING_LIMIT 0): each worker waits for its turn after every
+    chunk, and the file comes out as one process writes it."""
+    monkeypatch.setattr(batchio, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(score_csv, "PENDING_LIMIT", 0)
+    body, _ = make_csv(n=2000)
+    src = tmp_path / "in.csv"
+    src.write_bytes(body)
+    outs = []
+    for workers in (1, 3):
+        dst = tmp_path / f"out{workers}.csv"
+        score_csv.run_score_csv(str(src), str(dst), quiet=True, model=False, workers=workers, options=CsvOptions())
+        outs.append(dst.read_bytes())
+    assert outs[0] == outs[1] and outs[0].count(b"\n") == 2001
