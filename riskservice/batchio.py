@@ -130,14 +130,16 @@ class BatchScorer:
 
     def iter_csv(self, stream, stats: Stats | None = None, header: CsvHeader | None = None,
                  write_header: bool = True, first_line: int = 2, options: CsvOptions = DEFAULT_OPTIONS,
-                 request_id: str | None = None, max_columns: int | None = None):
+                 request_id: str | None = None, max_columns: int | None = None, overlap: bool = True):
         """Yield the output CSV (bytes) block by block.
 
         ``stream`` is raw bytes, opened and its header read here, unless ``header`` is given
         (then ``stream`` is what :meth:`open_csv` returned). ``write_header=False`` and
         ``first_line`` (the physical line number of the stream's first line) serve the
-        parallel CLI's segments. Three stages overlap on threads (pyarrow releases the GIL):
-        parsing the next block, scoring this one, formatting the previous one.
+        parallel CLI's segments. With ``overlap``, three stages overlap on threads (pyarrow
+        releases the GIL): parsing the next block, scoring this one, formatting the previous
+        one; a process among as many as there are cores gains nothing from that and runs
+        them in turn, with one block in memory instead of three.
         """
         stats = stats if stats is not None else Stats()
         if header is None:
@@ -146,7 +148,7 @@ class BatchScorer:
             yield _csv_line(header.out_names, options.csv_safe)
         blocks = _guarded(csvrec.split_blocks(stream, header.delimiter, BLOCK_SIZE, first_line), request_id)
         formatting = deque()
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch") as pool:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch") if overlap else _InTurn() as pool:
             ahead = pool.submit(_parse_block, next(blocks, None), header)
             while True:
                 parsed = ahead.result()
@@ -243,6 +245,27 @@ class BatchScorer:
             row.update({name: lists[name][i] for name in RESULT_COLUMNS if name != "disclaimer"})
             rows.append(row)
         return rows
+
+
+class _InTurn:
+    """The executor interface, running each call at once in the caller's thread."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        return _Done(fn(*args))
+
+
+@dataclass
+class _Done:
+    value: object
+
+    def result(self):
+        return self.value
 
 
 def _single_chunk(col):

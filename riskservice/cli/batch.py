@@ -1,9 +1,10 @@
 """``riskservice score-csv``: stream a CSV through the batch scorer with progress and a summary.
 
 Large UTF-8 files are split at record boundaries (found by the same reader that parses
-them, so a quoted line break is never cut) into one segment per core; forked workers (which
-inherit the already verified knowledge and model) score their segments into temporary
-files that are concatenated in order, so row order and the one-row-out-per-record rule hold.
+them, so a quoted line break is never cut) into segments of a few MiB that forked workers
+(which inherit the already verified knowledge and model) take in file order; each worker
+writes a segment's rows to the output when that segment is next in file order, so row order
+and the one-row-out-per-record rule hold and no output is copied between processes.
 Standard input, small files and other encodings take the single-process streaming path.
 """
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
 
 import click
@@ -26,7 +25,6 @@ from riskservice.csvio.encoding import open_input
 from riskservice.csvio.records import split_blocks
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-_WORKER_SCORER: BatchScorer | None = None
 
 
 class _Counting:
@@ -71,6 +69,8 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
         max_columns = int(setting("BATCH_MAX_COLUMNS"))
         if infile != "-":
             open(infile, "rb").close()
+            if outfile != "-" and os.path.exists(outfile) and os.path.samefile(infile, outfile):
+                raise OSError(f"the output {outfile} is the input: it would be overwritten before it is read")
     except (OSError, RuntimeError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
@@ -126,7 +126,14 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
 
 
 def _parallel(batch, infile, outfile, workers, show, start, options, max_columns) -> Stats:
-    global _WORKER_SCORER
+    """Score a UTF-8 file with ``workers`` forked processes that write the output themselves.
+
+    The parent finds record boundaries (the same block reader as the workers, so a quoted
+    line break is never cut) and hands out segments of about SEGMENT_BLOCKS blocks in file
+    order while the workers already score. Each worker writes its rows straight to the
+    output when its segment is next in file order, and holds them in memory until then, so
+    no process copies another's output and nothing is written twice.
+    """
     size = os.path.getsize(infile)
     with open(infile, "rb") as f:
         stream, codec = open_input(f, options.encoding)
@@ -134,91 +141,205 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
             return _serial(batch, infile, outfile, show, start, options, max_columns)
         header = batch.read_header(stream, options, max_columns)
         header_end = f.tell()
-        cuts, lines = _record_cuts(f, header, header_end, size, workers)
-    _WORKER_SCORER = batch
     ctx = mp.get_context("fork")
     counter = ctx.Value("q", header_end)
-    tmpdir = tempfile.mkdtemp(prefix="riskservice-")
-    jobs, results = [], ctx.Queue()
+    turn = _Turn(ctx)
+    tasks, results = ctx.Queue(), ctx.Queue()
+    dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
+    jobs, done, ok = [], {}, False
     try:
-        for k, (a, b) in enumerate(zip(cuts, cuts[1:])):
-            part = os.path.join(tmpdir, f"part{k}.csv")
-            p = ctx.Process(target=_worker, args=(k, infile, a, b, lines[k], header, options, part, counter, results))
+        dst.write(batchio._csv_line(header.out_names, options.csv_safe))
+        dst.flush()
+        fd = dst.fileno()
+        for k in range(workers):
+            p = ctx.Process(target=_worker, args=(k, batch, infile, header, options, fd, tasks, turn, counter, results))
             p.start()
-            jobs.append((p, part))
-        done, stats = {}, Stats()
+            jobs.append(p)
+        segments = 0
+        for task in _segments(infile, header, header_end, size, len(jobs)):
+            tasks.put(task)
+            segments += 1
+        for _ in jobs:
+            tasks.put(None)
         last = 0.0
         while len(done) < len(jobs):
             try:
                 k, payload = results.get(timeout=0.2)
                 done[k] = payload
+                if not isinstance(payload, dict):
+                    break
             except Exception:  # queue.Empty: keep the progress bar moving
                 pass
             now = time.perf_counter()
             if show and now - last > 0.2:
                 _progress(None, counter.value, size, now - start)
                 last = now
-            if any(p.exitcode not in (None, 0) for p, _ in jobs) and len(done) < len(jobs):
-                dead = [p.exitcode for p, _ in jobs]
-                if all(code is not None for code in dead):
-                    break
-        for p, _ in jobs:
-            p.join()
+            if any(p.exitcode not in (None, 0) for p in jobs):  # killed: the others may wait for it
+                break
         failed = [k for k in range(len(jobs)) if not isinstance(done.get(k), dict)]
         if failed:
             raise OSError(f"worker(s) {failed} failed: " + "; ".join(str(done.get(k)) for k in failed))
-        dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
-        try:
-            dst.write(batchio._csv_line(header.out_names, options.csv_safe))
-            for _, part in jobs:
-                with open(part, "rb") as src:
-                    shutil.copyfileobj(src, dst, 1 << 22)
-        finally:
-            if dst is sys.stdout.buffer:
-                dst.flush()
-            else:
-                dst.close()
-        for k in sorted(done):
-            for key in ("rows", "scored", "errors"):
-                setattr(stats, key, getattr(stats, key) + done[k][key])
-        stats.extra["workers"] = len(jobs)
-        stats.extra["worker_peak_rss_mb"] = max(done[k]["peak_rss_mb"] for k in done)
-        return stats
+        for p in jobs:
+            p.join()
+        ok = True
     finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        for p in jobs:
+            if p.exitcode is None and not ok:
+                p.terminate()
+            p.join()
+        if dst is sys.stdout.buffer:
+            dst.flush()
+        else:
+            dst.close()
+            if not ok:  # a worker died: no half-written file that looks like a result
+                os.unlink(outfile)
+    stats = Stats()
+    for k in sorted(done):
+        for key in ("rows", "scored", "errors"):
+            setattr(stats, key, getattr(stats, key) + done[k][key])
+    stats.extra["workers"] = len(jobs)
+    stats.extra["segments"] = segments
+    stats.extra["worker_peak_rss_mb"] = max(done[k]["peak_rss_mb"] for k in done)
+    return stats
 
 
-def _record_cuts(f, header, header_end, size, workers):
-    """Segment starts at record boundaries near equal shares of the file, and the line number
-    each segment starts on (the same block reader as the workers, so a quoted break is never cut)."""
-    targets = [header_end + (size - header_end) * k // workers for k in range(1, workers)]
-    cuts, lines = [header_end], [2]
-    offset, line = header_end, 2
-    f.seek(header_end)
-    for block in split_blocks(f, header.delimiter, batchio.BLOCK_SIZE, first_line=2):
-        offset += block.nbytes
-        line += block.lines
-        while targets and offset >= targets[0]:
-            targets.pop(0)
-            if offset < size and offset > cuts[-1]:
-                cuts.append(offset)
-                lines.append(line)
-        if not targets:
-            break
-    cuts.append(size)
-    return cuts, lines
+SEGMENT_BLOCKS = 4  # reader blocks per segment: small enough that neither worker idles long at the end
 
 
-def _worker(k, infile, start_at, end_at, first_line, header, options, part, counter, results):
-    """Score one segment of the file into ``part`` (runs in a forked child)."""
+def _segments(infile, header, header_end, size, workers=2):
+    """(index, start, end, first line) of consecutive segments at record boundaries; the last
+    few are single blocks, so that the workers finish at nearly the same time."""
+    target = batchio.BLOCK_SIZE * SEGMENT_BLOCKS
+    k, begin, offset, line, first = 0, header_end, header_end, 2, 2
+    with open(infile, "rb") as f:
+        f.seek(header_end)
+        for block in split_blocks(f, header.delimiter, batchio.BLOCK_SIZE, first_line=2):
+            offset += block.nbytes
+            line += block.lines
+            tail = size - offset < 2 * workers * target
+            if offset - begin >= (batchio.BLOCK_SIZE if tail else target) and offset < size:
+                yield k, begin, offset, first
+                k, begin, first = k + 1, offset, line
+    yield k, begin, size, first
+
+
+class _Turn:
+    """Which segment may write to the output now (file order), shared by the workers."""
+
+    def __init__(self, ctx):
+        self.cond = ctx.Condition()
+        self.value = ctx.Value("q", 0, lock=False)
+
+    def is_(self, k) -> bool:
+        return self.value.value == k
+
+    def advance(self, k):
+        with self.cond:
+            self.value.value = k + 1
+            self.cond.notify_all()
+
+    def wait(self, k):
+        with self.cond:
+            while self.value.value != k:
+                self.cond.wait(1.0)
+
+
+PENDING_LIMIT = 64 << 20  # output bytes a worker may hold for segments that are not yet due
+
+
+class _OrderedWriter:
+    """One worker's output: written at once when its segment is due, held until then."""
+
+    def __init__(self, fd, turn):
+        self.fd, self.turn = fd, turn
+        self.pending = {}  # segment -> [chunks, finished], segments in increasing order
+        self.held = 0
+
+    def add(self, k, chunk):
+        self.pending[k][0].append(chunk)
+        self.held += len(chunk)
+        self.flush()
+        if self.held > PENDING_LIMIT:
+            self.turn.wait(next(iter(self.pending)))
+            self.flush()
+
+    def finish(self, k):
+        self.pending[k][1] = True
+        self.flush()
+
+    def flush(self):
+        while self.pending:
+            k = next(iter(self.pending))
+            if not self.turn.is_(k):
+                return
+            chunks, finished = self.pending[k]
+            for chunk in chunks:
+                _write_all(self.fd, chunk)
+                self.held -= len(chunk)
+            chunks.clear()
+            if not finished:
+                return
+            del self.pending[k]
+            self.turn.advance(k)
+
+    def close(self):
+        while self.pending:
+            self.turn.wait(next(iter(self.pending)))
+            self.flush()
+
+
+class _NoPandas:
+    """A meta path finder that makes ``import pandas`` fail while it is installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not used by a score-csv worker")
+        return None
+
+
+def _pyarrow_without_pandas():
+    """Let pyarrow settle, once, that pandas is absent in this forked CSV-only worker.
+
+    pyarrow imports pandas on its first ``pa.array()`` only to recognise pandas objects, which
+    the CSV path never has; that import cost each worker about 0.3 s of CPU and 40 MB of RSS.
+    pyarrow asks only once, so the finder is removed at once: pandas stays importable, and
+    pyarrow still imports it for anything that needs it (``to_pandas``). A process that has
+    imported pandas already is left as it is.
+    """
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
     try:
-        stats = Stats()
-        with open(infile, "rb") as raw, open(part, "wb") as out:
-            raw.seek(start_at)
-            segment = _Counting(raw, end=end_at, counter=counter)
-            for chunk in _WORKER_SCORER.iter_csv(segment, stats, header=header, write_header=False,
-                                                 first_line=first_line, options=options):
-                out.write(chunk)
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _worker(k, batch, infile, header, options, fd, tasks, turn, counter, results):
+    """Score segments from ``tasks`` and write them in file order (runs in a forked child)."""
+    _pyarrow_without_pandas()
+    try:
+        stats, out = Stats(), _OrderedWriter(fd, turn)
+        with open(infile, "rb") as raw:
+            while (task := tasks.get()) is not None:
+                seg, start_at, end_at, first_line = task
+                out.pending[seg] = [[], False]
+                raw.seek(start_at)
+                segment = _Counting(raw, end=end_at, counter=counter)
+                for chunk in batch.iter_csv(segment, stats, header=header, write_header=False,
+                                            first_line=first_line, options=options, overlap=False):
+                    out.add(seg, chunk)
+                out.finish(seg)
+        out.close()
         results.put((k, {"rows": stats.rows, "scored": stats.scored, "errors": stats.errors,
                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     except BaseException as exc:  # report, never hang the parent

@@ -78,3 +78,61 @@ def test_parallel_segments_start_on_record_boundaries(tmp_path, monkeypatch):
     rows = list(csv.DictReader(io.StringIO(outs[1].decode(), newline="")))
     assert len(rows) == 3006 and sum(r["error"] != "" for r in rows) == 6
     assert all(r["note"] in ("", note) for r in rows)
+
+
+def test_a_worker_that_dies_ends_the_run_with_an_error_and_no_output(tmp_path, monkeypatch):
+    """A killed worker (out of memory, say) must not leave the others waiting for their turn
+    to write, nor leave a file that looks complete."""
+    import os
+
+    monkeypatch.setattr(batchio, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
+    body, _ = make_csv(n=3000)
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(body)
+    real = batchio.BatchScorer.iter_csv
+
+    def dies_midway(self, stream, stats=None, header=None, write_header=True, first_line=2, **kw):
+        if first_line > 1500:
+            os._exit(9)
+        yield from real(self, stream, stats, header=header, write_header=write_header, first_line=first_line, **kw)
+
+    monkeypatch.setattr(batchio.BatchScorer, "iter_csv", dies_midway)
+    code = score_csv.run_score_csv(str(src), str(dst), quiet=True, model=False, workers=2, options=CsvOptions())
+    assert code == 1 and not dst.exists()
+
+
+def test_workers_spare_the_pandas_import_and_pandas_still_works():
+    import subprocess
+    import sys
+
+    code = ("import sys; from riskservice.cli import batch; batch._pyarrow_without_pandas(); "
+            "import numpy as np, pyarrow as pa; pa.array(np.arange(3), mask=np.zeros(3, bool)); "
+            "print('pandas' in sys.modules, type(pa.table({'a': [1]}).to_pandas()).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "DataFrame"]
+
+
+def test_the_output_may_not_be_the_input(tmp_path):
+    body, _ = make_csv(n=5)
+    src = tmp_path / "in.csv"
+    src.write_bytes(body)
+    assert score_csv.run_score_csv(str(src), str(src), quiet=True, model=False) == 1
+    assert src.read_bytes() == body
+
+
+def test_workers_that_must_wait_for_their_turn_still_write_every_row_in_order(tmp_path, monkeypatch):
+    """No output may be held back (PENDING_LIMIT 0): each worker waits for its turn after every
+    chunk, and the file comes out as one process writes it."""
+    monkeypatch.setattr(batchio, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(score_csv, "PENDING_LIMIT", 0)
+    body, _ = make_csv(n=2000)
+    src = tmp_path / "in.csv"
+    src.write_bytes(body)
+    outs = []
+    for workers in (1, 3):
+        dst = tmp_path / f"out{workers}.csv"
+        score_csv.run_score_csv(str(src), str(dst), quiet=True, model=False, workers=workers, options=CsvOptions())
+        outs.append(dst.read_bytes())
+    assert outs[0] == outs[1] and outs[0].count(b"\n") == 2001
