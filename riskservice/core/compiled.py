@@ -71,6 +71,7 @@ class Compiled:
     coded_items: ItemTable = None                 # all categorical items, evaluated together
     slices: dict = field(default_factory=dict)    # group -> (slice into numeric, slice into coded)
     index_ids: tuple = ()                          # index values follow the fields in the value matrix
+    slots: ItemSlots = None                      # every item on one axis, for the engine
 
 
 def compile_knowledge(kb) -> Compiled:
@@ -149,6 +150,7 @@ def compile_knowledge(kb) -> Compiled:
     value_columns.update({ix: len(NUMERIC) + k for k, ix in enumerate(cx.index_ids)})
     cx.numeric_items.columns = np.array([value_columns[name] for name in cx.numeric_items.inputs], dtype=np.intp)
     cx.coded_items.columns = np.array([coded_index[name] for name in cx.coded_items.inputs], dtype=np.intp)
+    cx.slots = compile_slots(cx)
     return cx
 
 
@@ -262,3 +264,128 @@ def _unit_thresholds(cx, t, entries):
                     stated = band.get("lower_equivalents", {}).get(units[u])
                     edge = stated if stated is not None else (band["lower"] - cx.offset[j, u]) / cx.factor[j, u]
                     t.unit_thresholds[i, u, v, b] = np.nextafter(edge, -np.inf) if band["lower_inclusive"] else edge
+
+
+# --------------------------------------------------------------------------- one table of all items
+BAND, POINTS, TOP, MISSING_TOP = range(4)                           # rows of ItemSlots.ints
+PRESENT, FLAGGED, DIABETES, FLAG, ATTACHED, MISSING = range(6)     # rows of ItemSlots.bools
+
+
+@dataclass
+class ItemSlots:
+    """Every banded item (rules factors, questionnaire items, index cut-offs) on one axis, so
+    that one pass of a few array operations bands every item of every row.
+
+    An item's *slot* is the number of its strict thresholds its value exceeds. Numeric
+    thresholds start with -inf, so a present value has slot = band + 1 and a missing one slot
+    0; a categorical code c is banded the same way against -0.5, 0.5, 1.5, ... (slot c + 1,
+    missing code -1 slot 0). The row's sex and ethnicity select a variant; variant slot 0
+    means the item does not apply (thresholds +inf, so slot 0). Every result (band, points,
+    flags) is then one look-up by (item, variant slot, slot), the same for one row or a million.
+    Items are ordered by group (factors, established, cutoffs), numeric then categorical within
+    each, as in ``Compiled.items``.
+    """
+
+    n_items: int
+    value_columns: np.ndarray     # (items,) column of the banded value in the engine's source matrix
+    unit_columns: np.ndarray      # (items,) column of Parsed.unit giving the unit of that value
+    sex_key: np.ndarray           # sex code (-1 = missing, last) -> context offset
+    ethnicity_key: np.ndarray     # ethnicity code (-1 = missing, last) -> context
+    context: np.ndarray           # (3, items, contexts): variant (-1 = n/a), threshold row base, result base
+    thresholds: np.ndarray        # (items x variant slots x units, thresholds), rows ascending
+    ints: np.ndarray              # (4, items x variant slots x slots): band, points, top, top if missing
+    bools: np.ndarray             # (6, ...): present, flagged band, diabetes range, cut-off flag,
+                                  #           mechanisms attached, applies but missing
+    threshold_rows: list          # per item: the threshold rows that some row can select (n/a excluded)
+    blocks: dict                  # group -> (columns of its numeric items, columns of its categorical items)
+
+
+def source_layout(cx) -> dict:
+    """Where each kind of column starts in the engine's source matrix: canonical values,
+    index values, values as sent (NaN where the canonical value is missing), codes."""
+    nf, ni = len(cx.numeric), len(cx.index_ids)
+    return {"values": 0, "indices": nf, "raw": nf + ni, "codes": 2 * nf + ni, "width": 2 * nf + ni + len(cx.coded)}
+
+
+def compile_slots(cx) -> ItemSlots:
+    """One :class:`ItemSlots` from the per-group item tables of ``cx``."""
+    layout = source_layout(cx)
+    tables, blocks, start = [], {}, 0
+    for group in ("factors", "established", "cutoffs"):
+        num, cat = cx.items[group]
+        blocks[group] = (slice(start, start + len(num)), slice(start + len(num), start + len(num) + len(cat)))
+        start += len(num) + len(cat)
+        tables += [(num, k, True) for k in range(len(num))] + [(cat, k, False) for k in range(len(cat))]
+    k_items = len(tables)
+    units = cx.factor.shape[1]
+    nv1 = 1 + max((t.points.shape[1] for t, _, _ in tables), default=1)
+    widths = [t.thresholds.shape[2] if numeric else t.band_of_code.shape[2] - 1 for t, _, numeric in tables]
+    n_thr = 1 + max(widths, default=1)
+    n_slot = n_thr + 1
+    single = [j for j, names in enumerate(cx.unit_names) if len(names) == 1]
+    zero_col = single[0] if single else 0       # a field whose unit index is always 0
+    value_columns = np.zeros(k_items, dtype=np.intp)
+    unit_columns = np.full(k_items, zero_col, dtype=np.intp)
+    thresholds = np.full((k_items, nv1, units, n_thr), np.inf)
+    ints = np.zeros((4, k_items, nv1, n_slot), dtype=np.int64)
+    ints[BAND] = -1
+    bools = np.zeros((6, k_items, nv1, n_slot), dtype=bool)
+    contexts = (len(SEX) + 1) * (len(ETHNICITY) + 1)
+    context = np.zeros((3, k_items, contexts), dtype=np.intp)
+    threshold_rows = []
+    for i, (t, k, numeric) in enumerate(tables):
+        name = t.inputs[k]
+        variant = t.variant[k].ravel()
+        vslot = variant + 1
+        context[0, i] = variant
+        context[1, i] = (i * nv1 + vslot) * units
+        context[2, i] = (i * nv1 + vslot) * n_slot
+        unit_count = 1
+        if numeric and name in cx.numeric_index:
+            j = cx.numeric_index[name]
+            if t.unit_field[k] >= 0:
+                value_columns[i], unit_columns[i] = layout["raw"] + j, j
+            else:
+                value_columns[i] = j
+        elif numeric:
+            value_columns[i] = layout["indices"] + cx.index_ids.index(name)
+        else:
+            value_columns[i] = layout["codes"] + cx.coded_index[name]
+        unit_count = len(cx.unit_names[unit_columns[i]])
+        n_variants = len(t.specs[k][2])
+        for v in range(n_variants):
+            top = t.top[k, v]
+            ints[TOP, i, v + 1, :] = top
+            ints[MISSING_TOP, i, v + 1, 0] = top
+            bools[MISSING, i, v + 1, 0] = True
+            if numeric:
+                thresholds[i, v + 1, :, 0] = -np.inf
+                thresholds[i, v + 1, :, 1:1 + t.unit_thresholds.shape[3]] = t.unit_thresholds[k, :, v, :]
+                slots = [(b + 1, b) for b in range(len(t.specs[k][2][v]["bands"]))]
+            else:
+                width = t.band_of_code.shape[2] - 1
+                thresholds[i, v + 1, :, :width] = np.arange(width) - 0.5
+                slots = [(c + 1, int(t.band_of_code[k, v, c])) for c in range(width)]
+            for s, b in slots:
+                if b < 0:
+                    ints[MISSING_TOP, i, v + 1, s] = top
+                    bools[MISSING, i, v + 1, s] = True
+                    continue
+                points = t.points[k, v, b]
+                flagged = bool(t.flagged_band[k, v, b])
+                ints[BAND, i, v + 1, s] = b
+                ints[POINTS, i, v + 1, s] = points
+                bools[PRESENT, i, v + 1, s] = True
+                bools[FLAGGED, i, v + 1, s] = flagged
+                bools[DIABETES, i, v + 1, s] = numeric and bool(t.diabetes[k, v, b])
+                bools[FLAG, i, v + 1, s] = bool(t.flag[k, v, b])
+                bools[ATTACHED, i, v + 1, s] = points > 0 or flagged
+        threshold_rows.append(sorted({int(r) + u for r, vs in zip(context[1, i], vslot, strict=True) if vs > 0
+                                      for u in range(unit_count)}))
+    return ItemSlots(
+        n_items=k_items, value_columns=value_columns, unit_columns=unit_columns,
+        sex_key=np.array([s * (len(ETHNICITY) + 1) for s in range(len(SEX) + 1)], dtype=np.intp),
+        ethnicity_key=np.arange(len(ETHNICITY) + 1, dtype=np.intp),
+        context=context, thresholds=thresholds.reshape(-1, n_thr),
+        ints=ints.reshape(4, -1), bools=bools.reshape(6, -1),
+        threshold_rows=threshold_rows, blocks=blocks)
