@@ -141,12 +141,16 @@ def engine_for(knowledge, model=None) -> Engine:
     return hit
 
 
+_sum, _max, _any = np.add.reduce, np.maximum.reduce, np.logical_or.reduce   # without the method wrappers
+
+
 class Engine:
     """Compiled knowledge (and optionally the model), ready to evaluate columns.
 
     The cost of one evaluation is a fixed number of array operations, whatever the number of
     rows: every item is banded on one axis (:class:`~riskservice.core.compiled.ItemSlots`),
-    scores and mechanisms are matrix products with matrices built here, once.
+    scores and mechanisms are matrix products with matrices built here, once. Arrays are
+    item-major inside ((items, n), contiguous per item); the evaluation holds (n, items) views.
     """
 
     def __init__(self, knowledge, model=None):
@@ -154,8 +158,14 @@ class Engine:
         self.model = model
         self.cx = compile_knowledge(knowledge)
         kb, cx = knowledge, self.cx
-        self.slots = cx.slots
-        self.layout = source_layout(cx)
+        self.slots = sl = cx.slots
+        layout = source_layout(cx)
+        nf = len(cx.numeric)
+        self._width = layout["width"]
+        self._values_at = slice(0, nf)
+        self._indices_at = slice(layout["indices"], layout["raw"])
+        self._sent_at = slice(layout["raw"], layout["codes"])
+        self._codes_at = slice(layout["codes"], layout["width"])
         self.factor_order = [f["id"] for f in kb.factors if f["kind"] != "medications"]
         self.factor_pos = {fid: k for k, fid in enumerate(self.factor_order)}
         num, cat = cx.items["factors"]
@@ -168,7 +178,7 @@ class Engine:
         self.class_points = np.array([c["points"] for c in kb.drug_classes], dtype=np.int64)
         self._med_max = int(self.class_points.sum()) if self.med_factor is not None else 0
         self._no_list = MedicationList(np.zeros(len(self.class_ids), dtype=bool), {}, [], False)
-        self._no_list.row = self._medication_row(self._no_list.member, False)
+        self._no_list.row = self._medication_row(self._no_list.member, False, given=False)
         self.mechanism_ids = sorted(kb.mechanisms)
         self._thresholds = np.array([t["min_points"] for t in kb.ruleset["bands"]["thresholds"]])
         self._med_cache: dict = {}
@@ -177,25 +187,31 @@ class Engine:
         for group in kb.ruleset.get("exclusive_groups", []):
             members = [self.factor_pos[fid] for fid in self.factor_order if fid in group["factors"]]
             in_group[members] = True
-            self._groups.append((_as_slice(members), np.arange(len(members))))
+            self._groups.append((_as_slice(members), np.arange(len(members))[:, None]))
         self._ungrouped = np.flatnonzero(~in_group)
         self.factor_slot = {owner["id"]: (pair_pos, k)
                             for pair_pos, table in enumerate(cx.items["factors"])
                             for k, (owner, _, _) in enumerate(table.specs)}
         self._links = self._link_matrix()
         self._scores = self._score_matrices()
+        self._cutoff_items = sl.blocks["cutoffs"][0]
         self._model_lookup = None
-        self._always_applies = (self.slots.context[0] >= 0).all(axis=1)
-        nf = len(cx.numeric)
-        width = cx.factor.shape[1]
-        self._unit_base = np.arange(nf, dtype=np.intp) * width
+        self._always_applies = (sl.context[0] >= 0).all(axis=1)
+        # the highest total the factors allow depends on the context (sex, ethnicity) only
+        tops = sl.ints[TOP].take(sl.context[2].take(self._factor_items, axis=0))     # (factors, contexts)
+        self._max_points = self._factor_maximum(tops)
+        self._unit_base = np.arange(nf, dtype=np.intp) * cx.factor.shape[1]
         self._factor_flat, self._offset_flat = cx.factor.ravel(), cx.offset.ravel()
         self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
         self._sex_col = cx.coded_index["sex"]
         self._eth_col = cx.coded_index["ethnicity"]
+        self._hypertension_col = cx.coded_index["hypertension"]
+        self._antihypertensive_cols = (cx.coded_index["antihypertensive"],
+                                       cx.coded_index["antihypertensive_medication"])
         from riskservice.core.fields import FIELDS
         self._female_only_cols = [(f.name, cx.coded_index[f.name]) for f in FIELDS if f.female_only]
-        self._female_only_take = np.array([j for _, j in self._female_only_cols], dtype=np.intp)
+        self._sex_and_female_only = np.array([self._sex_col] + [j for _, j in self._female_only_cols], dtype=np.intp)
+        self._bmi_cols = tuple(cx.numeric_index[k] for k in ("weight", "height", "bmi"))
         self._index_ids = [ix["id"] for ix in kb.indices]
         self._index_needs = np.zeros((nf, len(kb.indices)), dtype=bool)
         for k, ix in enumerate(kb.indices):
@@ -205,6 +221,9 @@ class Engine:
         self._day = unit_table.constant(kb, "HOURS_PER_DAY")
         self._max_waist_to_hip = unit_table.constant(kb, "MAX_WAIST_TO_HIP")
         self._bmi_tolerance = unit_table.constant(kb, "BMI_CONSISTENCY_TOLERANCE")
+        ix = cx.numeric_index
+        self._implausible_cols = tuple(ix[k] for k in ("sleep_hours_per_night", "sedentary_hours_per_day",
+                                                         "waist", "hip"))
 
     # ------------------------------------------------------------------ public
     def evaluate(self, parsed: Parsed) -> Evaluation:
@@ -215,33 +234,31 @@ class Engine:
 
     def _evaluate(self, parsed: Parsed) -> Evaluation:
         n = parsed.n
-        layout = self.layout
         errors = parsed.errors
         # one column-major source matrix: canonical values, index values, values as sent, codes
-        source = np.empty((n, layout["width"]), order="F")
-        values = source[:, :layout["indices"]]
+        source = np.empty((n, self._width), order="F")
+        values = source[:, self._values_at]
         assumed = self._convert(parsed, values)
         bmi_derived = self._derive_bmi(values, errors)
         codes = parsed.codes
         self._female_only(codes, errors)
         ok = ~errors.mask() if errors.by_row else np.ones(n, dtype=bool)
-        indices = self._indices(values, source[:, layout["indices"]:layout["raw"]])
-        sent = source[:, layout["raw"]:layout["codes"]]
+        indices = self._indices(values, source[:, self._indices_at])
+        sent = source[:, self._sent_at]
         np.subtract(values, values, out=sent)     # 0, or NaN where the canonical value is missing
         sent += parsed.raw
-        med_member, med_given, blood_pressure, med_points, med_drivers = self._medications(parsed)
-        source_ah = self._antihypertensive(codes, med_given, blood_pressure)
-        source[:, layout["codes"]:] = codes
-        results, ints, bools = self._items(parsed, source, codes)
-        blocks = self.slots.blocks
-        groups = {name: (Items(results, num), Items(results, cat)) for name, (num, cat) in blocks.items()}
+        med_member, med_given, bp_code, med_points, med_missing, med_drivers = self._medications(parsed)
+        source_ah = self._antihypertensive(codes, bp_code)
+        source[:, self._codes_at] = codes
+        results, ints, bools, key = self._items(parsed, source, codes)
+        groups = {name: (Items(results, num), Items(results, cat)) for name, (num, cat) in self.slots.blocks.items()}
         ev = Evaluation(n=n, parsed=parsed, values=values, codes=codes, ok=ok, bmi_derived=bmi_derived,
                         assumed_unit=assumed, indices=indices, factors=groups["factors"],
                         established=groups["established"], cutoffs=groups["cutoffs"],
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
         ev.implausible = self._implausible(values)
         fints, fbools = ints.take(self._factor_items, axis=1), bools.take(self._factor_items, axis=1)
-        counted = self._rules(ev, fints, fbools, med_points)
+        counted = self._rules(ev, fints, fbools, key, med_points, med_missing)
         self._established(ev, ints, bools)
         self._flags(ev, results, bools)
         self._mechanisms(ev, counted, fbools, med_drivers, bools)
@@ -257,26 +274,28 @@ class Engine:
         raw = parsed.raw
         at = parsed.unit + self._unit_base                        # (field, unit) as one flat index
         np.multiply(raw, self._factor_flat.take(at), out=values)
-        values += self._offset_flat.take(at)
+        np.add(values, self._offset_flat.take(at), out=values)
         bad = parsed.unit_bad
-        if bad.any():
+        if _any(bad, axis=None):
             values[bad] = np.nan
-        outside = (values < cx.lower) | (values > cx.upper)
-        if outside.any():
+        outside = np.less(values, cx.lower) | np.greater(values, cx.upper)
+        if _any(outside, axis=None):
             for i, j in zip(*np.nonzero(outside), strict=True):
                 name = cx.numeric[j]
                 unit = cx.unit_names[j][parsed.unit[i, j]]
                 parsed.errors.add(i, name, range_message(self.kb, name, raw[i, j], unit, values[i, j]))
             values[outside] = np.nan
-        return (raw == raw) & self._multi_unit & ~parsed.unit_given
+        return np.greater(raw == raw, parsed.unit_given) & self._multi_unit
 
     def _derive_bmi(self, values, errors):
         cx = self.cx
-        jw, jh, jb = (cx.numeric_index[k] for k in ("weight", "height", "bmi"))
-        w, h, bmi = values[:, jw], values[:, jh], values[:, jb]
-        both = ~np.isnan(w + h)
-        if not both.any():
+        jw, jh, jb = self._bmi_cols
+        w, h = values[:, jw], values[:, jh]
+        both = w + h
+        both = both == both
+        if not _any(both):
             return np.zeros(len(w), dtype=bool)
+        bmi = values[:, jb]
         derived = w / (h / 100.0) ** 2
         has_bmi = ~np.isnan(bmi)
         tol = self._bmi_tolerance
@@ -295,11 +314,9 @@ class Engine:
         return take
 
     def _female_only(self, codes, errors):
-        male = codes[:, self._sex_col] == 1
-        if not male.any():
-            return
-        hits = (codes.take(self._female_only_take, axis=1) == 1) & male[:, None]
-        if not hits.any():
+        yes = codes.take(self._sex_and_female_only, axis=1) == 1      # male, then each female-only field
+        hits = yes[:, 1:] & yes[:, :1]
+        if not _any(hits, axis=None):
             return
         for k, (name, _) in enumerate(self._female_only_cols):
             errors.add_mask(hits[:, k], name, lambda i, name=name: f"{name} applies only to female patients")
@@ -308,7 +325,7 @@ class Engine:
         """Every index as a column of ``block`` (NaN where an input is missing or the formula is
         undefined), where items can band them; returned by id (views of the block)."""
         have = ~(np.isnan(values) @ self._index_needs)            # (n, indices): every input present
-        computable = have.any(axis=0).tolist()
+        computable = _any(have, axis=0).tolist()
         columns = _FieldColumns(values, self.cx.numeric_index)
         for k, index_id in enumerate(self._index_ids):
             if computable[k]:
@@ -317,20 +334,23 @@ class Engine:
         return {index_id: block[:, k] for k, index_id in enumerate(self._index_ids)}
 
     def _medications(self, parsed):
-        """(n, drug classes) membership, whether a list was given, whether it holds a
-        blood-pressure medicine taken systemically (for the questionnaires), the points of
-        the list and its mechanism drivers; one row per distinct list, then one take."""
+        """Per row: drug-class membership, whether a list was given, the blood-pressure code
+        (2 x a systemic blood-pressure medicine + 1 when a list was given) for the
+        questionnaires, the points of the list, the points a missing list could add and its
+        mechanism drivers; one integer row per distinct list, then one take."""
         rows = [self._classes_of(tuple(entries)).row for entries in parsed.med_lists]
         rows.append(self._no_list.row)
-        per_row = np.array(rows).take(parsed.med_index, axis=0)     # -1 (no list) takes the last row
+        per_row = np.array(rows, dtype=np.int64).take(parsed.med_index, axis=0)   # -1 (no list): last row
         c = len(self.class_ids)
-        return (per_row[:, :c] > 0, parsed.med_index >= 0, per_row[:, c] > 0,
-                per_row[:, c + 1].astype(np.int64), per_row[:, c + 2:].T)
+        return (per_row[:, :c] > 0, parsed.med_index >= 0, per_row[:, c], per_row[:, c + 1],
+                per_row[:, c + 2], per_row[:, c + 3:].T)
 
-    def _medication_row(self, member, blood_pressure):
-        points = member.astype(np.int64) @ self.class_points
+    def _medication_row(self, member, blood_pressure, given=True):
+        points = int(member.astype(np.int64) @ self.class_points)
         drivers = np.where(member, self.class_points * 256 + 1, 0)
-        return (*member.astype(np.float64).tolist(), float(blood_pressure), float(points), *map(float, drivers))
+        missing = 0 if given or self.med_factor is None else self._med_max
+        return (*member.astype(np.int64).tolist(), 2 * bool(blood_pressure) + int(given), points, missing,
+                *drivers.tolist())
 
     def classes_of(self, entries) -> MedicationList:
         """What a medication list means: scoring classes, entries per class, notes, blood pressure."""
@@ -375,31 +395,28 @@ class Engine:
 
     def _blood_pressure_lookup(self):
         """:meth:`_blood_pressure_items` for all twelve input combinations, at the position
-        ``hypertension code * 4 + blood pressure * 2 + list given`` (code -1 wraps to the end)."""
+        ``hypertension code * 4 + blood-pressure code`` (code -1 wraps to the end)."""
         hyper = np.repeat(np.array([0, 1, -1]), 4)
         bp = np.tile(np.array([False, False, True, True]), 3)
         given = np.tile(np.array([False, True]), 6)
         return np.column_stack(self._blood_pressure_items(hyper, bp, given))
 
-    def _antihypertensive(self, codes, med_given, blood_pressure):
-        cx = self.cx
-        hyper = codes[:, cx.coded_index["hypertension"]]
-        items = self._blood_pressure_table.take(hyper * 4 + blood_pressure * 2 + med_given, axis=0)
-        codes[:, cx.coded_index["antihypertensive"]] = items[:, 0]
-        codes[:, cx.coded_index["antihypertensive_medication"]] = items[:, 1]
+    def _antihypertensive(self, codes, bp_code):
+        items = self._blood_pressure_table.take(codes[:, self._hypertension_col] * 4 + bp_code, axis=0)
+        a, m = self._antihypertensive_cols
+        codes[:, a] = items[:, 0]
+        codes[:, m] = items[:, 1]
         return items[:, 2]
 
     def _implausible(self, values):
         """Combinations that cannot both be right (a data-entry check, not a clinical rule):
         (mask, field, message) each, reported as warnings; nothing is changed or refused."""
-        ix = self.cx.numeric_index
         day, ratio = self._day, self._max_waist_to_hip
-        sleep, sitting = values[:, ix["sleep_hours_per_night"]], values[:, ix["sedentary_hours_per_day"]]
-        waist, hip = values[:, ix["waist"]], values[:, ix["hip"]]
+        js, jt, jw, jh = self._implausible_cols
         return [
-            (sleep + sitting > day, "sedentary_hours_per_day",
+            (values[:, js] + values[:, jt] > day, "sedentary_hours_per_day",
              f"sleep and sitting time add up to more than {day:g} hours a day: check both values"),
-            (waist > ratio * hip, "waist",
+            (values[:, jw] > ratio * values[:, jh], "waist",
              f"waist is more than {ratio:g} times the hip circumference: check the values and their units"),
         ]
 
@@ -418,7 +435,7 @@ class Engine:
         ints, bools = sl.ints.take(flat, axis=1), sl.bools.take(flat, axis=1)
         results = ItemResults(context[0].T, ints[BAND].T, bools[PRESENT].T, ints[POINTS].T, ints[TOP].T,
                               bools[FLAGGED].T, bools[DIABETES].T)
-        return results, ints, bools
+        return results, ints, bools, key
 
     def _slots(self, x, row_base, units):
         """(items, n): how many of its thresholds each value exceeds (0 when missing). Small
@@ -428,7 +445,7 @@ class Engine:
         thresholds = sl.thresholds
         if x.shape[1] <= SMALL_BATCH:
             rows = row_base + units.take(sl.unit_columns, axis=0)
-            return (x[:, :, None] > thresholds.take(rows, axis=0)).sum(axis=2)
+            return _sum(np.greater(x[:, :, None], thresholds.take(rows, axis=0)), axis=2)
         slot = np.zeros(x.shape, dtype=np.intp)
         for j, reachable in enumerate(sl.threshold_rows):
             xj, out = x[j], slot[j]
@@ -444,35 +461,42 @@ class Engine:
         return slot
 
     # ------------------------------------------------------------------ rules score
-    def _rules(self, ev, fints, fbools, med_points):
-        """Totals, maximum, headroom and bands from the factors (item-major, knowledge order)."""
+    def _factor_maximum(self, top):
+        """The highest total the factors allow, from their tops (factors, n): the sum, less
+        all but the highest top of each exclusive group."""
+        total = _sum(top, axis=0)
+        for members, _ in self._groups:
+            tops = top[members]
+            total = total - (_sum(tops, axis=0) - _max(tops, axis=0))
+        return total
+
+    def _rules(self, ev, fints, fbools, key, med_points, med_missing):
+        """Totals, maximum, headroom and bands from the factors (item-major, knowledge order);
+        returns the points counted per factor."""
         band_points, top, missing_top = fints[POINTS], fints[TOP], fints[MISSING_TOP]
         present = fbools[PRESENT]
         ev.factor_flagged = fbools[FLAGGED].T
-        ev.diabetes_range = fbools[DIABETES].any(axis=0)
+        ev.diabetes_range = _any(fbools[DIABETES], axis=0)
         counted = band_points.copy()
-        overlap = group_headroom = 0
+        group_headroom = 0
         for members, positions in self._groups:
-            here, pts_band, tops = present[members], band_points[members], top[members]
+            here, pts_band = present[members], band_points[members]
             pts = np.where(here, pts_band, -1)
-            any_present = here.any(axis=0)
-            keep = (positions[:, None] == pts.argmax(axis=0)) & any_present    # first of the highest
+            any_present = _any(here, axis=0)
+            keep = (positions == pts.argmax(axis=0)) & any_present    # the first of the highest counts
             counted[members] = np.where(keep, pts_band, 0)
-            best_points = np.where(any_present, pts.max(axis=0), 0)
-            adjusted = np.where(here, 0, np.maximum(0, tops - best_points))
+            best_points = np.where(any_present, _max(pts, axis=0), 0)
+            adjusted = np.where(here, 0, np.maximum(0, top[members] - best_points))
             missing_top[members] = adjusted
-            group_headroom = group_headroom + adjusted.max(axis=0)
-            overlap = overlap + (tops.sum(axis=0) - tops.max(axis=0))
-        med_max = self._med_max
+            group_headroom = group_headroom + _max(adjusted, axis=0)
         ev.counted, ev.factor_present, ev.factor_top = counted.T, present.T, top.T
         ev.factor_band_points, ev.missing_top = band_points.T, missing_top.T
         ev.med_points = med_points
-        ev.points = counted.sum(axis=0) + med_points
-        ev.max_points = top.sum(axis=0) + med_max - overlap
-        med_missing = np.where(ev.med_given, 0, med_max) if self.med_factor is not None else 0
-        ev.headroom = missing_top.take(self._ungrouped, axis=0).sum(axis=0) + group_headroom + med_missing
-        ev.band = self.total_band(ev.points)
-        ev.band_if_max = self.total_band(ev.points + ev.headroom)
+        ev.points = points = _sum(counted, axis=0) + med_points
+        ev.max_points = self._max_points.take(key) + self._med_max
+        ev.headroom = _sum(missing_top.take(self._ungrouped, axis=0), axis=0) + group_headroom + med_missing
+        ev.band = self.total_band(points)
+        ev.band_if_max = self.total_band(points + ev.headroom)
         return counted
 
     def total_band(self, points):
@@ -494,21 +518,21 @@ class Engine:
             mins[k, :len(score["categories"])] = [c["min_points"] for c in score["categories"]]
         num_cols, cat_cols = self.slots.blocks["established"]
         columns = slice(num_cols.start, cat_cols.stop)
-        return list(scores), member, np.concatenate([mins, mins]), columns
+        return list(scores), member, np.concatenate([mins, mins])[:, None, :], columns
 
     def _established(self, ev, ints, bools):
         ids, member, mins, columns = self._scores
         low = member @ ints[POINTS][columns]                     # (scores, n)
         high = low + member @ ints[MISSING_TOP][columns]
         complete = (member @ bools[MISSING][columns]) == 0
-        category = (np.concatenate([low, high])[:, :, None] >= mins[:, None, :]).sum(axis=2) - 1
+        category = _sum(np.concatenate([low, high])[:, :, None] >= mins, axis=2) - 1
         s = len(ids)
         for k, sid in enumerate(ids):
             ev.scores[sid] = {"points": low[k], "points_max": high[k], "complete": complete[k],
                               "category": category[k], "category_max": category[s + k]}
 
     def _flags(self, ev, results, bools):
-        columns = self.slots.blocks["cutoffs"][0]
+        columns = self._cutoff_items
         flag, variant = bools[FLAG][columns], results.variant.T[columns]
         for k, index_id in enumerate(self._cutoff_ids):
             ev.flagged[index_id] = (flag[k], variant[k])
@@ -539,10 +563,9 @@ class Engine:
         all sums are of small integers, exact in double precision, so one row and a million
         rows rank alike.
         """
-        factors = np.where(fbools[ATTACHED], counted * 256.0 + 1.0, 0.0)
-        flags = bools[FLAG][self.slots.blocks["cutoffs"][0]]
-        drivers = np.concatenate([factors, med_drivers, flags])  # (drivers, n)
-        packed = (self._links @ drivers).astype(np.int64).T
+        factors = fbools[ATTACHED] * (counted * 256 + 1)
+        drivers = np.concatenate([factors, med_drivers, bools[FLAG][self._cutoff_items]]).astype(np.float64)
+        packed = (self._links @ drivers).astype(np.int64).T        # (n, mechanisms)
         ev.mech_weight, ev.mech_count = packed >> 8, packed & 255
         ev.mech_order = np.argsort(-packed, axis=1, kind="stable")
 
@@ -622,13 +645,13 @@ class Engine:
         num = source.take(columns, axis=1)      # age, bmi, hdl, sedentary, sleep, waist, height, mvpa
         age, waist, height, mvpa = num[:, 0:1], num[:, 5:6], num[:, 6:7], num[:, 7:8]
         whtr = np.where(height > 0, waist / height, np.nan)
-        mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= mvpa_min).astype(np.float64))
+        mvpa_any = (mvpa >= mvpa_min) + mvpa * 0.0   # 1.0 or 0.0, NaN when missing (values are finite)
         X = np.concatenate([
             num[:, :5], age * age, whtr, mvpa_any, male_table.take(codes[:, sex], axis=0),
             eth_table.take(codes[:, eth], axis=0), smoking_table.take(codes[:, smoking], axis=0)], axis=1)[:, order]
         filled = np.where(np.isnan(X), model.fill_, X)
         contrib = model.coef_ * ((filled - model.mean_) / model.scale_)
-        logit = model.intercept_ + contrib.sum(axis=1)
+        logit = model.intercept_ + _sum(contrib, axis=1)
         ev.model_terms, ev.model_contrib, ev.logit = X, contrib, logit
         ev.probability = np.where(ev.ok, sigmoid(logit), np.nan)
 

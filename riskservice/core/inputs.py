@@ -95,10 +95,17 @@ def _is_missing_text(value: str) -> bool:
 def from_records(records: list, cx) -> Parsed:
     """JSON objects (already decoded) -> Parsed. JSON types are kept strict: a number must
     be a JSON number, a yes/no answer true or false; null and the missing-value spellings
-    mean "not given"."""
+    mean "not given". Cells are gathered in plain lists (column-major) and become arrays
+    once at the end, so one object costs a handful of array operations."""
     n = len(records)
-    p = _empty(n, cx)
-    errors = p.errors
+    nf, nc = len(cx.numeric), len(cx.coded)
+    raw = [math.nan] * (nf * n)
+    codes = [-1] * (nc * n)
+    unit = np.repeat(cx.canonical_unit, n)          # units are rarely sent: arrays from the start
+    unit_given = np.zeros(nf * n, dtype=bool)
+    unit_bad = np.zeros(nf * n, dtype=bool)
+    med_index = [-1] * n
+    errors = RowErrors(n)
     slots = cx.key_slots
     med_keys: dict = {}
     for i, rec in enumerate(records):
@@ -136,19 +143,19 @@ def from_records(records: list, cx) -> Parsed:
                 if not math.isfinite(x):
                     errors.add(i, key, "Not a finite number: infinity is not accepted.")
                     continue
-                p.raw[i, j] = x
+                raw[j * n + i] = x
             elif kind == "unit":
                 if value.__class__ is not str:
                     errors.add(i, key, "Not a valid string.")
-                    p.unit_bad[i, j] = True
+                    unit_bad[j * n + i] = True
                     continue
                 u = cx.unit_lookup[j].get(value.strip().lower())
                 if u is None:
                     errors.add(i, key, cx.unit_choices_message[j])
-                    p.unit_bad[i, j] = True
+                    unit_bad[j * n + i] = True
                     continue
-                p.unit[i, j] = u
-                p.unit_given[i, j] = True
+                unit[j * n + i] = u
+                unit_given[j * n + i] = True
             elif kind == "enum":
                 if value.__class__ is not str:
                     errors.add(i, key, "Not a valid string.")
@@ -157,19 +164,29 @@ def from_records(records: list, cx) -> Parsed:
                 if code is None:
                     errors.add(i, key, cx.choices_message[j])
                     continue
-                p.codes[i, j] = code
+                codes[j * n + i] = code
             elif kind == "bool":
                 if value.__class__ is not bool:
                     errors.add(i, key, "Not a boolean: send true or false.")
                     continue
-                p.codes[i, j] = int(value)
+                codes[j * n + i] = int(value)
             else:  # medications: a list of names
                 entries = _medication_list(value, i, errors)
                 if entries is not None:
-                    p.med_index[i] = med_keys.setdefault(entries, len(med_keys))
-        _required(p, i, rec if isinstance(rec, dict) else None, cx)
-    p.med_lists = [list(k) for k in med_keys]
-    return p
+                    med_index[i] = med_keys.setdefault(entries, len(med_keys))
+        _required(errors, i, n, raw, codes, cx)
+    # column-major lists -> (n, fields) arrays in Fortran order, as _empty makes them
+    return Parsed(
+        n=n,
+        raw=np.array(raw, dtype=np.float64).reshape(nf, n).T,
+        unit=unit.reshape(nf, n).T,
+        unit_given=unit_given.reshape(nf, n).T,
+        unit_bad=unit_bad.reshape(nf, n).T,
+        codes=np.array(codes, dtype=np.int8).reshape(nc, n).T,
+        med_index=np.array(med_index, dtype=np.intp),
+        med_lists=[list(k) for k in med_keys],
+        errors=errors,
+    )
 
 
 def _medication_list(value, i, errors):
@@ -190,16 +207,15 @@ def _medication_list(value, i, errors):
     return tuple(value) if ok else None
 
 
-def _required(p, i, rec, cx):
-    if rec is None:
-        return
+def _required(errors, i, n, raw, codes, cx):
+    """Required fields missing from JSON object ``i`` (one that is a JSON object)."""
     for name in cx.required:
-        if p.errors.has(i, name):
+        if errors.has(i, name):
             continue
         kind, j = cx.key_slots[name]
-        missing = math.isnan(p.raw[i, j]) if kind == "number" else p.codes[i, j] < 0
+        missing = math.isnan(raw[j * n + i]) if kind == "number" else codes[j * n + i] < 0
         if missing:
-            p.errors.add(i, name, REQUIRED_MESSAGE)
+            errors.add(i, name, REQUIRED_MESSAGE)
 
 
 def _printable(key) -> str:
