@@ -267,7 +267,7 @@ def _unit_thresholds(cx, t, entries):
 
 
 # --------------------------------------------------------------------------- one table of all items
-BAND, POINTS, TOP, MISSING_TOP = range(4)                           # rows of ItemSlots.ints
+BAND, TOP, POINTS, MISSING_TOP = range(4)                           # rows of ItemSlots.ints
 PRESENT, FLAGGED, DIABETES, FLAG, ATTACHED, MISSING = range(6)     # rows of ItemSlots.bools
 
 
@@ -292,8 +292,8 @@ class ItemSlots:
     sex_key: np.ndarray           # sex code (-1 = missing, last) -> context offset
     ethnicity_key: np.ndarray     # ethnicity code (-1 = missing, last) -> context
     context: np.ndarray           # (3, items, contexts): variant (-1 = n/a), threshold row base, result base
-    thresholds: np.ndarray        # (items x variant slots x units, thresholds), rows ascending
-    ints: np.ndarray              # (4, items x variant slots x slots): band, points, top, top if missing
+    thresholds: np.ndarray        # (items x variant slots x units, thresholds), rows ascending, last +inf
+    ints: np.ndarray              # (4, items x variant slots x slots): band, top, points, top if missing
     bools: np.ndarray             # (6, ...): present, flagged band, diabetes range, cut-off flag,
                                   #           mechanisms attached, applies but missing
     threshold_rows: list          # per item: the threshold rows that some row can select (n/a excluded)
@@ -320,8 +320,8 @@ def compile_slots(cx) -> ItemSlots:
     units = cx.factor.shape[1]
     nv1 = 1 + max((t.points.shape[1] for t, _, _ in tables), default=1)
     widths = [t.thresholds.shape[2] if numeric else t.band_of_code.shape[2] - 1 for t, _, numeric in tables]
-    n_thr = 1 + max(widths, default=1)
-    n_slot = n_thr + 1
+    n_thr = 2 + max(widths, default=1)      # -inf first, and at least one +inf last (see the engine)
+    n_slot = n_thr
     single = [j for j, names in enumerate(cx.unit_names) if len(names) == 1]
     zero_col = single[0] if single else 0       # a field whose unit index is always 0
     value_columns = np.zeros(k_items, dtype=np.intp)

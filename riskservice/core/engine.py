@@ -142,6 +142,11 @@ def engine_for(knowledge, model=None) -> Engine:
 
 
 _sum, _max, _any = np.add.reduce, np.maximum.reduce, np.logical_or.reduce   # without the method wrappers
+_TRUE = np.ones(1, dtype=bool)
+# constants as 0-d arrays: a ufunc takes them faster than Python numbers (same values, same dtypes here)
+_NAN, _MINUS_ONE, _ZERO, _ONE = np.array(np.nan), np.array(-1), np.array(0), np.array(1)
+_PACK, _FIRST, _LOW_BITS, _ZERO_F = np.array(256.0), np.array(1.0), np.array(255), np.array(0.0)
+_NAN_ROW = np.array([np.nan])
 
 
 class Engine:
@@ -195,13 +200,15 @@ class Engine:
         self._links = self._link_matrix()
         self._scores = self._score_matrices()
         self._cutoff_items = sl.blocks["cutoffs"][0]
+        self._blocks = tuple(sl.blocks[group] for group in ("factors", "established", "cutoffs"))
         self._model_lookup = None
+        self._height_positive = bool(cx.lower[cx.numeric_index["height"]] > 0)
         self._always_applies = (sl.context[0] >= 0).all(axis=1)
         # the highest total the factors allow depends on the context (sex, ethnicity) only
         tops = sl.ints[TOP].take(sl.context[2].take(self._factor_items, axis=0))     # (factors, contexts)
-        self._max_points = self._factor_maximum(tops)
+        self._max_points = self._factor_maximum(tops) + self._med_max
         self._unit_base = np.arange(nf, dtype=np.intp) * cx.factor.shape[1]
-        self._factor_flat, self._offset_flat = cx.factor.ravel(), cx.offset.ravel()
+        self._conversion = np.stack([cx.factor.ravel(), cx.offset.ravel()], axis=1)   # (field x unit, 2)
         self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
         self._sex_col = cx.coded_index["sex"]
         self._eth_col = cx.coded_index["ethnicity"]
@@ -213,17 +220,23 @@ class Engine:
         self._sex_and_female_only = np.array([self._sex_col] + [j for _, j in self._female_only_cols], dtype=np.intp)
         self._bmi_cols = tuple(cx.numeric_index[k] for k in ("weight", "height", "bmi"))
         self._index_ids = [ix["id"] for ix in kb.indices]
-        self._index_needs = np.zeros((nf, len(kb.indices)), dtype=bool)
-        for k, ix in enumerate(kb.indices):
-            self._index_needs[[cx.numeric_index[x] for x in ix["inputs"]], k] = True
+        self._index_inputs = [(ix["id"], tuple(cx.numeric_index[x] for x in ix["inputs"])) for ix in kb.indices]
+        self._formula_fields = sorted({x for ix in kb.indices for x in ix["inputs"]})
+        self._formula_columns = np.array([cx.numeric_index[x] for x in self._formula_fields], dtype=np.intp)
         self._cutoff_ids = [index["id"] for index, _, _ in cx.items["cutoffs"][0].specs]
         self._blood_pressure_table = self._blood_pressure_lookup()
+        self._four = np.array(4)
         self._day = unit_table.constant(kb, "HOURS_PER_DAY")
         self._max_waist_to_hip = unit_table.constant(kb, "MAX_WAIST_TO_HIP")
         self._bmi_tolerance = unit_table.constant(kb, "BMI_CONSISTENCY_TOLERANCE")
         ix = cx.numeric_index
         self._implausible_cols = tuple(ix[k] for k in ("sleep_hours_per_night", "sedentary_hours_per_day",
                                                          "waist", "hip"))
+        day, ratio = self._day, self._max_waist_to_hip
+        self._implausible_limits = (
+            (np.array(day), f"sleep and sitting time add up to more than {day:g} hours a day: check both values"),
+            (np.array(ratio), f"waist is more than {ratio:g} times the hip circumference: "
+                              "check the values and their units"))
 
     # ------------------------------------------------------------------ public
     def evaluate(self, parsed: Parsed) -> Evaluation:
@@ -242,7 +255,7 @@ class Engine:
         bmi_derived = self._derive_bmi(values, errors)
         codes = parsed.codes
         self._female_only(codes, errors)
-        ok = ~errors.mask() if errors.by_row else np.ones(n, dtype=bool)
+        ok = ~errors.mask() if errors.by_row else _TRUE.repeat(n)
         indices = self._indices(values, source[:, self._indices_at])
         sent = source[:, self._sent_at]
         np.subtract(values, values, out=sent)     # 0, or NaN where the canonical value is missing
@@ -251,10 +264,11 @@ class Engine:
         source_ah = self._antihypertensive(codes, bp_code)
         source[:, self._codes_at] = codes
         results, ints, bools, key = self._items(parsed, source, codes)
-        groups = {name: (Items(results, num), Items(results, cat)) for name, (num, cat) in self.slots.blocks.items()}
+        (f_num, f_cat), (e_num, e_cat), (c_num, c_cat) = self._blocks
         ev = Evaluation(n=n, parsed=parsed, values=values, codes=codes, ok=ok, bmi_derived=bmi_derived,
-                        assumed_unit=assumed, indices=indices, factors=groups["factors"],
-                        established=groups["established"], cutoffs=groups["cutoffs"],
+                        assumed_unit=assumed, indices=indices, factors=(Items(results, f_num), Items(results, f_cat)),
+                        established=(Items(results, e_num), Items(results, e_cat)),
+                        cutoffs=(Items(results, c_num), Items(results, c_cat)),
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
         ev.implausible = self._implausible(values)
         fints, fbools = ints.take(self._factor_items, axis=1), bools.take(self._factor_items, axis=1)
@@ -272,9 +286,9 @@ class Engine:
         canonical unit was assumed."""
         cx = self.cx
         raw = parsed.raw
-        at = parsed.unit + self._unit_base                        # (field, unit) as one flat index
-        np.multiply(raw, self._factor_flat.take(at), out=values)
-        np.add(values, self._offset_flat.take(at), out=values)
+        conversion = self._conversion.take(parsed.unit + self._unit_base, axis=0)   # (n, fields, factor/offset)
+        np.multiply(raw, conversion[:, :, 0], out=values)
+        np.add(values, conversion[:, :, 1], out=values)
         bad = parsed.unit_bad
         if _any(bad, axis=None):
             values[bad] = np.nan
@@ -314,7 +328,7 @@ class Engine:
         return take
 
     def _female_only(self, codes, errors):
-        yes = codes.take(self._sex_and_female_only, axis=1) == 1      # male, then each female-only field
+        yes = codes.take(self._sex_and_female_only, axis=1) == _ONE   # male, then each female-only field
         hits = yes[:, 1:] & yes[:, :1]
         if not _any(hits, axis=None):
             return
@@ -323,15 +337,24 @@ class Engine:
 
     def _indices(self, values, block):
         """Every index as a column of ``block`` (NaN where an input is missing or the formula is
-        undefined), where items can band them; returned by id (views of the block)."""
-        have = ~(np.isnan(values) @ self._index_needs)            # (n, indices): every input present
-        computable = _any(have, axis=0).tolist()
-        columns = _FieldColumns(values, self.cx.numeric_index)
-        for k, index_id in enumerate(self._index_ids):
-            if computable[k]:
-                block[:, k] = FORMULAS[index_id](columns)
-        block[~(have & np.isfinite(block))] = np.nan
-        return {index_id: block[:, k] for k, index_id in enumerate(self._index_ids)}
+        undefined), where items can band them; returned by id (views of the block). Formulas
+        propagate NaN, so a row missing an input gets NaN; a formula whose input is missing on
+        every row is not evaluated at all."""
+        n = len(values)
+        absent = np.logical_and.reduce(values != values, axis=0).tolist()   # field missing on every row
+        columns = dict(zip(self._formula_fields, values.T.take(self._formula_columns, axis=0), strict=True))
+        missing = None
+        results = []
+        for index_id, needs in self._index_inputs:
+            if any(absent[j] for j in needs):
+                missing = _NAN_ROW.repeat(n) if missing is None else missing
+                results.append(missing)
+            else:
+                results.append(FORMULAS[index_id](columns))
+        by_index = block.T                                      # (indices, n), contiguous
+        np.concatenate(results, out=by_index.reshape(-1))
+        block[np.isinf(block)] = np.nan                       # an undefined value (division by 0) is missing
+        return dict(zip(self._index_ids, by_index, strict=True))
 
     def _medications(self, parsed):
         """Per row: drug-class membership, whether a list was given, the blood-pressure code
@@ -342,7 +365,7 @@ class Engine:
         rows.append(self._no_list.row)
         per_row = np.array(rows, dtype=np.int64).take(parsed.med_index, axis=0)   # -1 (no list): last row
         c = len(self.class_ids)
-        return (per_row[:, :c] > 0, parsed.med_index >= 0, per_row[:, c], per_row[:, c + 1],
+        return (per_row[:, :c] > _ZERO, parsed.med_index >= _ZERO, per_row[:, c], per_row[:, c + 1],
                 per_row[:, c + 2], per_row[:, c + 3:].T)
 
     def _medication_row(self, member, blood_pressure, given=True):
@@ -402,7 +425,7 @@ class Engine:
         return np.column_stack(self._blood_pressure_items(hyper, bp, given))
 
     def _antihypertensive(self, codes, bp_code):
-        items = self._blood_pressure_table.take(codes[:, self._hypertension_col] * 4 + bp_code, axis=0)
+        items = self._blood_pressure_table.take(codes[:, self._hypertension_col] * self._four + bp_code, axis=0)
         a, m = self._antihypertensive_cols
         codes[:, a] = items[:, 0]
         codes[:, m] = items[:, 1]
@@ -411,13 +434,11 @@ class Engine:
     def _implausible(self, values):
         """Combinations that cannot both be right (a data-entry check, not a clinical rule):
         (mask, field, message) each, reported as warnings; nothing is changed or refused."""
-        day, ratio = self._day, self._max_waist_to_hip
+        (day, time_message), (ratio, waist_message) = self._implausible_limits
         js, jt, jw, jh = self._implausible_cols
         return [
-            (values[:, js] + values[:, jt] > day, "sedentary_hours_per_day",
-             f"sleep and sitting time add up to more than {day:g} hours a day: check both values"),
-            (values[:, jw] > ratio * values[:, jh], "waist",
-             f"waist is more than {ratio:g} times the hip circumference: check the values and their units"),
+            (values[:, js] + values[:, jt] > day, "sedentary_hours_per_day", time_message),
+            (values[:, jw] > ratio * values[:, jh], "waist", waist_message),
         ]
 
     # ------------------------------------------------------------------ items
@@ -440,12 +461,15 @@ class Engine:
     def _slots(self, x, row_base, units):
         """(items, n): how many of its thresholds each value exceeds (0 when missing). Small
         inputs compare all thresholds at once; large ones search each item's few threshold
-        rows (the same count, without an items x n x thresholds temporary)."""
+        rows (the same count, without an items x n x thresholds temporary; tests hold the two
+        equal)."""
         sl = self.slots
         thresholds = sl.thresholds
         if x.shape[1] <= SMALL_BATCH:
             rows = row_base + units.take(sl.unit_columns, axis=0)
-            return _sum(np.greater(x[:, :, None], thresholds.take(rows, axis=0)), axis=2)
+            # thresholds ascend and end with +inf, so "exceeded" is True then False: its first
+            # False (argmin) is the count (0 for NaN)
+            return np.greater(x[:, :, None], thresholds.take(rows, axis=0)).argmin(axis=2)
         slot = np.zeros(x.shape, dtype=np.intp)
         for j, reachable in enumerate(sl.threshold_rows):
             xj, out = x[j], slot[j]
@@ -481,19 +505,19 @@ class Engine:
         group_headroom = 0
         for members, positions in self._groups:
             here, pts_band = present[members], band_points[members]
-            pts = np.where(here, pts_band, -1)
+            pts = np.where(here, pts_band, _MINUS_ONE)
             any_present = _any(here, axis=0)
             keep = (positions == pts.argmax(axis=0)) & any_present    # the first of the highest counts
-            counted[members] = np.where(keep, pts_band, 0)
-            best_points = np.where(any_present, _max(pts, axis=0), 0)
-            adjusted = np.where(here, 0, np.maximum(0, top[members] - best_points))
+            counted[members] = pts_band * keep
+            best_points = _max(pts, axis=0) * any_present             # 0 when no member is present
+            adjusted = np.maximum(top[members] - best_points, _ZERO) * ~here
             missing_top[members] = adjusted
             group_headroom = group_headroom + _max(adjusted, axis=0)
         ev.counted, ev.factor_present, ev.factor_top = counted.T, present.T, top.T
         ev.factor_band_points, ev.missing_top = band_points.T, missing_top.T
         ev.med_points = med_points
         ev.points = points = _sum(counted, axis=0) + med_points
-        ev.max_points = self._max_points.take(key) + self._med_max
+        ev.max_points = self._max_points.take(key)
         ev.headroom = _sum(missing_top.take(self._ungrouped, axis=0), axis=0) + group_headroom + med_missing
         ev.band = self.total_band(points)
         ev.band_if_max = self.total_band(points + ev.headroom)
@@ -501,7 +525,7 @@ class Engine:
 
     def total_band(self, points):
         """Index of the ruleset band (the highest whose ``min_points`` is reached) per total."""
-        return np.searchsorted(self._thresholds, points, side="right") - 1
+        return self._thresholds.searchsorted(points, side="right") - _ONE
 
     # ------------------------------------------------------------------ established scores
     def _score_matrices(self):
@@ -521,21 +545,22 @@ class Engine:
         return list(scores), member, np.concatenate([mins, mins])[:, None, :], columns
 
     def _established(self, ev, ints, bools):
+        """Points, maximum, completeness and categories of every questionnaire: the item
+        points and the tops of missing items summed per score in one product."""
         ids, member, mins, columns = self._scores
-        low = member @ ints[POINTS][columns]                     # (scores, n)
-        high = low + member @ ints[MISSING_TOP][columns]
-        complete = (member @ bools[MISSING][columns]) == 0
-        category = _sum(np.concatenate([low, high])[:, :, None] >= mins, axis=2) - 1
         s = len(ids)
+        totals = np.add.accumulate(member @ ints[POINTS:MISSING_TOP + 1, columns], axis=0)   # (2, scores, n)
+        low_high = totals.reshape(2 * s, -1)                      # points, then points if missing were maximal
+        complete = (member @ bools[MISSING][columns]) == 0
+        category = _sum(low_high[:, :, None] >= mins, axis=2) - _ONE
         for k, sid in enumerate(ids):
-            ev.scores[sid] = {"points": low[k], "points_max": high[k], "complete": complete[k],
+            ev.scores[sid] = {"points": low_high[k], "points_max": low_high[s + k], "complete": complete[k],
                               "category": category[k], "category_max": category[s + k]}
 
     def _flags(self, ev, results, bools):
         columns = self._cutoff_items
-        flag, variant = bools[FLAG][columns], results.variant.T[columns]
-        for k, index_id in enumerate(self._cutoff_ids):
-            ev.flagged[index_id] = (flag[k], variant[k])
+        pairs = zip(bools[FLAG][columns], results.variant.T[columns], strict=True)
+        ev.flagged.update(zip(self._cutoff_ids, pairs, strict=True))
 
     # ------------------------------------------------------------------ mechanisms
     def _link_matrix(self):
@@ -563,11 +588,11 @@ class Engine:
         all sums are of small integers, exact in double precision, so one row and a million
         rows rank alike.
         """
-        factors = fbools[ATTACHED] * (counted * 256 + 1)
-        drivers = np.concatenate([factors, med_drivers, bools[FLAG][self._cutoff_items]]).astype(np.float64)
+        factors = fbools[ATTACHED] * (counted * _PACK + _FIRST)
+        drivers = np.concatenate([factors, med_drivers, bools[FLAG][self._cutoff_items]])
         packed = (self._links @ drivers).astype(np.int64).T        # (n, mechanisms)
-        ev.mech_weight, ev.mech_count = packed >> 8, packed & 255
-        ev.mech_order = np.argsort(-packed, axis=1, kind="stable")
+        ev.mech_weight, ev.mech_count = packed >> 8, packed & _LOW_BITS
+        ev.mech_order = (-packed).argsort(axis=1, kind="stable")
 
     # ------------------------------------------------------------------ review
     def unapproved_rows(self, ev) -> np.ndarray:
@@ -627,45 +652,38 @@ class Engine:
         inputs = ("age", "bmi", "hdl_cholesterol", "sedentary_hours_per_day", "sleep_hours_per_night",
                   "waist", "height", "mvpa_minutes_per_week")
         columns = np.array([cx.numeric_index[name] for name in inputs], dtype=np.intp)
-        names = ["age", "bmi", "hdl_cholesterol", "sedentary_hours", "sleep_hours", "age_sq", "waist_to_height",
-                 "mvpa_any", "male", *(f"eth_{d}" for d in F.ETHNICITY_DUMMIES), "smoking_current",
-                 "smoking_former"]
-        order = np.array([names.index(t) for t in self.model.term_names], dtype=np.intp)
+        names = ["age", "age_sq", "male", *(f"eth_{d}" for d in F.ETHNICITY_DUMMIES), "bmi", "waist_to_height",
+                 "hdl_cholesterol", "smoking_current", "smoking_former", "mvpa_any", "sedentary_hours", "sleep_hours"]
+        order = [names.index(t) for t in self.model.term_names]
+        order = None if order == list(range(len(names))) else np.array(order, dtype=np.intp)
         codes = (cx.coded_index["sex"], cx.coded_index["ethnicity"], cx.coded_index["smoking"])
-        return eth_table, smoking_table, male_table, order, columns, codes, F.MVPA_ANY_MIN_MINUTES
+        tables = (male_table.T.copy(), eth_table.T.copy(), smoking_table.T.copy())    # (terms, codes + 1)
+        return tables, order, columns, codes, np.array(float(F.MVPA_ANY_MIN_MINUTES))
 
     def _model(self, ev, source, codes):
-        """The model's terms from the engine's canonical columns, then its linear predictor."""
+        """The model's terms from the engine's canonical columns, then its linear predictor.
+        Terms are built term-major; ``model_terms`` is their (n, terms) transpose, laid out
+        column-major as the sums below expect."""
         from riskservice.model.predict import sigmoid
 
         model = self.model
         if self._model_lookup is None:
             self._model_lookup = self._model_tables()
-        eth_table, smoking_table, male_table, order, columns, (sex, eth, smoking), mvpa_min = self._model_lookup
-        num = source.take(columns, axis=1)      # age, bmi, hdl, sedentary, sleep, waist, height, mvpa
-        age, waist, height, mvpa = num[:, 0:1], num[:, 5:6], num[:, 6:7], num[:, 7:8]
-        whtr = np.where(height > 0, waist / height, np.nan)
-        mvpa_any = (mvpa >= mvpa_min) + mvpa * 0.0   # 1.0 or 0.0, NaN when missing (values are finite)
-        X = np.concatenate([
-            num[:, :5], age * age, whtr, mvpa_any, male_table.take(codes[:, sex], axis=0),
-            eth_table.take(codes[:, eth], axis=0), smoking_table.take(codes[:, smoking], axis=0)], axis=1)[:, order]
+        (male_table, eth_table, smoking_table), order, columns, (sex, eth, smoking), mvpa_min = self._model_lookup
+        num = source.T.take(columns, axis=0)      # age, bmi, hdl, sedentary, sleep, waist, height, mvpa
+        age, waist, height, mvpa = num[0:1], num[5:6], num[6:7], num[7:8]
+        # a height is either missing (NaN) or within its bounds, so above 0 when they are
+        whtr = waist / height if self._height_positive else np.where(height > 0, waist / height, np.nan)
+        mvpa_any = (mvpa >= mvpa_min) + mvpa * _ZERO_F   # 1.0 or 0.0, NaN when missing (values are finite)
+        terms = np.concatenate([
+            age, age * age, male_table.take(codes[:, sex], axis=1), eth_table.take(codes[:, eth], axis=1),
+            num[1:2], whtr, num[2:3], smoking_table.take(codes[:, smoking], axis=1), mvpa_any, num[3:5]])
+        X = (terms if order is None else terms[order]).T
         filled = np.where(np.isnan(X), model.fill_, X)
         contrib = model.coef_ * ((filled - model.mean_) / model.scale_)
         logit = model.intercept_ + _sum(contrib, axis=1)
         ev.model_terms, ev.model_contrib, ev.logit = X, contrib, logit
-        ev.probability = np.where(ev.ok, sigmoid(logit), np.nan)
-
-
-class _FieldColumns:
-    """The canonical value columns by field name, sliced when a formula reads one."""
-
-    __slots__ = ("values", "index")
-
-    def __init__(self, values, index):
-        self.values, self.index = values, index
-
-    def __getitem__(self, name):
-        return self.values[:, self.index[name]]
+        ev.probability = np.where(ev.ok, sigmoid(logit), _NAN)
 
 
 def _as_slice(positions):

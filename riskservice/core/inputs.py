@@ -101,7 +101,7 @@ def from_records(records: list, cx) -> Parsed:
     nf, nc = len(cx.numeric), len(cx.coded)
     raw = [math.nan] * (nf * n)
     codes = [-1] * (nc * n)
-    unit = np.repeat(cx.canonical_unit, n)          # units are rarely sent: arrays from the start
+    unit = cx.canonical_unit.repeat(n)              # units are rarely sent: arrays from the start
     unit_given = np.zeros(nf * n, dtype=bool)
     unit_bad = np.zeros(nf * n, dtype=bool)
     med_index = [-1] * n
@@ -176,13 +176,14 @@ def from_records(records: list, cx) -> Parsed:
                     med_index[i] = med_keys.setdefault(entries, len(med_keys))
         _required(errors, i, n, raw, codes, cx)
     # column-major lists -> (n, fields) arrays in Fortran order, as _empty makes them
+    shape, codes_shape = (n, nf), (n, nc)
     return Parsed(
         n=n,
-        raw=np.array(raw, dtype=np.float64).reshape(nf, n).T,
-        unit=unit.reshape(nf, n).T,
-        unit_given=unit_given.reshape(nf, n).T,
-        unit_bad=unit_bad.reshape(nf, n).T,
-        codes=np.array(codes, dtype=np.int8).reshape(nc, n).T,
+        raw=np.array(raw, dtype=np.float64).reshape(shape, order="F"),
+        unit=unit.reshape(shape, order="F"),
+        unit_given=unit_given.reshape(shape, order="F"),
+        unit_bad=unit_bad.reshape(shape, order="F"),
+        codes=np.array(codes, dtype=np.int8).reshape(codes_shape, order="F"),
         med_index=np.array(med_index, dtype=np.intp),
         med_lists=[list(k) for k in med_keys],
         errors=errors,
