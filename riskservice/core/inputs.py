@@ -101,9 +101,7 @@ def from_records(records: list, cx) -> Parsed:
     nf, nc = len(cx.numeric), len(cx.coded)
     raw = [math.nan] * (nf * n)
     codes = [-1] * (nc * n)
-    unit = cx.canonical_unit.repeat(n)              # units are rarely sent: arrays from the start
-    unit_given = np.zeros(nf * n, dtype=bool)
-    unit_bad = np.zeros(nf * n, dtype=bool)
+    unit = unit_given = unit_bad = None             # units are rarely sent: arrays on the first one
     med_index = [-1] * n
     errors = RowErrors(n)
     slots = cx.key_slots
@@ -145,17 +143,19 @@ def from_records(records: list, cx) -> Parsed:
                     continue
                 raw[j * n + i] = x
             elif kind == "unit":
+                if unit is None:
+                    unit, unit_given, unit_bad = _unit_arrays(cx, n, writable=True)
                 if value.__class__ is not str:
                     errors.add(i, key, "Not a valid string.")
-                    unit_bad[j * n + i] = True
+                    unit_bad[i, j] = True
                     continue
                 u = cx.unit_lookup[j].get(value.strip().lower())
                 if u is None:
                     errors.add(i, key, cx.unit_choices_message[j])
-                    unit_bad[j * n + i] = True
+                    unit_bad[i, j] = True
                     continue
-                unit[j * n + i] = u
-                unit_given[j * n + i] = True
+                unit[i, j] = u
+                unit_given[i, j] = True
             elif kind == "enum":
                 if value.__class__ is not str:
                     errors.add(i, key, "Not a valid string.")
@@ -176,18 +176,42 @@ def from_records(records: list, cx) -> Parsed:
                     med_index[i] = med_keys.setdefault(entries, len(med_keys))
         _required(errors, i, n, raw, codes, cx)
     # column-major lists -> (n, fields) arrays in Fortran order, as _empty makes them
-    shape, codes_shape = (n, nf), (n, nc)
+    if unit is None:
+        unit, unit_given, unit_bad = _unit_arrays(cx, n, writable=False)
     return Parsed(
         n=n,
-        raw=np.array(raw, dtype=np.float64).reshape(shape, order="F"),
-        unit=unit.reshape(shape, order="F"),
-        unit_given=unit_given.reshape(shape, order="F"),
-        unit_bad=unit_bad.reshape(shape, order="F"),
-        codes=np.array(codes, dtype=np.int8).reshape(codes_shape, order="F"),
-        med_index=np.array(med_index, dtype=np.intp),
+        raw=np.array(raw, dtype=np.float64).reshape((n, nf), order="F"),
+        unit=unit, unit_given=unit_given, unit_bad=unit_bad,
+        codes=np.array(codes, dtype=np.int8).reshape((n, nc), order="F"),
+        med_index=np.array(med_index, dtype=np.intp) if med_keys else _no_medications(n),
         med_lists=[list(k) for k in med_keys],
         errors=errors,
     )
+
+
+def _unit_arrays(cx, n, writable):
+    """(n, fields) unit indexes at the canonical unit, no unit given, no unit invalid. One row
+    (the single-patient API) copies arrays made once per compiled knowledge, or shares them
+    read-only when no unit was sent."""
+    if n == 1:
+        shared = getattr(cx, "one_row_units", None)
+        if shared is None:
+            nf = len(cx.numeric)
+            shared = cx.one_row_units = (cx.canonical_unit.reshape(1, nf).copy(), np.zeros((1, nf), dtype=bool),
+                                         np.zeros((1, nf), dtype=bool))
+            for a in shared:
+                a.flags.writeable = False
+        return tuple(a.copy() for a in shared) if writable else shared
+    nf = len(cx.numeric)
+    return (np.asfortranarray(np.tile(cx.canonical_unit, (n, 1))), np.zeros((n, nf), dtype=bool, order="F"),
+            np.zeros((n, nf), dtype=bool, order="F"))
+
+
+def _no_medications(n):
+    return _NO_MEDICATION.repeat(n)
+
+
+_NO_MEDICATION = np.array([-1], dtype=np.intp)
 
 
 def _medication_list(value, i, errors):
