@@ -287,6 +287,7 @@ class ItemSlots:
     """
 
     n_items: int
+    n_slots: int                  # slots per item and variant slot
     value_columns: np.ndarray     # (items,) column of the banded value in the engine's source matrix
     unit_columns: np.ndarray      # (items,) column of Parsed.unit giving the unit of that value
     sex_key: np.ndarray           # sex code (-1 = missing, last) -> context offset
@@ -383,7 +384,7 @@ def compile_slots(cx) -> ItemSlots:
         threshold_rows.append(sorted({int(r) + u for r, vs in zip(context[1, i], vslot, strict=True) if vs > 0
                                       for u in range(unit_count)}))
     return ItemSlots(
-        n_items=k_items, value_columns=value_columns, unit_columns=unit_columns,
+        n_items=k_items, n_slots=n_slot, value_columns=value_columns, unit_columns=unit_columns,
         sex_key=np.array([s * (len(ETHNICITY) + 1) for s in range(len(SEX) + 1)], dtype=np.intp),
         ethnicity_key=np.arange(len(ETHNICITY) + 1, dtype=np.intp),
         context=context, thresholds=thresholds.reshape(-1, n_thr),

@@ -130,6 +130,7 @@ class Evaluation:
 _ENGINES: dict = {}
 MED_CACHE_LIMIT = 100_000   # distinct medication lists remembered per process
 SMALL_BATCH = 64            # up to this many rows, items are banded in one broadcast
+GROUP_TABLE_LIMIT = 1_000_000   # exclusive groups with up to this many (context, slots) combinations are tabulated
 
 
 def engine_for(knowledge, model=None) -> Engine:
@@ -192,7 +193,7 @@ class Engine:
         for group in kb.ruleset.get("exclusive_groups", []):
             members = [self.factor_pos[fid] for fid in self.factor_order if fid in group["factors"]]
             in_group[members] = True
-            self._groups.append((_as_slice(members), np.arange(len(members))[:, None]))
+            self._groups.append([_as_slice(members), np.arange(len(members))[:, None], members, None])
         self._ungrouped = np.flatnonzero(~in_group)
         self.factor_slot = {owner["id"]: (pair_pos, k)
                             for pair_pos, table in enumerate(cx.items["factors"])
@@ -207,6 +208,8 @@ class Engine:
         # the highest total the factors allow depends on the context (sex, ethnicity) only
         tops = sl.ints[TOP].take(sl.context[2].take(self._factor_items, axis=0))     # (factors, contexts)
         self._max_points = self._factor_maximum(tops) + self._med_max
+        for group in self._groups:
+            group[3] = self._group_table(group[2], group[1])
         self._unit_base = np.arange(nf, dtype=np.intp) * cx.factor.shape[1]
         self._conversion = np.stack([cx.factor.ravel(), cx.offset.ravel()], axis=1)   # (field x unit, 2)
         self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
@@ -263,7 +266,7 @@ class Engine:
         med_member, med_given, bp_code, med_points, med_missing, med_drivers = self._medications(parsed)
         source_ah = self._antihypertensive(codes, bp_code)
         source[:, self._codes_at] = codes
-        results, ints, bools, key = self._items(parsed, source, codes)
+        results, ints, bools, key, slot = self._items(parsed, source, codes)
         (f_num, f_cat), (e_num, e_cat), (c_num, c_cat) = self._blocks
         ev = Evaluation(n=n, parsed=parsed, values=values, codes=codes, ok=ok, bmi_derived=bmi_derived,
                         assumed_unit=assumed, indices=indices, factors=(Items(results, f_num), Items(results, f_cat)),
@@ -272,7 +275,7 @@ class Engine:
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
         ev.implausible = self._implausible(values)
         fints, fbools = ints.take(self._factor_items, axis=1), bools.take(self._factor_items, axis=1)
-        counted = self._rules(ev, fints, fbools, key, med_points, med_missing)
+        counted = self._rules(ev, fints, fbools, key, slot, med_points, med_missing)
         self._established(ev, ints, bools)
         self._flags(ev, results, bools)
         self._mechanisms(ev, counted, fbools, med_drivers, bools)
@@ -341,16 +344,16 @@ class Engine:
         propagate NaN, so a row missing an input gets NaN; a formula whose input is missing on
         every row is not evaluated at all."""
         n = len(values)
-        absent = np.logical_and.reduce(values != values, axis=0).tolist()   # field missing on every row
+        absent = set(np.logical_and.reduce(values != values, axis=0).nonzero()[0].tolist())  # missing on every row
         columns = dict(zip(self._formula_fields, values.T.take(self._formula_columns, axis=0), strict=True))
         missing = None
         results = []
         for index_id, needs in self._index_inputs:
-            if any(absent[j] for j in needs):
+            if absent.isdisjoint(needs):
+                results.append(FORMULAS[index_id](columns))
+            else:
                 missing = _NAN_ROW.repeat(n) if missing is None else missing
                 results.append(missing)
-            else:
-                results.append(FORMULAS[index_id](columns))
         by_index = block.T                                      # (indices, n), contiguous
         np.concatenate(results, out=by_index.reshape(-1))
         block[np.isinf(block)] = np.nan                       # an undefined value (division by 0) is missing
@@ -452,11 +455,12 @@ class Engine:
         key = sl.sex_key.take(codes[:, self._sex_col]) + sl.ethnicity_key.take(codes[:, self._eth_col])
         context = sl.context.take(key, axis=2)                    # (3, items, n)
         x = source.T.take(sl.value_columns, axis=0)
-        flat = context[2] + self._slots(x, context[1], parsed.unit.T)
+        slot = self._slots(x, context[1], parsed.unit.T)
+        flat = context[2] + slot
         ints, bools = sl.ints.take(flat, axis=1), sl.bools.take(flat, axis=1)
         results = ItemResults(context[0].T, ints[BAND].T, bools[PRESENT].T, ints[POINTS].T, ints[TOP].T,
                               bools[FLAGGED].T, bools[DIABETES].T)
-        return results, ints, bools, key
+        return results, ints, bools, key, slot
 
     def _slots(self, x, row_base, units):
         """(items, n): how many of its thresholds each value exceeds (0 when missing). Small
@@ -489,12 +493,44 @@ class Engine:
         """The highest total the factors allow, from their tops (factors, n): the sum, less
         all but the highest top of each exclusive group."""
         total = _sum(top, axis=0)
-        for members, _ in self._groups:
+        for members, *_ in self._groups:
             tops = top[members]
             total = total - (_sum(tops, axis=0) - _max(tops, axis=0))
         return total
 
-    def _rules(self, ev, fints, fbools, key, med_points, med_missing):
+    @staticmethod
+    def _exclusive_group(here, points, top, positions):
+        """One exclusive group, (members, n) in: only the first of its highest-scoring present
+        members counts, and a missing member can add only what exceeds the best present one.
+        Returns the points counted and the top a missing member could add, (members, n), and
+        the group's headroom, (n,)."""
+        pts = np.where(here, points, _MINUS_ONE)
+        any_present = _any(here, axis=0)
+        keep = (positions == pts.argmax(axis=0)) & any_present    # the first of the highest counts
+        best_points = _max(pts, axis=0) * any_present             # 0 when no member is present
+        adjusted = np.maximum(top - best_points, _ZERO) * ~here
+        return points * keep, adjusted, _max(adjusted, axis=0)
+
+    def _group_table(self, members, positions, limit=GROUP_TABLE_LIMIT):
+        """:meth:`_exclusive_group` for every context and every slot of each member, computed
+        once, so that a row's group result is one look-up; None when there are too many
+        combinations (the group is then computed row by row, by the same function)."""
+        sl = self.slots
+        items = self._factor_items[members]
+        n_slot = sl.n_slots
+        contexts = sl.context.shape[2]
+        m = len(members)
+        if m == 0 or contexts * n_slot ** m > limit:
+            return None
+        grid = np.indices((contexts,) + (n_slot,) * m).reshape(1 + m, -1)     # context, then each member's slot
+        flat = sl.context[2][items][:, grid[0]] + grid[1:]
+        counted, adjusted, headroom = self._exclusive_group(
+            sl.bools[PRESENT][flat], sl.ints[POINTS][flat], sl.ints[TOP][flat], positions)
+        table = np.concatenate([counted, adjusted, headroom[None]])
+        strides = n_slot ** np.arange(m - 1, -1, -1, dtype=np.int64)
+        return np.arange(contexts, dtype=np.int64) * n_slot ** m, strides, items, table
+
+    def _rules(self, ev, fints, fbools, key, slot, med_points, med_missing):
         """Totals, maximum, headroom and bands from the factors (item-major, knowledge order);
         returns the points counted per factor."""
         band_points, top, missing_top = fints[POINTS], fints[TOP], fints[MISSING_TOP]
@@ -503,16 +539,18 @@ class Engine:
         ev.diabetes_range = _any(fbools[DIABETES], axis=0)
         counted = band_points.copy()
         group_headroom = 0
-        for members, positions in self._groups:
-            here, pts_band = present[members], band_points[members]
-            pts = np.where(here, pts_band, _MINUS_ONE)
-            any_present = _any(here, axis=0)
-            keep = (positions == pts.argmax(axis=0)) & any_present    # the first of the highest counts
-            counted[members] = pts_band * keep
-            best_points = _max(pts, axis=0) * any_present             # 0 when no member is present
-            adjusted = np.maximum(top[members] - best_points, _ZERO) * ~here
+        for members, positions, _, table in self._groups:
+            if table is None:
+                counted_m, adjusted, headroom = self._exclusive_group(
+                    present[members], band_points[members], top[members], positions)
+            else:
+                base, strides, items, table = table
+                found = table.take(base.take(key) + strides @ slot.take(items, axis=0), axis=1)
+                m = len(positions)
+                counted_m, adjusted, headroom = found[:m], found[m:2 * m], found[2 * m]
+            counted[members] = counted_m
             missing_top[members] = adjusted
-            group_headroom = group_headroom + _max(adjusted, axis=0)
+            group_headroom = group_headroom + headroom
         ev.counted, ev.factor_present, ev.factor_top = counted.T, present.T, top.T
         ev.factor_band_points, ev.missing_top = band_points.T, missing_top.T
         ev.med_points = med_points
