@@ -143,7 +143,7 @@ def engine_for(knowledge, model=None) -> Engine:
 
 
 _sum, _max, _any = np.add.reduce, np.maximum.reduce, np.logical_or.reduce   # without the method wrappers
-_TRUE = np.ones(1, dtype=bool)
+_TRUE, _FALSE = np.ones(1, dtype=bool), np.zeros(1, dtype=bool)
 # constants as 0-d arrays: a ufunc takes them faster than Python numbers (same values, same dtypes here)
 _NAN, _MINUS_ONE, _ZERO, _ONE = np.array(np.nan), np.array(-1), np.array(0), np.array(1)
 _PACK, _FIRST, _LOW_BITS, _ZERO_F = np.array(256.0), np.array(1.0), np.array(255), np.array(0.0)
@@ -220,9 +220,12 @@ class Engine:
                                        cx.coded_index["antihypertensive_medication"])
         from riskservice.core.fields import FIELDS
         self._female_only_cols = [(f.name, cx.coded_index[f.name]) for f in FIELDS if f.female_only]
+        self._female_only_set = frozenset(j for _, j in self._female_only_cols)
         self._sex_and_female_only = np.array([self._sex_col] + [j for _, j in self._female_only_cols], dtype=np.intp)
         self._bmi_cols = tuple(cx.numeric_index[k] for k in ("weight", "height", "bmi"))
+        self._bmi_inputs, self._bmi_output = frozenset(self._bmi_cols[:2]), frozenset(self._bmi_cols[2:])
         self._index_ids = [ix["id"] for ix in kb.indices]
+        self._all_fields = frozenset(range(nf))
         self._index_inputs = [(ix["id"], tuple(cx.numeric_index[x] for x in ix["inputs"])) for ix in kb.indices]
         self._formula_fields = sorted({x for ix in kb.indices for x in ix["inputs"]})
         self._formula_columns = np.array([cx.numeric_index[x] for x in self._formula_fields], dtype=np.intp)
@@ -255,11 +258,14 @@ class Engine:
         source = np.empty((n, self._width), order="F")
         values = source[:, self._values_at]
         assumed = self._convert(parsed, values)
-        bmi_derived = self._derive_bmi(values, errors)
+        bmi_derived = self._derive_bmi(values, errors, parsed.numbers_sent)
         codes = parsed.codes
-        self._female_only(codes, errors)
+        self._female_only(codes, errors, parsed.codes_sent)
         ok = ~errors.mask() if errors.by_row else _TRUE.repeat(n)
-        indices = self._indices(values, source[:, self._indices_at])
+        sent = parsed.numbers_sent
+        if sent is not None and self._bmi_inputs <= sent:
+            sent = sent | self._bmi_output                  # BMI may be derived from weight and height
+        indices = self._indices(values, source[:, self._indices_at], sent)
         sent = source[:, self._sent_at]
         np.subtract(values, values, out=sent)     # 0, or NaN where the canonical value is missing
         sent += parsed.raw
@@ -293,7 +299,7 @@ class Engine:
         np.multiply(raw, conversion[:, :, 0], out=values)
         np.add(values, conversion[:, :, 1], out=values)
         bad = parsed.unit_bad
-        if _any(bad, axis=None):
+        if parsed.unit_bad_any is not False and _any(bad, axis=None):
             values[bad] = np.nan
         outside = np.less(values, cx.lower) | np.greater(values, cx.upper)
         if _any(outside, axis=None):
@@ -304,9 +310,11 @@ class Engine:
             values[outside] = np.nan
         return np.greater(raw == raw, parsed.unit_given) & self._multi_unit
 
-    def _derive_bmi(self, values, errors):
+    def _derive_bmi(self, values, errors, sent=None):
         cx = self.cx
         jw, jh, jb = self._bmi_cols
+        if sent is not None and (jw not in sent or jh not in sent):
+            return _FALSE.repeat(len(values))
         w, h = values[:, jw], values[:, jh]
         both = w + h
         both = both == both
@@ -330,7 +338,9 @@ class Engine:
         values[take, jb] = derived[take]
         return take
 
-    def _female_only(self, codes, errors):
+    def _female_only(self, codes, errors, sent=None):
+        if sent is not None and (self._sex_col not in sent or sent.isdisjoint(self._female_only_set)):
+            return
         yes = codes.take(self._sex_and_female_only, axis=1) == _ONE   # male, then each female-only field
         hits = yes[:, 1:] & yes[:, :1]
         if not _any(hits, axis=None):
@@ -338,13 +348,16 @@ class Engine:
         for k, (name, _) in enumerate(self._female_only_cols):
             errors.add_mask(hits[:, k], name, lambda i, name=name: f"{name} applies only to female patients")
 
-    def _indices(self, values, block):
+    def _indices(self, values, block, sent=None):
         """Every index as a column of ``block`` (NaN where an input is missing or the formula is
         undefined), where items can band them; returned by id (views of the block). Formulas
         propagate NaN, so a row missing an input gets NaN; a formula whose input is missing on
         every row is not evaluated at all."""
         n = len(values)
-        absent = set(np.logical_and.reduce(values != values, axis=0).nonzero()[0].tolist())  # missing on every row
+        if sent is None:
+            absent = set(np.logical_and.reduce(values != values, axis=0).nonzero()[0].tolist())  # missing in every row
+        else:
+            absent = self._all_fields.difference(sent)      # not sent (a value sent but refused is NaN: computed)
         columns = dict(zip(self._formula_fields, values.T.take(self._formula_columns, axis=0), strict=True))
         missing = None
         results = []

@@ -57,7 +57,10 @@ class Parsed:
     ``raw`` holds numbers as sent (NaN = missing), ``unit`` the index of each number's unit
     in the compiled unit table (the canonical unit when none was sent), ``codes`` the small
     integer code of each enumeration or yes/no answer (-1 = missing), ``med_index`` which
-    distinct medication list a row has (-1 = none given).
+    distinct medication list a row has (-1 = none given). An adapter that knows which
+    columns hold a value in some row says so in ``numbers_sent`` and ``codes_sent`` (column
+    indexes), and whether any unit was invalid in ``unit_bad_any``; None means "not known",
+    and the engine then looks at the arrays. It only ever skips work with them.
     """
 
     n: int
@@ -70,6 +73,9 @@ class Parsed:
     med_lists: list = field(default_factory=list)
     errors: RowErrors = None
     passthrough: dict = field(default_factory=dict)
+    numbers_sent: set = None
+    codes_sent: set = None
+    unit_bad_any: bool = None
 
 
 def _empty(n, cx) -> Parsed:
@@ -102,6 +108,8 @@ def from_records(records: list, cx) -> Parsed:
     raw = [math.nan] * (nf * n)
     codes = [-1] * (nc * n)
     unit = unit_given = unit_bad = None             # units are rarely sent: arrays on the first one
+    unit_bad_any = False
+    numbers_sent, codes_sent = set(), set()
     med_index = [-1] * n
     errors = RowErrors(n)
     slots = cx.key_slots
@@ -142,17 +150,18 @@ def from_records(records: list, cx) -> Parsed:
                     errors.add(i, key, "Not a finite number: infinity is not accepted.")
                     continue
                 raw[j * n + i] = x
+                numbers_sent.add(j)
             elif kind == "unit":
                 if unit is None:
                     unit, unit_given, unit_bad = _unit_arrays(cx, n, writable=True)
                 if value.__class__ is not str:
                     errors.add(i, key, "Not a valid string.")
-                    unit_bad[i, j] = True
+                    unit_bad[i, j] = unit_bad_any = True
                     continue
                 u = cx.unit_lookup[j].get(value.strip().lower())
                 if u is None:
                     errors.add(i, key, cx.unit_choices_message[j])
-                    unit_bad[i, j] = True
+                    unit_bad[i, j] = unit_bad_any = True
                     continue
                 unit[i, j] = u
                 unit_given[i, j] = True
@@ -165,11 +174,13 @@ def from_records(records: list, cx) -> Parsed:
                     errors.add(i, key, cx.choices_message[j])
                     continue
                 codes[j * n + i] = code
+                codes_sent.add(j)
             elif kind == "bool":
                 if value.__class__ is not bool:
                     errors.add(i, key, "Not a boolean: send true or false.")
                     continue
                 codes[j * n + i] = int(value)
+                codes_sent.add(j)
             else:  # medications: a list of names
                 entries = _medication_list(value, i, errors)
                 if entries is not None:
@@ -186,6 +197,7 @@ def from_records(records: list, cx) -> Parsed:
         med_index=np.array(med_index, dtype=np.intp) if med_keys else _no_medications(n),
         med_lists=[list(k) for k in med_keys],
         errors=errors,
+        numbers_sent=numbers_sent, codes_sent=codes_sent, unit_bad_any=unit_bad_any,
     )
 
 
