@@ -262,10 +262,10 @@ class Engine:
         codes = parsed.codes
         self._female_only(codes, errors, parsed.codes_sent)
         ok = ~errors.mask() if errors.by_row else _TRUE.repeat(n)
-        sent = parsed.numbers_sent
-        if sent is not None and self._bmi_inputs <= sent:
-            sent = sent | self._bmi_output                  # BMI may be derived from weight and height
-        indices = self._indices(values, source[:, self._indices_at], sent)
+        given = parsed.numbers_sent
+        if given is not None and self._bmi_inputs <= given:
+            given = given | self._bmi_output                # BMI may be derived from weight and height
+        indices = self._indices(values, source[:, self._indices_at], given)
         sent = source[:, self._sent_at]
         np.subtract(values, values, out=sent)     # 0, or NaN where the canonical value is missing
         sent += parsed.raw
@@ -279,7 +279,7 @@ class Engine:
                         established=(Items(results, e_num), Items(results, e_cat)),
                         cutoffs=(Items(results, c_num), Items(results, c_cat)),
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
-        ev.implausible = self._implausible(values)
+        ev.implausible = self._implausible(values, given)
         fints, fbools = ints.take(self._factor_items, axis=1), bools.take(self._factor_items, axis=1)
         counted = self._rules(ev, fints, fbools, key, slot, med_points, med_missing)
         self._established(ev, ints, bools)
@@ -447,14 +447,20 @@ class Engine:
         codes[:, m] = items[:, 1]
         return items[:, 2]
 
-    def _implausible(self, values):
+    def _implausible(self, values, sent=None):
         """Combinations that cannot both be right (a data-entry check, not a clinical rule):
-        (mask, field, message) each, reported as warnings; nothing is changed or refused."""
+        (mask, field, message) each, reported as warnings; nothing is changed or refused.
+        A pair not sent cannot be implausible."""
         (day, time_message), (ratio, waist_message) = self._implausible_limits
         js, jt, jw, jh = self._implausible_cols
+        n = len(values)
+        times = waists = None
+        if sent is not None:
+            times = None if js in sent and jt in sent else _FALSE.repeat(n)
+            waists = None if jw in sent and jh in sent else _FALSE.repeat(n)
         return [
-            (values[:, js] + values[:, jt] > day, "sedentary_hours_per_day", time_message),
-            (values[:, jw] > ratio * values[:, jh], "waist", waist_message),
+            (values[:, js] + values[:, jt] > day if times is None else times, "sedentary_hours_per_day", time_message),
+            (values[:, jw] > ratio * values[:, jh] if waists is None else waists, "waist", waist_message),
         ]
 
     # ------------------------------------------------------------------ items
