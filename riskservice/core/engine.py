@@ -146,7 +146,7 @@ _sum, _max, _any = np.add.reduce, np.maximum.reduce, np.logical_or.reduce   # wi
 _TRUE, _FALSE = np.ones(1, dtype=bool), np.zeros(1, dtype=bool)
 # constants as 0-d arrays: a ufunc takes them faster than Python numbers (same values, same dtypes here)
 _NAN, _MINUS_ONE, _ZERO, _ONE = np.array(np.nan), np.array(-1), np.array(0), np.array(1)
-_PACK, _FIRST, _LOW_BITS, _ZERO_F = np.array(256.0), np.array(1.0), np.array(255), np.array(0.0)
+_PACK, _FIRST, _LOW_BITS, _ZERO_F, _EIGHT = np.array(256.0), np.array(1.0), np.array(255), np.array(0.0), np.array(8)
 _NAN_ROW = np.array([np.nan])
 
 
@@ -283,8 +283,9 @@ class Engine:
         fints, fbools = ints.take(self._factor_items, axis=1), bools.take(self._factor_items, axis=1)
         counted = self._rules(ev, fints, fbools, key, slot, med_points, med_missing)
         self._established(ev, ints, bools)
-        self._flags(ev, results, bools)
-        self._mechanisms(ev, counted, fbools, med_drivers, bools)
+        flags = bools[FLAG][self._cutoff_items]
+        self._flags(ev, results, flags)
+        self._mechanisms(ev, counted, fbools, med_drivers, flags)
         if self.model is not None:
             self._model(ev, source, codes, key)
         return ev
@@ -614,9 +615,8 @@ class Engine:
             ev.scores[sid] = {"points": low_high[k], "points_max": low_high[s + k], "complete": complete[k],
                               "category": category[k], "category_max": category[s + k]}
 
-    def _flags(self, ev, results, bools):
-        columns = self._cutoff_items
-        pairs = zip(bools[FLAG][columns], results.variant.T[columns], strict=True)
+    def _flags(self, ev, results, flags):
+        pairs = zip(flags, results.variant.T[self._cutoff_items], strict=True)
         ev.flagged.update(zip(self._cutoff_ids, pairs, strict=True))
 
     # ------------------------------------------------------------------ mechanisms
@@ -634,7 +634,7 @@ class Engine:
         """(n, factors): the factor's mechanisms apply (points in its band, or a flagged band)."""
         return ev.factor_present & ((ev.factor_band_points > 0) | ev.factor_flagged)
 
-    def _mechanisms(self, ev, counted, fbools, med_drivers, bools):
+    def _mechanisms(self, ev, counted, fbools, med_drivers, flags):
         """Mechanism weights and order.
 
         A mechanism's weight is the sum of the points of the factors and medicines that act
@@ -646,9 +646,9 @@ class Engine:
         rows rank alike.
         """
         factors = fbools[ATTACHED] * (counted * _PACK + _FIRST)
-        drivers = np.concatenate([factors, med_drivers, bools[FLAG][self._cutoff_items]])
+        drivers = np.concatenate([factors, med_drivers, flags])
         packed = (self._links @ drivers).astype(np.int64).T        # (n, mechanisms)
-        ev.mech_weight, ev.mech_count = packed >> 8, packed & _LOW_BITS
+        ev.mech_weight, ev.mech_count = packed >> _EIGHT, packed & _LOW_BITS
         ev.mech_order = (-packed).argsort(axis=1, kind="stable")
 
     # ------------------------------------------------------------------ review

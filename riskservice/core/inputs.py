@@ -246,12 +246,13 @@ def _medication_list(value, i, errors):
 
 def _required(errors, i, n, raw, codes, cx):
     """Required fields missing from JSON object ``i`` (one that is a JSON object)."""
-    for name in cx.required:
-        if errors.has(i, name):
-            continue
-        kind, j = cx.key_slots[name]
-        missing = math.isnan(raw[j * n + i]) if kind == "number" else codes[j * n + i] < 0
-        if missing:
+    slots = getattr(cx, "required_slots", None)
+    if slots is None:
+        slots = cx.required_slots = [(name, *cx.key_slots[name]) for name in cx.required]
+    for name, kind, j in slots:
+        k = j * n + i
+        missing = raw[k] != raw[k] if kind == "number" else codes[k] < 0
+        if missing and not errors.has(i, name):
             errors.add(i, name, REQUIRED_MESSAGE)
 
 
