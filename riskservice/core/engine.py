@@ -146,7 +146,7 @@ _sum, _max, _any = np.add.reduce, np.maximum.reduce, np.logical_or.reduce   # wi
 _TRUE, _FALSE = np.ones(1, dtype=bool), np.zeros(1, dtype=bool)
 # constants as 0-d arrays: a ufunc takes them faster than Python numbers (same values, same dtypes here)
 _NAN, _MINUS_ONE, _ZERO, _ONE = np.array(np.nan), np.array(-1), np.array(0), np.array(1)
-_PACK, _FIRST, _LOW_BITS, _ZERO_F, _EIGHT = np.array(256.0), np.array(1.0), np.array(255), np.array(0.0), np.array(8)
+_PACK, _LOW_BITS, _ZERO_F, _EIGHT = np.array(256), np.array(255), np.array(0.0), np.array(8)
 _NAN_ROW = np.array([np.nan])
 
 
@@ -627,8 +627,8 @@ class Engine:
         sources = [kb.factor_by_id[fid]["mechanisms"] for fid in self.factor_order]
         sources += [c["mechanisms"] for c in kb.drug_classes]
         sources += [index.get("mechanisms_when_flagged") or [] for index, _, _ in self.cx.items["cutoffs"][0].specs]
-        return np.array([[float(mid in mechs) for mechs in sources] for mid in self.mechanism_ids],
-                        dtype=np.float64).reshape(len(self.mechanism_ids), len(sources))
+        return np.array([[mid in mechs for mechs in sources] for mid in self.mechanism_ids],
+                        dtype=np.int64).reshape(len(self.mechanism_ids), len(sources))
 
     def attached(self, ev):
         """(n, factors): the factor's mechanisms apply (points in its band, or a flagged band)."""
@@ -641,13 +641,12 @@ class Engine:
         through it, each counted in full for every mechanism its sources link it to (nothing is
         split as if the split were evidence); flagged indices add supporting evidence without
         weight. Ranked by weight, then by the number of drivers and indices, then by id. Each
-        driver is packed as points * 256 + 1, so one product gives weight and count together;
-        all sums are of small integers, exact in double precision, so one row and a million
-        rows rank alike.
+        driver is packed as points * 256 + 1, so one integer product (numpy's own loop, not a
+        threaded BLAS) gives weight and count together; one row and a million rank alike.
         """
-        factors = fbools[ATTACHED] * (counted * _PACK + _FIRST)
-        drivers = np.concatenate([factors, med_drivers, flags])
-        packed = (self._links @ drivers).astype(np.int64).T        # (n, mechanisms)
+        factors = fbools[ATTACHED] * (counted * _PACK + _ONE)
+        drivers = np.concatenate([factors, med_drivers, flags])  # (drivers, n)
+        packed = (self._links @ drivers).T                         # (n, mechanisms)
         ev.mech_weight, ev.mech_count = packed >> _EIGHT, packed & _LOW_BITS
         ev.mech_order = (-packed).argsort(axis=1, kind="stable")
 
