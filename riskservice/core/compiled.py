@@ -25,7 +25,8 @@ NO_SEX, NO_ETHNICITY = len(SEX), len(ETHNICITY)   # the "missing" slots in varia
 
 @dataclass
 class ItemTable:
-    """A set of items of one input kind, evaluated together."""
+    """The items of one group and one input kind: the tables :class:`ItemSlots` is built from,
+    and the specs renderers read."""
 
     inputs: list                         # input column name per item
     variant: np.ndarray                  # (items, sexes + 1, ethnicities + 1) -> variant or -1
@@ -35,8 +36,6 @@ class ItemTable:
     top: np.ndarray = None               # (items, variants) highest points of the variant
     flag: np.ndarray = None              # (items, variants, bands): band means "flagged"
     flagged_band: np.ndarray = None      # (items, variants, bands): a factor band marked "flagged"
-    columns: np.ndarray = None           # numeric: column of each input in the engine's value matrix
-    variants_used: list = field(default_factory=list)   # per item: the variants some row can select
     unit_thresholds: np.ndarray = None   # numeric: (items, units, variants, edges) thresholds in each unit
     unit_field: np.ndarray = None        # numeric: the multi-unit input field of each item, or -1
     diabetes: np.ndarray = None          # (items, variants, bands): the band is in the diabetes range
@@ -67,9 +66,6 @@ class Compiled:
     choice_lookup: list
     choices_message: list
     items: dict = field(default_factory=dict)   # "factors" / "established" / "cutoffs" -> (num, cat)
-    numeric_items: ItemTable = None               # all numeric items, evaluated together
-    coded_items: ItemTable = None                 # all categorical items, evaluated together
-    slices: dict = field(default_factory=dict)    # group -> (slice into numeric, slice into coded)
     index_ids: tuple = ()                          # index values follow the fields in the value matrix
     slots: ItemSlots = None                      # every item on one axis, for the engine
 
@@ -136,20 +132,9 @@ def compile_knowledge(kb) -> Compiled:
         "cutoffs": [(ix, {"input": ix["id"], "kind": "numeric"}, _cutoff_variants(ix), None)
                     for ix in kb.indices if ix.get("cutoffs")],
     }
-    all_num, all_cat = [], []
     for name, entries in groups.items():
         num, cat = _split(cx, entries, index_ids)
         cx.items[name] = (_table(cx, num, numeric=True), _table(cx, cat, numeric=False))
-        cx.slices[name] = (slice(len(all_num), len(all_num) + len(num)),
-                           slice(len(all_cat), len(all_cat) + len(cat)))
-        all_num += num
-        all_cat += cat
-    cx.numeric_items = _table(cx, all_num, numeric=True)
-    cx.coded_items = _table(cx, all_cat, numeric=False)
-    value_columns = {name: j for j, name in enumerate(NUMERIC)}
-    value_columns.update({ix: len(NUMERIC) + k for k, ix in enumerate(cx.index_ids)})
-    cx.numeric_items.columns = np.array([value_columns[name] for name in cx.numeric_items.inputs], dtype=np.intp)
-    cx.coded_items.columns = np.array([coded_index[name] for name in cx.coded_items.inputs], dtype=np.intp)
     cx.slots = compile_slots(cx)
     return cx
 
@@ -206,7 +191,6 @@ def _table(cx, entries, numeric: bool) -> ItemTable:
                   variant=np.stack([_variant_table(v, s) for _, _, v, s in entries]) if k
                   else np.zeros((0, len(SEX) + 1, len(ETHNICITY) + 1), dtype=np.intp),
                   specs=[(owner, spec, variants) for owner, spec, variants, _ in entries])
-    t.variants_used = [sorted({int(v) for v in np.unique(t.variant[i]) if v >= 0}) or [0] for i in range(k)]
     t.points = np.zeros((k, nv, nb), dtype=np.int64)
     t.top = np.zeros((k, nv), dtype=np.int64)
     t.flag = np.zeros((k, nv, nb), dtype=bool)
