@@ -25,7 +25,8 @@ NO_SEX, NO_ETHNICITY = len(SEX), len(ETHNICITY)   # the "missing" slots in varia
 
 @dataclass
 class ItemTable:
-    """A set of items of one input kind, evaluated together."""
+    """The items of one group and one input kind: the tables :class:`ItemSlots` is built from,
+    and the specs renderers read."""
 
     inputs: list                         # input column name per item
     variant: np.ndarray                  # (items, sexes + 1, ethnicities + 1) -> variant or -1
@@ -35,8 +36,6 @@ class ItemTable:
     top: np.ndarray = None               # (items, variants) highest points of the variant
     flag: np.ndarray = None              # (items, variants, bands): band means "flagged"
     flagged_band: np.ndarray = None      # (items, variants, bands): a factor band marked "flagged"
-    columns: np.ndarray = None           # numeric: column of each input in the engine's value matrix
-    variants_used: list = field(default_factory=list)   # per item: the variants some row can select
     unit_thresholds: np.ndarray = None   # numeric: (items, units, variants, edges) thresholds in each unit
     unit_field: np.ndarray = None        # numeric: the multi-unit input field of each item, or -1
     diabetes: np.ndarray = None          # (items, variants, bands): the band is in the diabetes range
@@ -67,10 +66,8 @@ class Compiled:
     choice_lookup: list
     choices_message: list
     items: dict = field(default_factory=dict)   # "factors" / "established" / "cutoffs" -> (num, cat)
-    numeric_items: ItemTable = None               # all numeric items, evaluated together
-    coded_items: ItemTable = None                 # all categorical items, evaluated together
-    slices: dict = field(default_factory=dict)    # group -> (slice into numeric, slice into coded)
     index_ids: tuple = ()                          # index values follow the fields in the value matrix
+    slots: ItemSlots = None                      # every item on one axis, for the engine
 
 
 def compile_knowledge(kb) -> Compiled:
@@ -135,20 +132,10 @@ def compile_knowledge(kb) -> Compiled:
         "cutoffs": [(ix, {"input": ix["id"], "kind": "numeric"}, _cutoff_variants(ix), None)
                     for ix in kb.indices if ix.get("cutoffs")],
     }
-    all_num, all_cat = [], []
     for name, entries in groups.items():
         num, cat = _split(cx, entries, index_ids)
         cx.items[name] = (_table(cx, num, numeric=True), _table(cx, cat, numeric=False))
-        cx.slices[name] = (slice(len(all_num), len(all_num) + len(num)),
-                           slice(len(all_cat), len(all_cat) + len(cat)))
-        all_num += num
-        all_cat += cat
-    cx.numeric_items = _table(cx, all_num, numeric=True)
-    cx.coded_items = _table(cx, all_cat, numeric=False)
-    value_columns = {name: j for j, name in enumerate(NUMERIC)}
-    value_columns.update({ix: len(NUMERIC) + k for k, ix in enumerate(cx.index_ids)})
-    cx.numeric_items.columns = np.array([value_columns[name] for name in cx.numeric_items.inputs], dtype=np.intp)
-    cx.coded_items.columns = np.array([coded_index[name] for name in cx.coded_items.inputs], dtype=np.intp)
+    cx.slots = compile_slots(cx)
     return cx
 
 
@@ -204,7 +191,6 @@ def _table(cx, entries, numeric: bool) -> ItemTable:
                   variant=np.stack([_variant_table(v, s) for _, _, v, s in entries]) if k
                   else np.zeros((0, len(SEX) + 1, len(ETHNICITY) + 1), dtype=np.intp),
                   specs=[(owner, spec, variants) for owner, spec, variants, _ in entries])
-    t.variants_used = [sorted({int(v) for v in np.unique(t.variant[i]) if v >= 0}) or [0] for i in range(k)]
     t.points = np.zeros((k, nv, nb), dtype=np.int64)
     t.top = np.zeros((k, nv), dtype=np.int64)
     t.flag = np.zeros((k, nv, nb), dtype=bool)
@@ -262,3 +248,129 @@ def _unit_thresholds(cx, t, entries):
                     stated = band.get("lower_equivalents", {}).get(units[u])
                     edge = stated if stated is not None else (band["lower"] - cx.offset[j, u]) / cx.factor[j, u]
                     t.unit_thresholds[i, u, v, b] = np.nextafter(edge, -np.inf) if band["lower_inclusive"] else edge
+
+
+# --------------------------------------------------------------------------- one table of all items
+BAND, TOP, POINTS, MISSING_TOP = range(4)                           # rows of ItemSlots.ints
+PRESENT, FLAGGED, DIABETES, FLAG, ATTACHED, MISSING = range(6)     # rows of ItemSlots.bools
+
+
+@dataclass
+class ItemSlots:
+    """Every banded item (rules factors, questionnaire items, index cut-offs) on one axis, so
+    that one pass of a few array operations bands every item of every row.
+
+    An item's *slot* is the number of its strict thresholds its value exceeds. Numeric
+    thresholds start with -inf, so a present value has slot = band + 1 and a missing one slot
+    0; a categorical code c is banded the same way against -0.5, 0.5, 1.5, ... (slot c + 1,
+    missing code -1 slot 0). The row's sex and ethnicity select a variant; variant slot 0
+    means the item does not apply (thresholds +inf, so slot 0). Every result (band, points,
+    flags) is then one look-up by (item, variant slot, slot), the same for one row or a million.
+    Items are ordered by group (factors, established, cutoffs), numeric then categorical within
+    each, as in ``Compiled.items``.
+    """
+
+    n_items: int
+    n_slots: int                  # slots per item and variant slot
+    value_columns: np.ndarray     # (items,) column of the banded value in the engine's source matrix
+    unit_columns: np.ndarray      # (items,) column of Parsed.unit giving the unit of that value
+    sex_key: np.ndarray           # sex code (-1 = missing, last) -> context offset
+    ethnicity_key: np.ndarray     # ethnicity code (-1 = missing, last) -> context
+    context: np.ndarray           # (3, items, contexts): variant (-1 = n/a), threshold row base, result base
+    thresholds: np.ndarray        # (items x variant slots x units, thresholds), rows ascending, last +inf
+    ints: np.ndarray              # (4, items x variant slots x slots): band, top, points, top if missing
+    bools: np.ndarray             # (6, ...): present, flagged band, diabetes range, cut-off flag,
+                                  #           mechanisms attached, applies but missing
+    threshold_rows: list          # per item: the threshold rows that some row can select (n/a excluded)
+    blocks: dict                  # group -> (columns of its numeric items, columns of its categorical items)
+
+
+def source_layout(cx) -> dict:
+    """Where each kind of column starts in the engine's source matrix: canonical values,
+    index values, values as sent (NaN where the canonical value is missing), codes."""
+    nf, ni = len(cx.numeric), len(cx.index_ids)
+    return {"values": 0, "indices": nf, "raw": nf + ni, "codes": 2 * nf + ni, "width": 2 * nf + ni + len(cx.coded)}
+
+
+def compile_slots(cx) -> ItemSlots:
+    """One :class:`ItemSlots` from the per-group item tables of ``cx``."""
+    layout = source_layout(cx)
+    tables, blocks, start = [], {}, 0
+    for group in ("factors", "established", "cutoffs"):
+        num, cat = cx.items[group]
+        blocks[group] = (slice(start, start + len(num)), slice(start + len(num), start + len(num) + len(cat)))
+        start += len(num) + len(cat)
+        tables += [(num, k, True) for k in range(len(num))] + [(cat, k, False) for k in range(len(cat))]
+    k_items = len(tables)
+    units = cx.factor.shape[1]
+    nv1 = 1 + max((t.points.shape[1] for t, _, _ in tables), default=1)
+    widths = [t.thresholds.shape[2] if numeric else t.band_of_code.shape[2] - 1 for t, _, numeric in tables]
+    n_thr = 2 + max(widths, default=1)      # -inf first, and at least one +inf last (see the engine)
+    n_slot = n_thr
+    single = [j for j, names in enumerate(cx.unit_names) if len(names) == 1]
+    zero_col = single[0] if single else 0       # a field whose unit index is always 0
+    value_columns = np.zeros(k_items, dtype=np.intp)
+    unit_columns = np.full(k_items, zero_col, dtype=np.intp)
+    thresholds = np.full((k_items, nv1, units, n_thr), np.inf)
+    ints = np.zeros((4, k_items, nv1, n_slot), dtype=np.int64)
+    ints[BAND] = -1
+    bools = np.zeros((6, k_items, nv1, n_slot), dtype=bool)
+    contexts = (len(SEX) + 1) * (len(ETHNICITY) + 1)
+    context = np.zeros((3, k_items, contexts), dtype=np.intp)
+    threshold_rows = []
+    for i, (t, k, numeric) in enumerate(tables):
+        name = t.inputs[k]
+        variant = t.variant[k].ravel()
+        vslot = variant + 1
+        context[0, i] = variant
+        context[1, i] = (i * nv1 + vslot) * units
+        context[2, i] = (i * nv1 + vslot) * n_slot
+        unit_count = 1
+        if numeric and name in cx.numeric_index:
+            j = cx.numeric_index[name]
+            if t.unit_field[k] >= 0:
+                value_columns[i], unit_columns[i] = layout["raw"] + j, j
+            else:
+                value_columns[i] = j
+        elif numeric:
+            value_columns[i] = layout["indices"] + cx.index_ids.index(name)
+        else:
+            value_columns[i] = layout["codes"] + cx.coded_index[name]
+        unit_count = len(cx.unit_names[unit_columns[i]])
+        n_variants = len(t.specs[k][2])
+        for v in range(n_variants):
+            top = t.top[k, v]
+            ints[TOP, i, v + 1, :] = top
+            ints[MISSING_TOP, i, v + 1, 0] = top
+            bools[MISSING, i, v + 1, 0] = True
+            if numeric:
+                thresholds[i, v + 1, :, 0] = -np.inf
+                thresholds[i, v + 1, :, 1:1 + t.unit_thresholds.shape[3]] = t.unit_thresholds[k, :, v, :]
+                slots = [(b + 1, b) for b in range(len(t.specs[k][2][v]["bands"]))]
+            else:
+                width = t.band_of_code.shape[2] - 1
+                thresholds[i, v + 1, :, :width] = np.arange(width) - 0.5
+                slots = [(c + 1, int(t.band_of_code[k, v, c])) for c in range(width)]
+            for s, b in slots:
+                if b < 0:
+                    ints[MISSING_TOP, i, v + 1, s] = top
+                    bools[MISSING, i, v + 1, s] = True
+                    continue
+                points = t.points[k, v, b]
+                flagged = bool(t.flagged_band[k, v, b])
+                ints[BAND, i, v + 1, s] = b
+                ints[POINTS, i, v + 1, s] = points
+                bools[PRESENT, i, v + 1, s] = True
+                bools[FLAGGED, i, v + 1, s] = flagged
+                bools[DIABETES, i, v + 1, s] = numeric and bool(t.diabetes[k, v, b])
+                bools[FLAG, i, v + 1, s] = bool(t.flag[k, v, b])
+                bools[ATTACHED, i, v + 1, s] = points > 0 or flagged
+        threshold_rows.append(sorted({int(r) + u for r, vs in zip(context[1, i], vslot, strict=True) if vs > 0
+                                      for u in range(unit_count)}))
+    return ItemSlots(
+        n_items=k_items, n_slots=n_slot, value_columns=value_columns, unit_columns=unit_columns,
+        sex_key=np.array([s * (len(ETHNICITY) + 1) for s in range(len(SEX) + 1)], dtype=np.intp),
+        ethnicity_key=np.arange(len(ETHNICITY) + 1, dtype=np.intp),
+        context=context, thresholds=thresholds.reshape(-1, n_thr),
+        ints=ints.reshape(4, -1), bools=bools.reshape(6, -1),
+        threshold_rows=threshold_rows, blocks=blocks)

@@ -2,7 +2,8 @@
 
 Formulas take canonical units (glucose, triglycerides, HDL in mg/dL; insulin in uU/mL;
 BMI in kg/m2; lengths in cm) and work on floats and numpy arrays alike, so the batch
-path computes exactly what the single path does. Cut-offs live in ``indices.json``.
+path computes exactly what the single path does. A missing input (NaN) must give NaN: the
+engine relies on it. Cut-offs live in ``indices.json``.
 """
 from __future__ import annotations
 

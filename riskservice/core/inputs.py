@@ -57,7 +57,10 @@ class Parsed:
     ``raw`` holds numbers as sent (NaN = missing), ``unit`` the index of each number's unit
     in the compiled unit table (the canonical unit when none was sent), ``codes`` the small
     integer code of each enumeration or yes/no answer (-1 = missing), ``med_index`` which
-    distinct medication list a row has (-1 = none given).
+    distinct medication list a row has (-1 = none given). An adapter that knows which
+    columns hold a value in some row says so in ``numbers_sent`` and ``codes_sent`` (column
+    indexes), and whether any unit was invalid in ``unit_bad_any``; None means "not known",
+    and the engine then looks at the arrays. It only ever skips work with them.
     """
 
     n: int
@@ -70,6 +73,9 @@ class Parsed:
     med_lists: list = field(default_factory=list)
     errors: RowErrors = None
     passthrough: dict = field(default_factory=dict)
+    numbers_sent: set = None
+    codes_sent: set = None
+    unit_bad_any: bool = None
 
 
 def _empty(n, cx) -> Parsed:
@@ -95,10 +101,17 @@ def _is_missing_text(value: str) -> bool:
 def from_records(records: list, cx) -> Parsed:
     """JSON objects (already decoded) -> Parsed. JSON types are kept strict: a number must
     be a JSON number, a yes/no answer true or false; null and the missing-value spellings
-    mean "not given"."""
+    mean "not given". Cells are gathered in plain lists (column-major) and become arrays
+    once at the end, so one object costs a handful of array operations."""
     n = len(records)
-    p = _empty(n, cx)
-    errors = p.errors
+    nf, nc = len(cx.numeric), len(cx.coded)
+    raw = [math.nan] * (nf * n)
+    codes = [-1] * (nc * n)
+    unit = unit_given = unit_bad = None             # units are rarely sent: arrays on the first one
+    unit_bad_any = False
+    numbers_sent, codes_sent = set(), set()
+    med_index = [-1] * n
+    errors = RowErrors(n)
     slots = cx.key_slots
     med_keys: dict = {}
     for i, rec in enumerate(records):
@@ -136,19 +149,22 @@ def from_records(records: list, cx) -> Parsed:
                 if not math.isfinite(x):
                     errors.add(i, key, "Not a finite number: infinity is not accepted.")
                     continue
-                p.raw[i, j] = x
+                raw[j * n + i] = x
+                numbers_sent.add(j)
             elif kind == "unit":
+                if unit is None:
+                    unit, unit_given, unit_bad = _unit_arrays(cx, n, writable=True)
                 if value.__class__ is not str:
                     errors.add(i, key, "Not a valid string.")
-                    p.unit_bad[i, j] = True
+                    unit_bad[i, j] = unit_bad_any = True
                     continue
                 u = cx.unit_lookup[j].get(value.strip().lower())
                 if u is None:
                     errors.add(i, key, cx.unit_choices_message[j])
-                    p.unit_bad[i, j] = True
+                    unit_bad[i, j] = unit_bad_any = True
                     continue
-                p.unit[i, j] = u
-                p.unit_given[i, j] = True
+                unit[i, j] = u
+                unit_given[i, j] = True
             elif kind == "enum":
                 if value.__class__ is not str:
                     errors.add(i, key, "Not a valid string.")
@@ -157,19 +173,57 @@ def from_records(records: list, cx) -> Parsed:
                 if code is None:
                     errors.add(i, key, cx.choices_message[j])
                     continue
-                p.codes[i, j] = code
+                codes[j * n + i] = code
+                codes_sent.add(j)
             elif kind == "bool":
                 if value.__class__ is not bool:
                     errors.add(i, key, "Not a boolean: send true or false.")
                     continue
-                p.codes[i, j] = int(value)
+                codes[j * n + i] = int(value)
+                codes_sent.add(j)
             else:  # medications: a list of names
                 entries = _medication_list(value, i, errors)
                 if entries is not None:
-                    p.med_index[i] = med_keys.setdefault(entries, len(med_keys))
-        _required(p, i, rec if isinstance(rec, dict) else None, cx)
-    p.med_lists = [list(k) for k in med_keys]
-    return p
+                    med_index[i] = med_keys.setdefault(entries, len(med_keys))
+        _required(errors, i, n, raw, codes, cx)
+    # column-major lists -> (n, fields) arrays in Fortran order, as _empty makes them
+    if unit is None:
+        unit, unit_given, unit_bad = _unit_arrays(cx, n, writable=False)
+    return Parsed(
+        n=n,
+        raw=np.array(raw, dtype=np.float64).reshape((n, nf), order="F"),
+        unit=unit, unit_given=unit_given, unit_bad=unit_bad,
+        codes=np.array(codes, dtype=np.int8).reshape((n, nc), order="F"),
+        med_index=np.array(med_index, dtype=np.intp) if med_keys else _no_medications(n),
+        med_lists=[list(k) for k in med_keys],
+        errors=errors,
+        numbers_sent=numbers_sent, codes_sent=codes_sent, unit_bad_any=unit_bad_any,
+    )
+
+
+def _unit_arrays(cx, n, writable):
+    """(n, fields) unit indexes at the canonical unit, no unit given, no unit invalid. One row
+    (the single-patient API) copies arrays made once per compiled knowledge, or shares them
+    read-only when no unit was sent."""
+    if n == 1:
+        shared = getattr(cx, "one_row_units", None)
+        if shared is None:
+            nf = len(cx.numeric)
+            shared = cx.one_row_units = (cx.canonical_unit.reshape(1, nf).copy(), np.zeros((1, nf), dtype=bool),
+                                         np.zeros((1, nf), dtype=bool))
+            for a in shared:
+                a.flags.writeable = False
+        return tuple(a.copy() for a in shared) if writable else shared
+    nf = len(cx.numeric)
+    return (np.asfortranarray(np.tile(cx.canonical_unit, (n, 1))), np.zeros((n, nf), dtype=bool, order="F"),
+            np.zeros((n, nf), dtype=bool, order="F"))
+
+
+def _no_medications(n):
+    return _NO_MEDICATION.repeat(n)
+
+
+_NO_MEDICATION = np.array([-1], dtype=np.intp)
 
 
 def _medication_list(value, i, errors):
@@ -190,16 +244,16 @@ def _medication_list(value, i, errors):
     return tuple(value) if ok else None
 
 
-def _required(p, i, rec, cx):
-    if rec is None:
-        return
-    for name in cx.required:
-        if p.errors.has(i, name):
-            continue
-        kind, j = cx.key_slots[name]
-        missing = math.isnan(p.raw[i, j]) if kind == "number" else p.codes[i, j] < 0
-        if missing:
-            p.errors.add(i, name, REQUIRED_MESSAGE)
+def _required(errors, i, n, raw, codes, cx):
+    """Required fields missing from JSON object ``i`` (one that is a JSON object)."""
+    slots = getattr(cx, "required_slots", None)
+    if slots is None:
+        slots = cx.required_slots = [(name, *cx.key_slots[name]) for name in cx.required]
+    for name, kind, j in slots:
+        k = j * n + i
+        missing = raw[k] != raw[k] if kind == "number" else codes[k] < 0
+        if missing and not errors.has(i, name):
+            errors.add(i, name, REQUIRED_MESSAGE)
 
 
 def _printable(key) -> str:

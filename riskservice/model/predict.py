@@ -212,14 +212,15 @@ class LoadedModel:
         return f"LoadedModel({self.model_id} {self.version}, sha256={self.sha256[:12]}..., {len(self.term_names)} terms)"
 
 
+_ZERO, _ONE = np.array(0.0), np.array(1.0)   # 0-d arrays: cheaper for a ufunc than Python floats
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function (the engine and the batch helpers share it)."""
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
+    """Numerically stable logistic function (the engine and the batch helpers share it):
+    1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) below, both from e = exp(-|z|) <= 1, so the
+    exponent never overflows (the numerator is max(e, z >= 0)); NaN stays NaN."""
+    e = np.exp(-np.abs(z))
+    return np.maximum(e, z >= _ZERO) / (_ONE + e)
 
 
 def _group_value(g: str, d: dict):

@@ -1,4 +1,5 @@
 """Worked test vectors from clinical-facts.md section 1 (computed in double precision)."""
+import numpy as np
 import pytest
 
 from riskservice.core import indices as ix
@@ -95,3 +96,13 @@ def test_molar_units_give_the_same_indices(scorer):
 def test_mcauley_tg_factor_is_the_unit_tables(kb):
     """McAuley needs TG in mmol/L; its factor must be the one units.json converts with."""
     assert ix.TG_MGDL_PER_MMOL == kb.units["quantities"]["triglycerides"]["units"]["mmol/L"]["factor"]
+
+
+def test_every_formula_gives_nan_when_any_input_is_missing(kb):
+    """The engine relies on it: a row missing an input gets NaN without a mask of its own."""
+    from riskservice.core.indices import FORMULAS
+
+    for index in kb.indices:
+        for missing in index["inputs"]:
+            v = {name: np.array([np.nan if name == missing else 50.0]) for name in index["inputs"]}
+            assert np.isnan(FORMULAS[index["id"]](v)).all(), (index["id"], missing)

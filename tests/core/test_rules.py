@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from riskservice.core.engine import Engine
+from riskservice.core.compiled import BAND
+from riskservice.core.engine import SMALL_BATCH, Engine
 
 
 def points_for(scorer, factor, **fields):
@@ -14,27 +15,45 @@ def points_for(scorer, factor, **fields):
 
 def test_every_numeric_edge_belongs_to_exactly_one_band(kb):
     """Each edge, and values just either side of it, land in the band the knowledge says,
-    evaluated by the engine's own band placement for every variant of every numeric item."""
+    evaluated by the engine's own band placement (one row at a time, and all rows as one
+    block, which takes the batch path) for every variant of every numeric item."""
     engine = Engine(kb)
-    t = engine.cx.numeric_items
-    n = 0
-    for k, (_, spec, variants) in enumerate(t.specs):
-        for v, variant in enumerate(variants):
-            cells = np.argwhere(t.variant[k] == v)
-            if not len(cells):
-                continue
-            sex, eth = (np.array([c]) for c in cells[0])
-            bands = variant["bands"]
-            for b, right in enumerate(bands[1:]):
-                edge = right["lower"]
-                owner = b + 1 if right["lower_inclusive"] else b
-                for x, want in ((edge, owner), (edge - 1e-9, b), (edge + 1e-9, b + 1)):
-                    matrix = np.full((1, len(engine.cx.numeric) + len(engine.cx.index_ids)), np.nan)
-                    matrix[0, t.columns[k]] = x
-                    got = engine._evaluate_table(t, matrix, sex, eth, numeric=True).band[0, k]
-                    assert got == want, (spec["input"], v, x)
-                n += 1
-    assert n >= 20
+    cx, sl = engine.cx, engine.slots
+    cases = []      # (item, context, unit, value, wanted band)
+    for group, (num, _) in sl.blocks.items():
+        for k, (_, spec, variants) in enumerate(cx.items[group][0].specs):
+            i = num.start + k
+            j = cx.numeric_index.get(spec["input"])
+            unit = int(cx.canonical_unit[j]) if j is not None and len(cx.unit_names[j]) > 1 else 0
+            for v, variant in enumerate(variants):
+                contexts = np.flatnonzero(sl.context[0, i] == v)
+                if not len(contexts):
+                    continue
+                bands = variant["bands"]
+                for b, right in enumerate(bands[1:]):
+                    edge = right["lower"]
+                    owner = b + 1 if right["lower_inclusive"] else b
+                    for x, want in ((edge, owner), (edge - 1e-9, b), (edge + 1e-9, b + 1)):
+                        cases.append((i, contexts[0], unit, x, want))
+    assert len(cases) >= 60
+    x = np.full((sl.n_items, len(cases)), np.nan)                 # item-major, as the engine bands
+    rows = np.zeros((sl.n_items, len(cases)), dtype=np.intp)
+    base = np.zeros((sl.n_items, len(cases)), dtype=np.intp)
+    units = np.zeros((len(cx.numeric), len(cases)), dtype=np.intp)
+    for r, (i, context, unit, value, _) in enumerate(cases):
+        x[i, r] = value
+        rows[:, r] = sl.context[1, :, context]
+        base[:, r] = sl.context[2, :, context]
+        units[:, r] = unit * np.array([len(u) > 1 for u in cx.unit_names])
+    block = engine._slots(x, rows, units)
+    assert len(cases) > SMALL_BATCH
+    one_by_one = np.hstack([engine._slots(x[:, r:r + 1], rows[:, r:r + 1], units[:, r:r + 1])
+                            for r in range(len(cases))])
+    np.testing.assert_array_equal(block, one_by_one)
+    bands = sl.ints[BAND].take(base + block).T
+    for r, (i, _, _, value, want) in enumerate(cases):
+        assert bands[r, i] == want, (i, value)
+        assert (bands[r, np.arange(sl.n_items) != i] == -1).all()
 
 
 @pytest.mark.parametrize("age, points", [
