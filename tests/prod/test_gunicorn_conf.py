@@ -26,7 +26,7 @@ def test_defaults_suit_a_cpu_bound_service():
     c = conf()
     assert c["workers"] == os.cpu_count() and c["worker_class"] == "riskservice.gunicorn_worker.DeadlineThreadWorker" and c["preload_app"] is True
     assert c["threads"] == 4  # a slow client holds one thread, not a worker (docs/security.md)
-    assert c["max_requests"] == 1000 and c["max_requests_jitter"] == 100
+    assert c["max_requests"] == 10000 and c["max_requests_jitter"] == 1000
     assert c["bind"].startswith("127.0.0.1:") and c["accesslog"] is None and c["stdout"] == "ext://sys.stdout"
     assert c["hooks"] == ["child_exit", "on_exit", "pre_request"] and "riskservice-metrics-" in c["multiproc"]
     assert not os.path.exists(c["multiproc"]), "on_exit removes the temporary metrics directory"
