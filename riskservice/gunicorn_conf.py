@@ -9,7 +9,8 @@ knowledge and model are read and verified once in the master, and a broken model
 the deploy instead of every worker. Workers are recycled after ``max_requests`` (with
 jitter, so they do not all restart at once) as a guard against leaks; 10,000 rather than 1,000
 because a recycle costs a fresh worker's warm-up, which at 1,000 halved the summary throughput
-under load (bench/load_bench.py A/B: 512-638 vs 1,182-1,269 req/s) while worker memory stayed flat. Every log line goes to stdout as JSON.
+under load (bench/load_bench.py A/B: 512-638 vs 1,182-1,269 req/s) while worker memory stayed
+flat. Every log line goes to stdout as JSON.
 
 Metrics: each worker is a process, so prometheus_client runs in multiprocess mode. This
 module sets ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory unless given) before
