@@ -12,13 +12,12 @@ deadline does the watching.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 
 from gunicorn.workers.gthread import ThreadWorker
 
-from riskservice.api.bodydeadline import _monitor
+from riskservice.api.bodydeadline import _monitor, shut_reading
 
 HEADER_TIMEOUT = float(os.environ.get("GUNICORN_HEADER_TIMEOUT", "10"))
 _current = threading.local()
@@ -39,16 +38,7 @@ class _HeaderDeadline:
             if self._done:
                 return
             self._done = True
-            try:
-                dup = socket.socket(fileno=os.dup(self._fd))
-            except OSError:
-                return
-            try:
-                dup.shutdown(socket.SHUT_RD)
-            except OSError:
-                pass
-            finally:
-                dup.close()
+            shut_reading(self._fd)
 
     def finish(self) -> None:
         with self._lock:

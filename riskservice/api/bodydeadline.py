@@ -25,6 +25,22 @@ import time
 from werkzeug.exceptions import RequestTimeout
 
 
+def shut_reading(fd: int) -> None:
+    """Shut down the reading half of the connection on ``fd`` so a blocked read returns at once
+    (through a duplicate descriptor: the server keeps and closes its own). Also used by the
+    header deadline in riskservice/gunicorn_worker.py."""
+    try:
+        dup = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return
+    try:
+        dup.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass
+    finally:
+        dup.close()
+
+
 class BodyTimeout(RequestTimeout):
     description = ("The request body did not arrive in time; send it in one go "
                    "(the service waits a few seconds plus the time a slow link needs for the size).")
@@ -57,15 +73,10 @@ class _TimedInput:
             if self._sock is None:
                 return
             try:
-                dup = socket.socket(fileno=os.dup(self._sock.fileno()))
+                fd = self._sock.fileno()
             except (OSError, ValueError):
                 return
-            try:
-                dup.shutdown(socket.SHUT_RD)
-            except OSError:
-                pass
-            finally:
-                dup.close()
+            shut_reading(fd)
 
     def finish(self) -> None:
         with self._lock:
