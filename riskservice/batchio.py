@@ -311,7 +311,7 @@ def _parse_block(block, header: CsvHeader):
             if parsed is not None:
                 return parsed
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, UnicodeError):
-            pass
+            pass   # pyarrow refused the block: read it again exactly, below
         try:
             block, _, _ = csvrec.read_exact(block.data, io.BytesIO(), header.delimiter, block.first_line,
                                          True, len(block.data), BLOCK_SIZE)

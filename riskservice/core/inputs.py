@@ -441,7 +441,7 @@ def _numbers(s, n):
         values = _as_numpy(pc.cast(s, pa.float64()), np.nan)
         return values, np.zeros(n, dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+        pass   # some cell is not a plain number: parse each distinct text once, below
     enc = pc.dictionary_encode(s)
     dictionary = enc.dictionary.to_pylist()
     parsed = np.full(len(dictionary) + 1, np.nan)
