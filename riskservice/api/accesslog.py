@@ -25,16 +25,20 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: UTC time, level, logger, message and the safe extras."""
 
     def format(self, record):
-        line = {"ts": _timestamp(record.created), "level": record.levelname, "logger": record.name}
         access = getattr(record, "access", None)
         if access:
-            line.update(access)
-        else:
-            line["message"] = record.getMessage()
-            for name in SAFE_EXTRAS[:1] + SAFE_EXTRAS[2:]:
-                if getattr(record, name, None):
-                    line[name] = getattr(record, name)
+            return _access_line(record.created, record.levelname, record.name, access)
+        line = {"ts": _timestamp(record.created), "level": record.levelname, "logger": record.name,
+                "message": record.getMessage()}
+        for name in SAFE_EXTRAS[:1] + SAFE_EXTRAS[2:]:
+            if getattr(record, name, None):
+                line[name] = getattr(record, name)
         return _dumps(line)
+
+
+def _access_line(created: float, levelname: str, logger: str, access: dict) -> str:
+    """The access log's JSON line: written by the formatter and by accesslog._emit alike."""
+    return _dumps({"ts": _timestamp(created), "level": levelname, "logger": logger, **access})
 
 
 def _dumps(line: dict) -> str:
@@ -121,8 +125,7 @@ def _emit(access: dict) -> None:
     the caller's file and line (nothing prints them)."""
     handler = _only_handler()
     if handler is not None:
-        line = _dumps({"ts": _timestamp(time.time()), "level": logging.getLevelName(logging.INFO),
-                       "logger": log.name, **access})
+        line = _access_line(time.time(), logging.getLevelName(logging.INFO), log.name, access)
         handler.acquire()
         try:
             handler.stream.write(line + handler.terminator)
