@@ -1,11 +1,12 @@
-"""Run every README example against the app (Flask test client) and refresh the outputs shown.
+"""Run every documented example against the app (Flask test client) and refresh the outputs shown.
 
-    python examples/readme_examples.py            # check: exit 1 and name each README block that is stale
-    python examples/readme_examples.py --write    # rewrite the stale blocks in README.md
+    python examples/readme_examples.py            # check: exit 1 and name each block that is stale
+    python examples/readme_examples.py --write    # rewrite the stale blocks in README.md and docs/ehr.md
     python examples/readme_examples.py --show NAME   # print one example's full, unabridged output
 
-A README output block is the fenced block right after a marker line ``<!-- readme-example: NAME -->``;
-NAME is a key of EXAMPLES below (the request the README's command sends, from the file in examples/).
+An output block (in README.md or docs/ehr.md) is the fenced block right after a marker line
+``<!-- readme-example: NAME -->``; NAME is a key of EXAMPLES below (the request the document's command sends,
+from the file in examples/).
 Abridged JSON blocks keep their abridgement: the block is the template, filled with the real values.
 Template conventions: a string ``"<...>"`` is a placeholder kept as written (the disclaimer, a random
 uuid); ``"..."`` or a string starting with ``"... "`` as the last list item marks a cut list (``"... N more"``
@@ -31,6 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+EHR_DOC = REPO / "docs" / "ehr.md"
 MARKER = re.compile(r"^<!-- readme-example: ([\w-]+) -->\n```(\w*)\n(.*?)^```\n", re.M | re.S)
 MORE = re.compile(r"^\.\.\. (\d+) more")
 ELISION = re.compile(r"\.\.\.|<[a-z][^<>\n]*>")   # "..." or an inline "<placeholder>" inside a text
@@ -41,9 +43,10 @@ REL_TOL = 1e-9
 class Example:
     method: str
     path: str
-    file: str           # under examples/, the file the README's command sends
+    file: str | None    # under examples/, the file the document's command sends (None: no body)
     content_type: str
-    render: str         # "csv": the body as is; "json": pretty JSON filled into the README's template
+    render: str         # "csv": the body as is; "json": pretty JSON filled into the document's template
+    in_readme: bool = True   # the README must show it (others live in docs/ehr.md only)
 
 
 EXAMPLES = {
@@ -52,12 +55,15 @@ EXAMPLES = {
     "fhir": Example("POST", "/v1/fhir/score?as_of=2026-11-20", "bundle.json", "application/fhir+json", "json"),
     "cds-patient-view": Example("POST", "/cds-services/ir-risk", "cds-patient-view.json", "application/json",
                                 "json"),
+    "cds-discovery": Example("GET", "/cds-services", None, "application/json", "json", in_readme=False),
+    "cds-order-select": Example("POST", "/cds-services/ir-risk-order-select", "cds-order-select.json",
+                                "application/json", "json", in_readme=False),
 }
 
 
 def run(name: str, client) -> tuple[int, bytes]:
     ex = EXAMPLES[name]
-    body = (REPO / "examples" / ex.file).read_bytes()
+    body = (REPO / "examples" / ex.file).read_bytes() if ex.file else None
     resp = client.open(ex.path, method=ex.method, data=body, content_type=ex.content_type)
     return resp.status_code, resp.get_data()
 
@@ -145,15 +151,43 @@ def rendered(name: str, status: int, body: bytes, template: str) -> tuple[str, b
     return json.dumps(new, indent=2, ensure_ascii=False) + "\n", same(new, old)
 
 
-def commands_point_at_files(readme: str) -> list[str]:
-    """Every @examples/... file a README command sends exists."""
-    return [f"README sends {m} which does not exist" for m in re.findall(r"@(examples/[\w.-]+)", readme)
+def commands_point_at_files(text: str, where: str) -> list[str]:
+    """Every @examples/... file a documented command sends exists."""
+    return [f"{where} sends {m} which does not exist" for m in re.findall(r"@(?:\.\./)?(examples/[\w.-]+)", text)
             if not (REPO / m).is_file()]
+
+
+def check_document(doc: Path, client, seen: set, *, write: bool) -> list[str]:
+    """Check (and with write, refresh) every marked block of one document; its problems."""
+    text = doc.read_text(encoding="utf-8")
+    where = doc.name if doc == README else f"docs/{doc.name}"
+    problems = commands_point_at_files(text, where)
+    pieces, last = [], 0
+    for m in MARKER.finditer(text):
+        name, block = m.group(1), m.group(3)
+        if name not in EXAMPLES:
+            problems.append(f"{where} marker names unknown example {name!r}")
+            continue
+        seen.add(name)
+        new, ok = rendered(name, *run(name, client), block)
+        print(f"{where} {name}: {'up to date' if ok else 'STALE'}")
+        if not ok:
+            source = "examples/" + EXAMPLES[name].file if EXAMPLES[name].file else EXAMPLES[name].path
+            sys.stdout.writelines(difflib.unified_diff(block.splitlines(True), new.splitlines(True),
+                                                       where, source, n=1))
+            if not write:
+                problems.append(f"{where} block {name!r} differs from what {source} gives")
+        pieces += [text[last:m.start(3)], block if ok else new]
+        last = m.end(3)
+    pieces.append(text[last:])
+    if write and "".join(pieces) != text:
+        doc.write_text("".join(pieces), encoding="utf-8")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="rewrite stale README blocks")
+    ap.add_argument("--write", action="store_true", help="rewrite stale blocks")
     ap.add_argument("--show", choices=sorted(EXAMPLES), help="print one example's full output")
     args = ap.parse_args(argv)
 
@@ -168,29 +202,13 @@ def main(argv: list[str] | None = None) -> int:
         print(body.decode("utf-8"))
         return 0
 
-    readme = README.read_text(encoding="utf-8")
-    problems = commands_point_at_files(readme)
-    seen, pieces, last = set(), [], 0
-    for m in MARKER.finditer(readme):
-        name, block = m.group(1), m.group(3)
-        if name not in EXAMPLES:
-            problems.append(f"README marker names unknown example {name!r}")
-            continue
-        seen.add(name)
-        new, ok = rendered(name, *run(name, client), block)
-        print(f"{name}: {'up to date' if ok else 'STALE'}")
-        if not ok:
-            sys.stdout.writelines(difflib.unified_diff(block.splitlines(True), new.splitlines(True),
-                                                       "README.md", "examples/" + EXAMPLES[name].file, n=1))
-            problems.append(f"README block {name!r} differs from what examples/{EXAMPLES[name].file} gives")
-        pieces += [readme[last:m.start(3)], block if ok else new]
-        last = m.end(3)
-    pieces.append(readme[last:])
-    problems += [f"README has no block for example {n!r}" for n in sorted(set(EXAMPLES) - seen)]
-
-    if args.write:
-        README.write_text("".join(pieces), encoding="utf-8")
-        problems = [p for p in problems if not p.startswith("README block")]
+    problems, shown_in_readme, shown = [], set(), set()
+    problems += check_document(README, client, shown_in_readme, write=args.write)
+    problems += check_document(EHR_DOC, client, shown, write=args.write)
+    shown |= shown_in_readme
+    problems += [f"README has no block for example {n!r}" for n, ex in EXAMPLES.items()
+                 if ex.in_readme and n not in shown_in_readme]
+    problems += [f"no document shows example {n!r}" for n in sorted(set(EXAMPLES) - shown)]
     for p in problems:
         print(p, file=sys.stderr)
     return 1 if problems else 0

@@ -1,4 +1,4 @@
-"""The README's example outputs are what the files in examples/ give today (numbers to 1e-9).
+"""The example outputs in README.md and docs/ehr.md are what the files in examples/ give today (numbers to 1e-9).
 
 When a change moves an output on purpose, refresh the README with
 `python examples/readme_examples.py --write` and review the diff."""
@@ -20,7 +20,7 @@ def test_readme_outputs_come_from_the_example_files(capsys):
     code = _script().main([])
     out = capsys.readouterr()
     assert code == 0, out.out + out.err
-    assert out.out.count("up to date") == 4
+    assert out.out.count("up to date") == 8   # 4 blocks in README.md, 4 in docs/ehr.md
 
 
 def test_a_changed_output_is_reported(tmp_path, monkeypatch, capsys):
@@ -36,3 +36,16 @@ def test_a_changed_output_is_reported(tmp_path, monkeypatch, capsys):
     assert "batch-csv: STALE" in capsys.readouterr().out
     assert script.main(["--write"]) == 0
     assert readme.read_text(encoding="utf-8") == text
+
+
+def test_a_stale_block_in_the_ehr_guide_is_reported(tmp_path, monkeypatch, capsys):
+    script = _script()
+    doc = tmp_path / "ehr.md"
+    text = script.EHR_DOC.read_text(encoding="utf-8")
+    assert '"indicator": "warning"' in text
+    doc.write_text(text.replace('"indicator": "warning"', '"indicator": "info"', 1), encoding="utf-8")
+    monkeypatch.setattr(script, "EHR_DOC", doc)
+    assert script.main([]) == 1
+    assert "docs/ehr.md cds-patient-view: STALE" in capsys.readouterr().out
+    assert script.main(["--write"]) == 0
+    assert doc.read_text(encoding="utf-8") == text
