@@ -17,6 +17,7 @@ import time
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from riskservice import framing_errors
 from riskservice.api.bodydeadline import _monitor, shut_reading
 
 HEADER_TIMEOUT = float(os.environ.get("GUNICORN_HEADER_TIMEOUT", "10"))
@@ -58,6 +59,14 @@ class DeadlineThreadWorker(ThreadWorker):
             watch.finish()
             _monitor.discard(watch)
             _current.watch = None
+
+    def handle_error(self, req, client, addr, exc):
+        """A request gunicorn's parser refused gets problem+json and a log line without its text
+        (riskservice/framing_errors.py); anything else is gunicorn's to report."""
+        if framing_errors.is_client_error(exc):
+            framing_errors.send(client, exc)
+        else:
+            super().handle_error(req, client, addr, exc)
 
 
 def headers_read(worker, req) -> None:
