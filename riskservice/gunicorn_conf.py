@@ -30,8 +30,10 @@ from gunicorn.glogging import Logger
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 _WORKER = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-# gthread plus a deadline for the request headers (riskservice/gunicorn_worker.py).
-worker_class = "riskservice.gunicorn_worker.DeadlineThreadWorker" if _WORKER == "gthread" else _WORKER
+# gthread plus a deadline for the request headers (riskservice/gunicorn_worker.py); gthread and sync
+# answer requests gunicorn's parser refuses with problem+json. Another class is used as given.
+worker_class = {"gthread": "riskservice.gunicorn_worker.DeadlineThreadWorker",
+                "sync": "riskservice.gunicorn_worker.ProblemSyncWorker"}.get(_WORKER, _WORKER)
 # gunicorn silently turns "sync" with threads > 1 into gthread: one thread unless gthread.
 threads = int(os.environ.get("GUNICORN_THREADS", "4" if _WORKER == "gthread" else "1"))
 preload_app = True

@@ -16,6 +16,7 @@ import threading
 import time
 
 from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.sync import SyncWorker
 
 from riskservice import framing_errors
 from riskservice.api.bodydeadline import _monitor, shut_reading
@@ -46,7 +47,22 @@ class _HeaderDeadline:
             self._done = True
 
 
-class DeadlineThreadWorker(ThreadWorker):
+class ProblemErrors:
+    """Mixin for gunicorn workers: a request the HTTP parser refused gets problem+json and a log line
+    without its text (riskservice/framing_errors.py); anything else is gunicorn's to report."""
+
+    def handle_error(self, req, client, addr, exc):
+        if framing_errors.is_client_error(exc):
+            framing_errors.send(client, exc)
+        else:
+            super().handle_error(req, client, addr, exc)
+
+
+class ProblemSyncWorker(ProblemErrors, SyncWorker):
+    """gunicorn's sync worker (GUNICORN_WORKER_CLASS=sync) with problem+json framing errors."""
+
+
+class DeadlineThreadWorker(ProblemErrors, ThreadWorker):
     """ThreadWorker whose threads stop waiting for headers after HEADER_TIMEOUT seconds."""
 
     def handle(self, conn):
@@ -59,14 +75,6 @@ class DeadlineThreadWorker(ThreadWorker):
             watch.finish()
             _monitor.discard(watch)
             _current.watch = None
-
-    def handle_error(self, req, client, addr, exc):
-        """A request gunicorn's parser refused gets problem+json and a log line without its text
-        (riskservice/framing_errors.py); anything else is gunicorn's to report."""
-        if framing_errors.is_client_error(exc):
-            framing_errors.send(client, exc)
-        else:
-            super().handle_error(req, client, addr, exc)
 
 
 def headers_read(worker, req) -> None:

@@ -39,4 +39,4 @@ def test_web_concurrency_sets_the_workers():
 def test_sync_on_request_really_is_sync():
     """gunicorn turns sync with threads > 1 into gthread; asking for sync gives one thread."""
     c = conf(GUNICORN_WORKER_CLASS="sync")
-    assert c["worker_class"] == "sync" and c["threads"] == 1
+    assert c["worker_class"] == "riskservice.gunicorn_worker.ProblemSyncWorker" and c["threads"] == 1
