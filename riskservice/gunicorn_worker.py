@@ -48,14 +48,12 @@ class _HeaderDeadline:
 
 
 class ProblemErrors:
-    """Mixin for gunicorn workers: a request the HTTP parser refused gets problem+json and a log line
-    without its text (riskservice/framing_errors.py); anything else is gunicorn's to report."""
+    """Mixin for gunicorn workers: what gunicorn would answer with its HTML error page (a request the
+    HTTP parser refused, a fault that escaped the app) gets problem+json and a log line without any
+    request text (riskservice/framing_errors.py)."""
 
     def handle_error(self, req, client, addr, exc):
-        if framing_errors.is_client_error(exc):
-            framing_errors.send(client, exc)
-        else:
-            super().handle_error(req, client, addr, exc)
+        framing_errors.send(client, exc)
 
 
 class ProblemSyncWorker(ProblemErrors, SyncWorker):

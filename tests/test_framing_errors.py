@@ -48,3 +48,15 @@ def test_refused_requests_get_problem_json_and_no_input_in_the_log(tmp_path, wor
     assert [r["error_type"] for r in refused] == ["InvalidHeaderName", "InvalidHTTPVersion", "InvalidHeader",
                                                    "LimitRequestLine"]
     assert MARKER not in log and "Traceback" not in log
+
+
+def test_a_fault_that_escapes_the_app_is_a_500_problem_without_its_message(caplog):
+    try:
+        raise RuntimeError(f"could not convert {MARKER}")
+    except RuntimeError as exc:
+        raw = framing_errors.answer(exc)
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 500 ") and b"application/problem+json" in head
+    assert json.loads(body)["status"] == 500 and MARKER.encode() not in raw
+    (record,) = [r for r in caplog.records if r.name == "riskservice.framing"]
+    assert record.error_type == "RuntimeError" and record.stack and MARKER not in repr(record.__dict__)
