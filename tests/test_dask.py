@@ -78,6 +78,14 @@ def test_parquet_scores_like_the_csv_path(full_scorer, cluster, tmp_path):
     assert schema.field("points").type == pa.int64() and schema.field("probability").type == pa.float64()
 
 
+def test_a_task_scores_in_slices_without_changing_a_row(full_scorer, cluster, tmp_path, monkeypatch):
+    """Slices of 97 rows: most hold no error row (1% broken ages), so a slice's column types must
+    not depend on its rows; the output is still the CSV path's, row for row."""
+    monkeypatch.setattr(daskscore, "SLICE_ROWS", 97)
+    out = check_same_as_csv(full_scorer, cluster, tmp_path, 2000)
+    assert max(pq.ParquetFile(f).metadata.num_row_groups for f in out.glob("*.parquet")) >= 5
+
+
 @pytest.mark.slow
 def test_100000_patients_field_for_field(full_scorer, cluster, tmp_path):
     check_same_as_csv(full_scorer, cluster, tmp_path, 100_000)
