@@ -78,7 +78,9 @@ def section(doc: dict, kb, short: bool = False) -> str:
         "Of the surrogate indices only the TG/HDL-C ratio scores: 2 points at 1.33 or more with both lipids in "
         "mmol/L (3.046 in mg/dL), from an adjusted hazard ratio of 1.52 for incident diabetes (Gong 2021; age, sex, "
         "BMI and fasting glucose among the covariates, HDL not). HOMA-IR and TyG are reported with their cut-offs "
-        "but add no points: the reviewed sources gave no adjusted estimate for being above a stated cut-off. "
+        "but add no points: no estimate in the reviewed sources was adjusted for age, sex and adiposity at "
+        "category edges that could be read on a stated scale (what was read, and why each candidate fails: "
+        "docs/lab-index-evidence.md). "
         "The NHANES checks below use no lab except HDL, so this factor does not enter them.",
         "",
         "| check (NHANES 2017-2018, 5-fold CV, non-lab inputs) | value |",

@@ -2,6 +2,7 @@
 hazard ratio above a stated cut-off; HOMA-IR and TyG are reported with their cut-offs but add no
 points, because no adjusted estimate for being above a stated cut-off was found."""
 import math
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,17 @@ def test_missing_inputs_name_only_input_fields(scorer):
     summary = scorer.score({"age": 50, "sex": "male", "bmi": 27}, view="summary")
     assert set(summary["missing_inputs"]) <= set(FIELD_NAMES) | {"medications"}
     assert {"triglycerides", "hdl_cholesterol"} <= set(summary["missing_inputs"])
+
+
+def test_homa_ir_and_tyg_score_nothing_and_every_text_says_why(kb):
+    """Guard the claim, not just the code: if a HOMA-IR or TyG factor is ever added, the texts that say
+    they add no points (clinician text, model card generator, evidence review) must change with it."""
+    scored_inputs = {f["input"] for f in kb.factors}
+    assert not {"homa_ir", "tyg"} & scored_inputs
+    assert "HOMA-IR and TyG" in kb.factor_by_id["tg_hdl_ratio"]["clinician_text"]
+    assert "add no points" in kb.factor_by_id["tg_hdl_ratio"]["clinician_text"]
+    root = Path(__file__).resolve().parents[2]
+    evidence = (root / "docs" / "lab-index-evidence.md").read_text(encoding="utf-8")
+    assert "### HOMA-IR" in evidence and "### TyG" in evidence
+    for path in ("README.md", "models/MODEL_CARD.md"):
+        assert "docs/lab-index-evidence.md" in (root / path).read_text(encoding="utf-8"), path
