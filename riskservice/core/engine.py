@@ -204,7 +204,7 @@ class Engine:
         self._blocks = tuple(sl.blocks[group] for group in ("factors", "established", "cutoffs"))
         self._model_lookup = None
         self._height_positive = bool(cx.lower[cx.numeric_index["height"]] > 0)
-        self._always_applies = (sl.context[0] >= 0).all(axis=1)
+        self._slot_plan = self._banding_plan()
         # the highest total the factors allow depends on the context (sex, ethnicity) only
         tops = sl.ints[TOP].take(sl.context[2].take(self._factor_items, axis=0))     # (factors, contexts)
         self._max_points = self._factor_maximum(tops) + self._med_max
@@ -482,30 +482,43 @@ class Engine:
                               bools[FLAGGED].T, bools[DIABETES].T)
         return results, ints, bools, key, slot
 
-    def _slots(self, x, row_base, units):
-        """(items, n): how many of its thresholds each value exceeds (0 when missing). Small
-        inputs compare all thresholds at once; large ones search each item's few threshold
-        rows (the same count, without an items x n x thresholds temporary; tests hold the two
-        equal)."""
+    def _banding_plan(self):
+        """Per item, what a large block compares its values with: the thresholds that can be
+        finite (column 0, -inf where the item applies, then the variant's edges; the columns
+        after them are +inf in every row, so no value exceeds them), as a column (thresholds, 1)
+        when only one threshold row is reachable, else as (thresholds, rows) to gather from."""
         sl = self.slots
         thresholds = sl.thresholds
+        plan = []
+        for reachable in sl.threshold_rows:
+            width = 1 + max((int(np.isfinite(thresholds[r, 1:]).sum()) for r in reachable), default=0)
+            if len(reachable) == 1:
+                plan.append((reachable[0], thresholds[reachable[0], :width, None].copy()))
+            else:
+                plan.append((None, np.ascontiguousarray(thresholds[:, :width].T)))
+        return plan
+
+    def _slots(self, x, row_base, units):
+        """(items, n): how many of its thresholds each value exceeds (0 when missing). Small
+        inputs compare all thresholds at once; large ones compare each item's values with the
+        few thresholds that can be finite, row by row of thresholds, and count (the same count,
+        without an items x n x thresholds temporary; tests hold the two equal). NaN exceeds
+        nothing, and a row where the item does not apply has only +inf thresholds."""
+        sl = self.slots
         if x.shape[1] <= SMALL_BATCH:
             rows = row_base + units.take(sl.unit_columns, axis=0)
             # thresholds ascend and end with +inf, so "exceeded" is True then False: its first
             # False (argmin) is the count (0 for NaN)
-            return np.greater(x[:, :, None], thresholds.take(rows, axis=0)).argmin(axis=2)
-        slot = np.zeros(x.shape, dtype=np.intp)
-        for j, reachable in enumerate(sl.threshold_rows):
-            xj, out = x[j], slot[j]
-            if len(reachable) == 1 and self._always_applies[j]:
-                out[:] = np.searchsorted(thresholds[reachable[0]], xj, side="left")
+            return np.greater(x[:, :, None], sl.thresholds.take(rows, axis=0)).argmin(axis=2)
+        slot = np.empty(x.shape, dtype=np.intp)
+        for j, (only, edges) in enumerate(self._slot_plan):
+            rows = row_base[j] + units[sl.unit_columns[j]]
+            if only is None:
+                exceeded = np.greater(x[j], edges.take(rows, axis=1))          # (thresholds, n)
             else:
-                rows = row_base[j] + units[sl.unit_columns[j]]
-                for r in reachable:
-                    sel = rows == r
-                    if sel.any():
-                        out[sel] = np.searchsorted(thresholds[r], xj[sel], side="left")
-            out[np.isnan(xj)] = 0
+                exceeded = np.greater(x[j], edges)
+                exceeded &= rows == only          # elsewhere the item does not apply (+inf)
+            _sum(exceeded, axis=0, out=slot[j])
         return slot
 
     # ------------------------------------------------------------------ rules score
