@@ -198,13 +198,17 @@ class Engine:
         self.factor_slot = {owner["id"]: (pair_pos, k)
                             for pair_pos, table in enumerate(cx.items["factors"])
                             for k, (owner, _, _) in enumerate(table.specs)}
-        self._links = self._link_matrix()
+        self._links = _row_sums(self._link_matrix())
         self._scores = self._score_matrices()
         self._cutoff_items = sl.blocks["cutoffs"][0]
         self._blocks = tuple(sl.blocks[group] for group in ("factors", "established", "cutoffs"))
         self._model_lookup = None
         self._height_positive = bool(cx.lower[cx.numeric_index["height"]] > 0)
         self._slot_plan = self._banding_plan()
+        # the slot tables record-major, (slots, fields), so that one gather fetches a slot's results
+        self._int_records = np.ascontiguousarray(sl.ints.T)
+        self._bool_records = np.zeros((sl.bools.shape[1], 8), dtype=bool)
+        self._bool_records[:, :len(sl.bools)] = sl.bools.T
         # the highest total the factors allow depends on the context (sex, ethnicity) only
         tops = sl.ints[TOP].take(sl.context[2].take(self._factor_items, axis=0))     # (factors, contexts)
         self._max_points = self._factor_maximum(tops) + self._med_max
@@ -477,7 +481,10 @@ class Engine:
         x = source.T.take(sl.value_columns, axis=0)
         slot = self._slots(x, context[1], parsed.unit.T)
         flat = context[2] + slot
-        ints, bools = sl.ints.take(flat, axis=1), sl.bools.take(flat, axis=1)
+        # one gather of each slot's whole record (ints, then bools padded to 8 bytes), viewed
+        # field-major: (fields, items, n)
+        ints = np.moveaxis(self._int_records.take(flat, axis=0), 2, 0)
+        bools = np.moveaxis(self._bool_records.take(flat, axis=0), 2, 0)
         results = ItemResults(context[0].T, ints[BAND].T, bools[PRESENT].T, ints[POINTS].T, ints[TOP].T,
                               bools[FLAGGED].T, bools[DIABETES].T)
         return results, ints, bools, key, slot
@@ -613,16 +620,16 @@ class Engine:
             mins[k, :len(score["categories"])] = [c["min_points"] for c in score["categories"]]
         num_cols, cat_cols = self.slots.blocks["established"]
         columns = slice(num_cols.start, cat_cols.stop)
-        return list(scores), member, np.concatenate([mins, mins])[:, None, :], columns
+        return list(scores), _row_sums(member), np.concatenate([mins, mins])[:, None, :], columns
 
     def _established(self, ev, ints, bools):
         """Points, maximum, completeness and categories of every questionnaire: the item
         points and the tops of missing items summed per score in one product."""
-        ids, member, mins, columns = self._scores
+        ids, per_score, mins, columns = self._scores
         s = len(ids)
-        totals = np.add.accumulate(member @ ints[POINTS:MISSING_TOP + 1, columns], axis=0)   # (2, scores, n)
+        totals = np.add.accumulate(per_score(ints[POINTS:MISSING_TOP + 1, columns], axis=1), axis=0)  # (2, scores, n)
         low_high = totals.reshape(2 * s, -1)                      # points, then points if missing were maximal
-        complete = (member @ bools[MISSING][columns]) == 0
+        complete = per_score(bools[MISSING][columns]) == 0
         category = _sum(low_high[:, :, None] >= mins, axis=2) - _ONE
         for k, sid in enumerate(ids):
             ev.scores[sid] = {"points": low_high[k], "points_max": low_high[s + k], "complete": complete[k],
@@ -659,7 +666,7 @@ class Engine:
         """
         factors = fbools[ATTACHED] * (counted * _PACK + _ONE)
         drivers = np.concatenate([factors, med_drivers, flags])  # (drivers, n)
-        packed = (self._links @ drivers).T                         # (n, mechanisms)
+        packed = self._links(drivers).T                           # (n, mechanisms)
         ev.mech_weight, ev.mech_count = packed >> _EIGHT, packed & _LOW_BITS
         ev.mech_order = (-packed).argsort(axis=1, kind="stable")
 
@@ -760,6 +767,30 @@ class Engine:
         logit = intercept + _sum(contrib, axis=1)
         ev.model_terms, ev.model_contrib, ev.logit = terms.T, contrib, logit
         ev.probability = np.where(ev.ok, sigmoid(logit), _NAN)
+
+
+def _row_sums(matrix):
+    """``matrix @ x`` for a 0/1 ``matrix`` (out, in) as a function of ``x`` ((in, n), or any
+    axis): the rows of ``x`` each output row names, gathered once and summed by segment (the
+    same integer sums, with one addition per link instead of a product per matrix cell)."""
+    outs, ins = matrix.shape
+    rows, sources = np.nonzero(matrix)                # row-major: grouped by output row
+    counts = np.bincount(rows, minlength=outs)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+    linked = np.flatnonzero(counts)
+
+    def product(x, axis=0):
+        if len(linked) == outs and outs:
+            return np.add.reduceat(x.take(sources, axis=axis), starts, axis=axis, dtype=np.int64)
+        shape = list(x.shape)
+        shape[axis] = outs
+        out = np.zeros(shape, dtype=np.int64)
+        if len(linked):                               # reduceat cannot sum an empty segment
+            sums = np.add.reduceat(x.take(sources, axis=axis), starts[linked], axis=axis, dtype=np.int64)
+            np.moveaxis(out, axis, 0)[linked] = np.moveaxis(sums, axis, 0)
+        return out
+
+    return product
 
 
 def _as_slice(positions):
