@@ -205,6 +205,7 @@ class Engine:
         self._model_lookup = None
         self._height_positive = bool(cx.lower[cx.numeric_index["height"]] > 0)
         self._slot_plan = self._banding_plan()
+        self._slot_count = np.uint8 if sl.n_slots < 256 else np.intp
         # the slot tables record-major, (slots, fields), so that one gather fetches a slot's results
         self._int_records = np.ascontiguousarray(sl.ints.T)
         self._bool_records = np.zeros((sl.bools.shape[1], 8), dtype=bool)
@@ -276,7 +277,7 @@ class Engine:
         med_member, med_given, bp_code, med_points, med_missing, med_drivers = self._medications(parsed)
         source_ah = self._antihypertensive(codes, bp_code)
         source[:, self._codes_at] = codes
-        results, ints, bools, key, slot = self._items(parsed, source, codes)
+        results, ints, bools, key, slot, flat = self._items(parsed, source, codes)
         (f_num, f_cat), (e_num, e_cat), (c_num, c_cat) = self._blocks
         ev = Evaluation(n=n, parsed=parsed, values=values, codes=codes, ok=ok, bmi_derived=bmi_derived,
                         assumed_unit=assumed, indices=indices, factors=(Items(results, f_num), Items(results, f_cat)),
@@ -284,10 +285,14 @@ class Engine:
                         cutoffs=(Items(results, c_num), Items(results, c_cat)),
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
         ev.implausible = self._implausible(values, given)
-        fints, fbools = ints.take(self._factor_items, axis=1), bools.take(self._factor_items, axis=1)
+        # the factors' records in knowledge order, gathered again from the tables (cheaper than
+        # copying them out of the strided views)
+        factor_slots = flat.take(self._factor_items, axis=0)
+        fints = np.moveaxis(self._int_records.take(factor_slots, axis=0), 2, 0)
+        fbools = np.moveaxis(self._bool_records.take(factor_slots, axis=0), 2, 0)
         counted = self._rules(ev, fints, fbools, key, slot, med_points, med_missing)
-        self._established(ev, ints, bools)
-        flags = bools[FLAG][self._cutoff_items]
+        self._established(ev, flat)
+        flags = self.slots.bools[FLAG].take(flat[self._cutoff_items])
         self._flags(ev, results, flags)
         self._mechanisms(ev, counted, fbools, med_drivers, flags)
         if self.model is not None:
@@ -487,7 +492,7 @@ class Engine:
         bools = np.moveaxis(self._bool_records.take(flat, axis=0), 2, 0)
         results = ItemResults(context[0].T, ints[BAND].T, bools[PRESENT].T, ints[POINTS].T, ints[TOP].T,
                               bools[FLAGGED].T, bools[DIABETES].T)
-        return results, ints, bools, key, slot
+        return results, ints, bools, key, slot, flat
 
     def _banding_plan(self):
         """Per item, what a large block compares its values with: the thresholds that can be
@@ -517,7 +522,8 @@ class Engine:
             # thresholds ascend and end with +inf, so "exceeded" is True then False: its first
             # False (argmin) is the count (0 for NaN)
             return np.greater(x[:, :, None], sl.thresholds.take(rows, axis=0)).argmin(axis=2)
-        slot = np.empty(x.shape, dtype=np.intp)
+        count = self._slot_count        # counts in bytes while they fit: 32 additions per instruction
+        slot = np.empty(x.shape, dtype=count)
         for j, (only, edges) in enumerate(self._slot_plan):
             rows = row_base[j] + units[sl.unit_columns[j]]
             if only is None:
@@ -525,7 +531,7 @@ class Engine:
             else:
                 exceeded = np.greater(x[j], edges)
                 exceeded &= rows == only          # elsewhere the item does not apply (+inf)
-            _sum(exceeded, axis=0, out=slot[j])
+            _sum(exceeded.view(count) if count is np.uint8 else exceeded, axis=0, dtype=count, out=slot[j])
         return slot
 
     # ------------------------------------------------------------------ rules score
@@ -622,14 +628,18 @@ class Engine:
         columns = slice(num_cols.start, cat_cols.stop)
         return list(scores), _row_sums(member), np.concatenate([mins, mins])[:, None, :], columns
 
-    def _established(self, ev, ints, bools):
+    def _established(self, ev, flat):
         """Points, maximum, completeness and categories of every questionnaire: the item
-        points and the tops of missing items summed per score in one product."""
+        points and the tops of missing items (gathered for the questionnaire items' slots)
+        summed per score."""
         ids, per_score, mins, columns = self._scores
         s = len(ids)
-        totals = np.add.accumulate(per_score(ints[POINTS:MISSING_TOP + 1, columns], axis=1), axis=0)  # (2, scores, n)
+        slots = flat[columns]
+        sl = self.slots
+        totals = np.add.accumulate(per_score(sl.ints[POINTS:MISSING_TOP + 1].take(slots, axis=1), axis=1),
+                                   axis=0)                        # (2, scores, n)
         low_high = totals.reshape(2 * s, -1)                      # points, then points if missing were maximal
-        complete = per_score(bools[MISSING][columns]) == 0
+        complete = per_score(sl.bools[MISSING].take(slots)) == 0
         category = _sum(low_high[:, :, None] >= mins, axis=2) - _ONE
         for k, sid in enumerate(ids):
             ev.scores[sid] = {"points": low_high[k], "points_max": low_high[s + k], "complete": complete[k],
