@@ -215,8 +215,8 @@ class Engine:
         self._max_points = self._factor_maximum(tops) + self._med_max
         for group in self._groups:
             group[3] = self._group_table(group[2], group[1])
-        self._unit_base = np.arange(nf, dtype=np.intp) * cx.factor.shape[1]
-        self._conversion = np.stack([cx.factor.ravel(), cx.offset.ravel()], axis=1)   # (field x unit, 2)
+        self._unit_base = (np.arange(nf, dtype=np.intp) * cx.factor.shape[1])[:, None]
+        self._unit_factor, self._unit_offset = cx.factor.ravel(), cx.offset.ravel()   # (field x unit)
         self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
         self._sex_col = cx.coded_index["sex"]
         self._eth_col = cx.coded_index["ethnicity"]
@@ -288,8 +288,8 @@ class Engine:
         # the factors' records in knowledge order, gathered again from the tables (cheaper than
         # copying them out of the strided views)
         factor_slots = flat.take(self._factor_items, axis=0)
-        fints = np.moveaxis(self._int_records.take(factor_slots, axis=0), 2, 0)
-        fbools = np.moveaxis(self._bool_records.take(factor_slots, axis=0), 2, 0)
+        fints = self._int_records.take(factor_slots, axis=0).transpose(2, 0, 1)
+        fbools = self._bool_records.take(factor_slots, axis=0).transpose(2, 0, 1)
         counted = self._rules(ev, fints, fbools, key, slot, med_points, med_missing)
         self._established(ev, flat)
         flags = self.slots.bools[FLAG].take(flat[self._cutoff_items])
@@ -305,9 +305,10 @@ class Engine:
         canonical unit was assumed."""
         cx = self.cx
         raw = parsed.raw
-        conversion = self._conversion.take(parsed.unit + self._unit_base, axis=0)   # (n, fields, factor/offset)
-        np.multiply(raw, conversion[:, :, 0], out=values)
-        np.add(values, conversion[:, :, 1], out=values)
+        # field-major (the arrays are column-major, so their transposes are contiguous)
+        units = parsed.unit.T + self._unit_base                         # (fields, n) into (field x unit)
+        np.multiply(raw.T, self._unit_factor.take(units), out=values.T)
+        np.add(values.T, self._unit_offset.take(units), out=values.T)
         bad = parsed.unit_bad
         if parsed.unit_bad_any is not False and _any(bad, axis=None):
             values[bad] = np.nan
@@ -488,8 +489,8 @@ class Engine:
         flat = context[2] + slot
         # one gather of each slot's whole record (ints, then bools padded to 8 bytes), viewed
         # field-major: (fields, items, n)
-        ints = np.moveaxis(self._int_records.take(flat, axis=0), 2, 0)
-        bools = np.moveaxis(self._bool_records.take(flat, axis=0), 2, 0)
+        ints = self._int_records.take(flat, axis=0).transpose(2, 0, 1)
+        bools = self._bool_records.take(flat, axis=0).transpose(2, 0, 1)
         results = ItemResults(context[0].T, ints[BAND].T, bools[PRESENT].T, ints[POINTS].T, ints[TOP].T,
                               bools[FLAGGED].T, bools[DIABETES].T)
         return results, ints, bools, key, slot, flat
@@ -781,8 +782,9 @@ class Engine:
 
 def _row_sums(matrix):
     """``matrix @ x`` for a 0/1 ``matrix`` (out, in) as a function of ``x`` ((in, n), or any
-    axis): the rows of ``x`` each output row names, gathered once and summed by segment (the
-    same integer sums, with one addition per link instead of a product per matrix cell)."""
+    axis): for a large block, the rows of ``x`` each output row names, gathered once and summed
+    by segment (the same integer sums, with one addition per link instead of a product per
+    matrix cell); for a few rows, the product itself."""
     outs, ins = matrix.shape
     rows, sources = np.nonzero(matrix)                # row-major: grouped by output row
     counts = np.bincount(rows, minlength=outs)
@@ -790,6 +792,8 @@ def _row_sums(matrix):
     linked = np.flatnonzero(counts)
 
     def product(x, axis=0):
+        if x.shape[-1] <= SMALL_BATCH and axis == x.ndim - 2:    # a few rows: one product, fewer calls
+            return matrix @ x
         if len(linked) == outs and outs:
             return np.add.reduceat(x.take(sources, axis=axis), starts, axis=axis, dtype=np.int64)
         shape = list(x.shape)
