@@ -782,27 +782,15 @@ class Engine:
 
 def _row_sums(matrix):
     """``matrix @ x`` for a 0/1 ``matrix`` (out, in) as a function of ``x`` ((in, n), or any
-    axis): for a large block, the rows of ``x`` each output row names, gathered once and summed
-    by segment (the same integer sums, with one addition per link instead of a product per
-    matrix cell); for a few rows, the product itself."""
-    outs, ins = matrix.shape
-    rows, sources = np.nonzero(matrix)                # row-major: grouped by output row
-    counts = np.bincount(rows, minlength=outs)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
-    linked = np.flatnonzero(counts)
+    axis): for a large block, each output row sums the rows of ``x`` it names (the same
+    integer sums, with one addition per link instead of a product per matrix cell, and an
+    output nothing links to sums nothing: 0); for a few rows, the product itself."""
+    links = [np.flatnonzero(row) for row in matrix]
 
     def product(x, axis=0):
-        if x.shape[-1] <= SMALL_BATCH and axis == x.ndim - 2:    # a few rows: one product, fewer calls
+        if (x.shape[-1] <= SMALL_BATCH and axis == x.ndim - 2) or not links:    # a few rows: one product
             return matrix @ x
-        if len(linked) == outs and outs:
-            return np.add.reduceat(x.take(sources, axis=axis), starts, axis=axis, dtype=np.int64)
-        shape = list(x.shape)
-        shape[axis] = outs
-        out = np.zeros(shape, dtype=np.int64)
-        if len(linked):                               # reduceat cannot sum an empty segment
-            sums = np.add.reduceat(x.take(sources, axis=axis), starts[linked], axis=axis, dtype=np.int64)
-            np.moveaxis(out, axis, 0)[linked] = np.moveaxis(sums, axis, 0)
-        return out
+        return np.stack([_sum(x.take(rows, axis=axis), axis=axis, dtype=np.int64) for rows in links], axis=axis)
 
     return product
 

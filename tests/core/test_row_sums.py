@@ -15,6 +15,8 @@ def test_row_sums_equal_the_matrix_product_with_empty_rows_and_any_axis():
             np.testing.assert_array_equal(_row_sums(matrix)(stacked, axis=1), matrix @ stacked)
             flags = rng.random((ins, n)) < 0.5
             np.testing.assert_array_equal(_row_sums(matrix)(flags), matrix @ flags)
+    none = np.zeros((0, 3), dtype=np.int64)
+    np.testing.assert_array_equal(_row_sums(none)(rng.integers(0, 9, (3, 300))), np.zeros((0, 300)))
     full = np.ones((2, 3), dtype=np.int64)
     x = rng.integers(0, 9, (3, 4))
     np.testing.assert_array_equal(_row_sums(full)(x), full @ x)
