@@ -200,6 +200,7 @@ class Engine:
                             for k, (owner, _, _) in enumerate(table.specs)}
         self._links = _row_sums(self._link_matrix())
         self._scores = self._score_matrices()
+        self._category_mins = [np.ascontiguousarray(self._scores[2][:, :, c]) for c in range(self._scores[2].shape[2])]
         self._cutoff_items = sl.blocks["cutoffs"][0]
         self._blocks = tuple(sl.blocks[group] for group in ("factors", "established", "cutoffs"))
         self._model_lookup = None
@@ -641,7 +642,12 @@ class Engine:
                                    axis=0)                        # (2, scores, n)
         low_high = totals.reshape(2 * s, -1)                      # points, then points if missing were maximal
         complete = per_score(sl.bools[MISSING].take(slots)) == 0
-        category = _sum(low_high[:, :, None] >= mins, axis=2) - _ONE
+        if low_high.shape[1] <= SMALL_BATCH:
+            category = _sum(low_high[:, :, None] >= mins, axis=2) - _ONE
+        else:   # the same count, one contiguous comparison per category (a short last axis sums slowly)
+            category = np.full(low_high.shape, -1, dtype=np.int64)
+            for minimum in self._category_mins:
+                category += low_high >= minimum
         for k, sid in enumerate(ids):
             ev.scores[sid] = {"points": low_high[k], "points_max": low_high[s + k], "complete": complete[k],
                               "category": category[k], "category_max": category[s + k]}
