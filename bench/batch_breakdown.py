@@ -181,6 +181,8 @@ def main():
     import riskservice.cli.batch  # noqa: F401  what the CLI has imported before it forks
     if hasattr(riskservice.cli.batch, "_pyarrow_without_pandas"):  # as a forked worker does
         riskservice.cli.batch._pyarrow_without_pandas()
+    if hasattr(riskservice.cli.batch, "keep_freed_pages"):  # as a forked worker does
+        riskservice.cli.batch.keep_freed_pages()
     from riskservice.cli.scorer import build_scorer
     build_scorer(True)
     c = time.process_time()

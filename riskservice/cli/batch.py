@@ -19,6 +19,7 @@ import click
 
 from riskservice import batchio
 from riskservice.batchio import BatchScorer, HeaderProblem, Stats
+from riskservice.cli.heap import keep_freed_pages
 from riskservice.cli.scorer import build_scorer, setting
 from riskservice.csvio.dialect import CsvOptions
 from riskservice.csvio.encoding import open_input
@@ -104,6 +105,7 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
 
 
 def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
+    keep_freed_pages()
     src = sys.stdin.buffer if infile == "-" else open(infile, "rb")
     total = None if infile == "-" else os.path.getsize(infile)
     dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
@@ -327,6 +329,7 @@ def _write_all(fd, data):
 def _worker(k, batch, infile, header, options, fd, tasks, turn, counter, results):
     """Score segments from ``tasks`` and write them in file order (runs in a forked child)."""
     _pyarrow_without_pandas()
+    keep_freed_pages()
     try:
         stats, out = Stats(), _OrderedWriter(fd, turn)
         with open(infile, "rb") as raw:

@@ -198,20 +198,26 @@ class Engine:
         self.factor_slot = {owner["id"]: (pair_pos, k)
                             for pair_pos, table in enumerate(cx.items["factors"])
                             for k, (owner, _, _) in enumerate(table.specs)}
-        self._links = self._link_matrix()
+        self._links = _row_sums(self._link_matrix())
         self._scores = self._score_matrices()
+        self._category_mins = [np.ascontiguousarray(self._scores[2][:, :, c]) for c in range(self._scores[2].shape[2])]
         self._cutoff_items = sl.blocks["cutoffs"][0]
         self._blocks = tuple(sl.blocks[group] for group in ("factors", "established", "cutoffs"))
         self._model_lookup = None
         self._height_positive = bool(cx.lower[cx.numeric_index["height"]] > 0)
-        self._always_applies = (sl.context[0] >= 0).all(axis=1)
+        self._slot_plan = self._banding_plan()
+        self._slot_count = np.uint8 if sl.n_slots < 256 else np.intp
+        # the slot tables record-major, (slots, fields), so that one gather fetches a slot's results
+        self._int_records = np.ascontiguousarray(sl.ints.T)
+        self._bool_records = np.zeros((sl.bools.shape[1], 8), dtype=bool)
+        self._bool_records[:, :len(sl.bools)] = sl.bools.T
         # the highest total the factors allow depends on the context (sex, ethnicity) only
         tops = sl.ints[TOP].take(sl.context[2].take(self._factor_items, axis=0))     # (factors, contexts)
         self._max_points = self._factor_maximum(tops) + self._med_max
         for group in self._groups:
             group[3] = self._group_table(group[2], group[1])
-        self._unit_base = np.arange(nf, dtype=np.intp) * cx.factor.shape[1]
-        self._conversion = np.stack([cx.factor.ravel(), cx.offset.ravel()], axis=1)   # (field x unit, 2)
+        self._unit_base = (np.arange(nf, dtype=np.intp) * cx.factor.shape[1])[:, None]
+        self._unit_factor, self._unit_offset = cx.factor.ravel(), cx.offset.ravel()   # (field x unit)
         self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
         self._sex_col = cx.coded_index["sex"]
         self._eth_col = cx.coded_index["ethnicity"]
@@ -272,7 +278,7 @@ class Engine:
         med_member, med_given, bp_code, med_points, med_missing, med_drivers = self._medications(parsed)
         source_ah = self._antihypertensive(codes, bp_code)
         source[:, self._codes_at] = codes
-        results, ints, bools, key, slot = self._items(parsed, source, codes)
+        results, ints, bools, key, slot, flat = self._items(parsed, source, codes)
         (f_num, f_cat), (e_num, e_cat), (c_num, c_cat) = self._blocks
         ev = Evaluation(n=n, parsed=parsed, values=values, codes=codes, ok=ok, bmi_derived=bmi_derived,
                         assumed_unit=assumed, indices=indices, factors=(Items(results, f_num), Items(results, f_cat)),
@@ -280,10 +286,14 @@ class Engine:
                         cutoffs=(Items(results, c_num), Items(results, c_cat)),
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
         ev.implausible = self._implausible(values, given)
-        fints, fbools = ints.take(self._factor_items, axis=1), bools.take(self._factor_items, axis=1)
+        # the factors' records in knowledge order, gathered again from the tables (cheaper than
+        # copying them out of the strided views)
+        factor_slots = flat.take(self._factor_items, axis=0)
+        fints = self._int_records.take(factor_slots, axis=0).transpose(2, 0, 1)
+        fbools = self._bool_records.take(factor_slots, axis=0).transpose(2, 0, 1)
         counted = self._rules(ev, fints, fbools, key, slot, med_points, med_missing)
-        self._established(ev, ints, bools)
-        flags = bools[FLAG][self._cutoff_items]
+        self._established(ev, flat)
+        flags = self.slots.bools[FLAG].take(flat[self._cutoff_items])
         self._flags(ev, results, flags)
         self._mechanisms(ev, counted, fbools, med_drivers, flags)
         if self.model is not None:
@@ -296,9 +306,10 @@ class Engine:
         canonical unit was assumed."""
         cx = self.cx
         raw = parsed.raw
-        conversion = self._conversion.take(parsed.unit + self._unit_base, axis=0)   # (n, fields, factor/offset)
-        np.multiply(raw, conversion[:, :, 0], out=values)
-        np.add(values, conversion[:, :, 1], out=values)
+        # field-major (the arrays are column-major, so their transposes are contiguous)
+        units = parsed.unit.T + self._unit_base                         # (fields, n) into (field x unit)
+        np.multiply(raw.T, self._unit_factor.take(units), out=values.T)
+        np.add(values.T, self._unit_offset.take(units), out=values.T)
         bad = parsed.unit_bad
         if parsed.unit_bad_any is not False and _any(bad, axis=None):
             values[bad] = np.nan
@@ -477,35 +488,52 @@ class Engine:
         x = source.T.take(sl.value_columns, axis=0)
         slot = self._slots(x, context[1], parsed.unit.T)
         flat = context[2] + slot
-        ints, bools = sl.ints.take(flat, axis=1), sl.bools.take(flat, axis=1)
+        # one gather of each slot's whole record (ints, then bools padded to 8 bytes), viewed
+        # field-major: (fields, items, n)
+        ints = self._int_records.take(flat, axis=0).transpose(2, 0, 1)
+        bools = self._bool_records.take(flat, axis=0).transpose(2, 0, 1)
         results = ItemResults(context[0].T, ints[BAND].T, bools[PRESENT].T, ints[POINTS].T, ints[TOP].T,
                               bools[FLAGGED].T, bools[DIABETES].T)
-        return results, ints, bools, key, slot
+        return results, ints, bools, key, slot, flat
+
+    def _banding_plan(self):
+        """Per item, what a large block compares its values with: the thresholds that can be
+        finite (column 0, -inf where the item applies, then the variant's edges; the columns
+        after them are +inf in every row, so no value exceeds them), as a column (thresholds, 1)
+        when only one threshold row is reachable, else as (thresholds, rows) to gather from."""
+        sl = self.slots
+        thresholds = sl.thresholds
+        plan = []
+        for reachable in sl.threshold_rows:
+            width = 1 + max((int(np.isfinite(thresholds[r, 1:]).sum()) for r in reachable), default=0)
+            if len(reachable) == 1:
+                plan.append((reachable[0], thresholds[reachable[0], :width, None].copy()))
+            else:
+                plan.append((None, np.ascontiguousarray(thresholds[:, :width].T)))
+        return plan
 
     def _slots(self, x, row_base, units):
         """(items, n): how many of its thresholds each value exceeds (0 when missing). Small
-        inputs compare all thresholds at once; large ones search each item's few threshold
-        rows (the same count, without an items x n x thresholds temporary; tests hold the two
-        equal)."""
+        inputs compare all thresholds at once; large ones compare each item's values with the
+        few thresholds that can be finite, row by row of thresholds, and count (the same count,
+        without an items x n x thresholds temporary; tests hold the two equal). NaN exceeds
+        nothing, and a row where the item does not apply has only +inf thresholds."""
         sl = self.slots
-        thresholds = sl.thresholds
         if x.shape[1] <= SMALL_BATCH:
             rows = row_base + units.take(sl.unit_columns, axis=0)
             # thresholds ascend and end with +inf, so "exceeded" is True then False: its first
             # False (argmin) is the count (0 for NaN)
-            return np.greater(x[:, :, None], thresholds.take(rows, axis=0)).argmin(axis=2)
-        slot = np.zeros(x.shape, dtype=np.intp)
-        for j, reachable in enumerate(sl.threshold_rows):
-            xj, out = x[j], slot[j]
-            if len(reachable) == 1 and self._always_applies[j]:
-                out[:] = np.searchsorted(thresholds[reachable[0]], xj, side="left")
+            return np.greater(x[:, :, None], sl.thresholds.take(rows, axis=0)).argmin(axis=2)
+        count = self._slot_count        # counts in bytes while they fit: 32 additions per instruction
+        slot = np.empty(x.shape, dtype=count)
+        for j, (only, edges) in enumerate(self._slot_plan):
+            rows = row_base[j] + units[sl.unit_columns[j]]
+            if only is None:
+                exceeded = np.greater(x[j], edges.take(rows, axis=1))          # (thresholds, n)
             else:
-                rows = row_base[j] + units[sl.unit_columns[j]]
-                for r in reachable:
-                    sel = rows == r
-                    if sel.any():
-                        out[sel] = np.searchsorted(thresholds[r], xj[sel], side="left")
-            out[np.isnan(xj)] = 0
+                exceeded = np.greater(x[j], edges)
+                exceeded &= rows == only          # elsewhere the item does not apply (+inf)
+            _sum(exceeded.view(count) if count is np.uint8 else exceeded, axis=0, dtype=count, out=slot[j])
         return slot
 
     # ------------------------------------------------------------------ rules score
@@ -600,17 +628,26 @@ class Engine:
             mins[k, :len(score["categories"])] = [c["min_points"] for c in score["categories"]]
         num_cols, cat_cols = self.slots.blocks["established"]
         columns = slice(num_cols.start, cat_cols.stop)
-        return list(scores), member, np.concatenate([mins, mins])[:, None, :], columns
+        return list(scores), _row_sums(member), np.concatenate([mins, mins])[:, None, :], columns
 
-    def _established(self, ev, ints, bools):
+    def _established(self, ev, flat):
         """Points, maximum, completeness and categories of every questionnaire: the item
-        points and the tops of missing items summed per score in one product."""
-        ids, member, mins, columns = self._scores
+        points and the tops of missing items (gathered for the questionnaire items' slots)
+        summed per score."""
+        ids, per_score, mins, columns = self._scores
         s = len(ids)
-        totals = np.add.accumulate(member @ ints[POINTS:MISSING_TOP + 1, columns], axis=0)   # (2, scores, n)
+        slots = flat[columns]
+        sl = self.slots
+        totals = np.add.accumulate(per_score(sl.ints[POINTS:MISSING_TOP + 1].take(slots, axis=1), axis=1),
+                                   axis=0)                        # (2, scores, n)
         low_high = totals.reshape(2 * s, -1)                      # points, then points if missing were maximal
-        complete = (member @ bools[MISSING][columns]) == 0
-        category = _sum(low_high[:, :, None] >= mins, axis=2) - _ONE
+        complete = per_score(sl.bools[MISSING].take(slots)) == 0
+        if low_high.shape[1] <= SMALL_BATCH:
+            category = _sum(low_high[:, :, None] >= mins, axis=2) - _ONE
+        else:   # the same count, one contiguous comparison per category (a short last axis sums slowly)
+            category = np.full(low_high.shape, -1, dtype=np.int64)
+            for minimum in self._category_mins:
+                category += low_high >= minimum
         for k, sid in enumerate(ids):
             ev.scores[sid] = {"points": low_high[k], "points_max": low_high[s + k], "complete": complete[k],
                               "category": category[k], "category_max": category[s + k]}
@@ -646,7 +683,7 @@ class Engine:
         """
         factors = fbools[ATTACHED] * (counted * _PACK + _ONE)
         drivers = np.concatenate([factors, med_drivers, flags])  # (drivers, n)
-        packed = (self._links @ drivers).T                         # (n, mechanisms)
+        packed = self._links(drivers).T                           # (n, mechanisms)
         ev.mech_weight, ev.mech_count = packed >> _EIGHT, packed & _LOW_BITS
         ev.mech_order = (-packed).argsort(axis=1, kind="stable")
 
@@ -747,6 +784,21 @@ class Engine:
         logit = intercept + _sum(contrib, axis=1)
         ev.model_terms, ev.model_contrib, ev.logit = terms.T, contrib, logit
         ev.probability = np.where(ev.ok, sigmoid(logit), _NAN)
+
+
+def _row_sums(matrix):
+    """``matrix @ x`` for a 0/1 ``matrix`` (out, in) as a function of ``x`` ((in, n), or any
+    axis): for a large block, each output row sums the rows of ``x`` it names (the same
+    integer sums, with one addition per link instead of a product per matrix cell, and an
+    output nothing links to sums nothing: 0); for a few rows, the product itself."""
+    links = [np.flatnonzero(row) for row in matrix]
+
+    def product(x, axis=0):
+        if (x.shape[-1] <= SMALL_BATCH and axis == x.ndim - 2) or not links:    # a few rows: one product
+            return matrix @ x
+        return np.stack([_sum(x.take(rows, axis=axis), axis=axis, dtype=np.int64) for rows in links], axis=axis)
+
+    return product
 
 
 def _as_slice(positions):

@@ -84,7 +84,7 @@ def _empty(n, cx) -> Parsed:
     return Parsed(
         n=n,
         raw=np.full((n, nf), np.nan, order="F"),
-        unit=np.asfortranarray(np.tile(cx.canonical_unit, (n, 1))),
+        unit=np.repeat(cx.canonical_unit[:, None], n, axis=1).T,
         unit_given=np.zeros((n, nf), dtype=bool, order="F"),
         unit_bad=np.zeros((n, nf), dtype=bool, order="F"),
         codes=np.full((n, len(cx.coded)), -1, dtype=np.int8, order="F"),
@@ -277,13 +277,11 @@ def from_columns(columns: dict, n: int, cx) -> Parsed:
         if col is not None:
             s = _trimmed(col, n)
             values, bad = _numbers(s, n)
-            if bad.any():
-                text = s.to_pylist()
-                errors.add_mask(bad, name, lambda i, text=text: f"{_quote(text[i])} is not a number")
-            nonfinite = ~np.isnan(values) & ~np.isfinite(values)
+            if bad.any():   # only the refused cells become Python strings
+                errors.add_mask(bad, name, lambda i, s=s: f"{_quote(s[i].as_py())} is not a number")
+            nonfinite = np.isinf(values)
             if nonfinite.any():
-                text = s.to_pylist()
-                errors.add_mask(nonfinite, name, lambda i, text=text: f"{_quote(text[i])} is not a finite number")
+                errors.add_mask(nonfinite, name, lambda i, s=s: f"{_quote(s[i].as_py())} is not a finite number")
                 values[nonfinite] = np.nan
             p.raw[:, j] = values
         ucol = columns.get(f"{name}_unit")

@@ -56,6 +56,24 @@ def test_every_numeric_edge_belongs_to_exactly_one_band(kb):
         assert (bands[r, np.arange(sl.n_items) != i] == -1).all()
 
 
+def test_large_blocks_band_like_single_rows_in_every_context(kb):
+    """Random values (NaN included) in every context (sex or ethnicity missing, items that do
+    not apply) and every accepted unit: the large-block banding equals the one-row broadcast."""
+    engine = Engine(kb)
+    cx, sl = engine.cx, engine.slots
+    rng = np.random.default_rng(13)
+    n = 4 * SMALL_BATCH + 7
+    context = rng.integers(0, sl.context.shape[2], n)
+    x = rng.choice([-1e3, -1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 5.5, 7.0, 30.0, 100.0, 1e4, np.nan], (sl.n_items, n))
+    x += rng.normal(0, 0.5, x.shape) * rng.integers(0, 2, x.shape)
+    rows = sl.context[1][:, context]
+    units = np.stack([rng.integers(0, len(u), n) for u in cx.unit_names])
+    block = engine._slots(x, rows, units)
+    one_by_one = np.hstack([engine._slots(x[:, r:r + 1], rows[:, r:r + 1], units[:, r:r + 1]) for r in range(n)])
+    np.testing.assert_array_equal(block, one_by_one)
+    assert (block == 0).any() and (block > 1).any()
+
+
 @pytest.mark.parametrize("age, points", [
     (18, 0), (24.99, 0), (25, 1), (39.99, 4), (40, 5), (50, 7), (64.99, 10), (65, 11), (79.99, 14), (80, 15), (95, 15),
 ])
