@@ -96,7 +96,7 @@ def _init_compression(app) -> None:
 
     @app.after_request
     def _compress(response):
-        if request.environ.get("HTTP_ACCEPT_ENCODING"):
+        if request._get_current_object().environ.get("HTTP_ACCEPT_ENCODING"):
             return compress.after_request(response)
         # No encoding accepted: Flask-Compress would only add Accept-Encoding to Vary.
         vary = response.headers.get("Vary")

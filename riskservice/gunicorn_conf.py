@@ -78,9 +78,16 @@ else:
         _stale.unlink()
 
 
+_headers_read = None
+
+
 def pre_request(worker, req):
-    from riskservice.gunicorn_worker import headers_read
-    headers_read(worker, req)
+    """Stop the request's header deadline. The worker module is imported on the first request
+    (after PROMETHEUS_MULTIPROC_DIR is set), not by an import statement on every request."""
+    global _headers_read
+    if _headers_read is None:
+        from riskservice.gunicorn_worker import headers_read as _headers_read
+    _headers_read(worker, req)
 
 
 def child_exit(server, worker):

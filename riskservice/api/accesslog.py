@@ -12,6 +12,7 @@ import time
 
 import orjson
 from flask import g, request
+from werkzeug.sansio.utils import get_content_length
 
 from riskservice.api import requestid
 
@@ -37,8 +38,22 @@ class JsonFormatter(logging.Formatter):
 
 
 def _access_line(created: float, levelname: str, logger: str, access: dict) -> str:
-    """The access log's JSON line: written by the formatter and by accesslog._emit alike."""
-    return _dumps({"ts": _timestamp(created), "level": levelname, "logger": logger, **access})
+    """The access log's JSON line: written by the formatter and by accesslog._emit alike.
+
+    The same text as ``_dumps({"ts": ..., "level": levelname, "logger": logger, **access})``,
+    assembled from a prefix kept per (level, logger) and the access fields encoded alone."""
+    prefix = _PREFIXES.get((levelname, logger))
+    if prefix is None:
+        if len(_PREFIXES) > 64 or not isinstance(levelname, str) or not isinstance(logger, str):
+            return _dumps({"ts": _timestamp(created), "level": levelname, "logger": logger, **access})
+        prefix = _PREFIXES[(levelname, logger)] = _dumps({"level": levelname, "logger": logger})[1:-1]
+    if not access or _HEAD_KEYS.intersection(access):  # would be merged into the head: the slow way
+        return _dumps({"ts": _timestamp(created), "level": levelname, "logger": logger, **access})
+    return f'{{"ts":"{_timestamp(created)}",{prefix},{_dumps(access)[1:]}'
+
+
+_PREFIXES: dict = {}
+_HEAD_KEYS = frozenset(("ts", "level", "logger"))
 
 
 def _dumps(line: dict) -> str:
@@ -50,6 +65,8 @@ def _dumps(line: dict) -> str:
 
 
 _last_second = [None, ""]
+# ".000Z" ... ".999Z" (and ".1000Z", which a float rounding just below the next second gives).
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1001))
 
 
 def _timestamp(created: float) -> str:
@@ -57,7 +74,8 @@ def _timestamp(created: float) -> str:
     second = int(created)
     if _last_second[0] != second:
         _last_second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
-    return f"{_last_second[1]}.{int((created - second) * 1000):03d}Z"
+    ms = int((created - second) * 1000)
+    return _last_second[1] + (_MILLIS[ms] if 0 <= ms <= 1000 else f".{ms:03d}Z")
 
 
 class StdoutHandler(logging.StreamHandler):
@@ -92,26 +110,32 @@ def route_of(req) -> str:
 def init_app(app):
     @app.before_request
     def _start():
-        g.started = time.perf_counter()
+        g._get_current_object().started = time.perf_counter()
 
     @app.after_request
     def _log(response):
         if not log.isEnabledFor(logging.INFO):
             return response
-        started = getattr(g, "started", None)
+        req, state = request._get_current_object(), g._get_current_object()  # one context look-up each
+        started = getattr(state, "started", None)
         latency_ms = (time.perf_counter() - started) * 1000 if started else None
-        req = request._get_current_object()
         _emit({
-            "request_id": requestid.current(),
+            "request_id": requestid.of(state),
             "method": req.method,
             "route": route_of(req),
             "status": response.status_code,
             "latency_ms": round(latency_ms, 3) if latency_ms is not None else None,
-            "request_bytes": req.content_length or 0,
+            "request_bytes": request_bytes(req.environ),
             # None for streamed answers (batch), whose size is not known up front.
             "response_bytes": None if response.is_streamed else response.calculate_content_length(),
         })
         return response
+
+
+def request_bytes(environ) -> int:
+    """``request.content_length or 0`` read straight from the environ (werkzeug goes through its
+    headers view for each of the two headers): 0 for a chunked body or a missing length."""
+    return get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING")) or 0
 
 
 def _emit(access: dict) -> None:

@@ -116,18 +116,28 @@ class _TimedInput:
 
 
 class _Monitor:
-    """One daemon thread per process (started lazily, again after a fork) watching open bodies."""
+    """One daemon thread per process (started lazily, again after a fork) watching open bodies.
+
+    A fork is noticed by an at-fork hook rather than by comparing ``os.getpid()`` on every add
+    (a system call, twice per request with the header deadline)."""
 
     def __init__(self, interval: float = 0.25):
         self.interval = interval
         self._active: set[_TimedInput] = set()
         self._lock = threading.Lock()
         self._pid = None
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        """In a new child: no watching thread yet (threads do not survive a fork), and a fresh
+        lock in case another thread held this one at the moment of the fork."""
+        self._pid = None
+        self._lock = threading.Lock()
 
     def add(self, body: _TimedInput) -> None:
         with self._lock:
             self._active.add(body)
-            if self._pid != os.getpid():
+            if self._pid is None:
                 self._pid = os.getpid()
                 threading.Thread(target=self._run, name="body-deadline", daemon=True).start()
 

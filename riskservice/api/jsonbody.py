@@ -34,19 +34,20 @@ class _Refused(ValueError):
 
 def json_body(media_types: tuple[str, ...] = JSON_TYPES, what: str = "the request"):
     """The parsed body of the current request (any JSON value; callers check the shape)."""
-    mimetype = request.environ.get("CONTENT_TYPE")
+    req = request._get_current_object()  # one look-up through Flask's proxy (requestid.py says why)
+    mimetype = req.environ.get("CONTENT_TYPE")
     if mimetype not in media_types:  # anything but the bare media type: parse the header
-        mimetype = (request.mimetype or "").lower()
+        mimetype = (req.mimetype or "").lower()
     if mimetype not in media_types:
         raise UnsupportedType(f"Send {what} as {' or '.join(media_types)}"
                               f"{' (got ' + mimetype + ')' if mimetype else ''}.")
-    return parse(read_body(), int(current_app.config["MAX_JSON_DEPTH"]))
+    return parse(read_body(req), int(current_app._get_current_object().config["MAX_JSON_DEPTH"]))
 
 
-def read_body() -> bytes:
+def read_body(req=None) -> bytes:
     """The whole body, read chunk by chunk until its end. Werkzeug's limited stream raises 413
     when a chunked body passes MAX_CONTENT_LENGTH (``get_data`` would stop there silently)."""
-    stream, chunks = request.stream, []
+    stream, chunks = (req or request).stream, []
     while True:
         chunk = stream.read(_CHUNK)
         if not chunk:

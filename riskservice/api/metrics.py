@@ -70,7 +70,7 @@ def init_app(app):
         req = request._get_current_object()
         request_count, latency = _series(req.method, route_of(req), response.status_code)
         request_count.inc()
-        started = getattr(g, "started", None)  # set by accesslog before the view
+        started = getattr(g._get_current_object(), "started", None)  # set by accesslog before the view
         if started is not None:
             latency.observe(time.perf_counter() - started)
         return response
