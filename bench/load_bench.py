@@ -10,7 +10,7 @@ Usage:  .venv/bin/python bench/load_bench.py [--duration 10] [--connections 32] 
 
 Needs ``wrk`` (Debian/Ubuntu: ``apt-get install -y wrk``; ``--install`` runs that when root).
 All servers bind 127.0.0.1 only. Worker recycling is as in production (gunicorn_conf:
-max_requests 1000 + jitter) unless ``--max-requests`` is given (0 = never recycle). The load
+max_requests 10000 + jitter 1000) unless ``--max-requests`` is given (0 = never recycle). The load
 average is printed with every figure: wrk shares the CPUs with the workers, and on a shared
 machine other work shows up as noise. ``--profile`` records the workers of the summary run with
 py-spy (``pip install py-spy``; needs ptrace rights) into a flame graph SVG.
@@ -183,10 +183,11 @@ def bench_target(name, app, path, args, wrk, outdir, bodies, bodies_file, profil
 def report(results: list, args) -> str:
     by = {r["name"]: r for r in results}
     floor = by["floor (Flask JSON echo)"]
-    recycling = "as production (1000 + jitter)" if args.max_requests is None else (
+    recycling = "as production (10000 + jitter 1000)" if args.max_requests is None else (
         "off" if args.max_requests == 0 else f"every {args.max_requests} requests")
     lines = [f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn "
-             f"{os.environ.get('WEB_CONCURRENCY', os.cpu_count())} sync workers (riskservice.gunicorn_conf), "
+             f"{os.environ.get('WEB_CONCURRENCY', os.cpu_count())} gthread workers x "
+             f"{os.environ.get('GUNICORN_THREADS', 4)} threads (riskservice.gunicorn_conf), "
              f"worker recycling {recycling}, {os.cpu_count()} CPUs, loopback, a different patient per request",
              "", "| target | req/s | / floor | worker CPU ms/request | floor CPU / this CPU | p50 ms | p99 ms | "
                  "non-2xx | socket errors | workers booted | load avg before -> after | worker RSS MiB start -> end |",

@@ -105,6 +105,7 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
 
 
 def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
+    _pyarrow_without_pandas()   # a small file's first row should not wait for pandas either
     keep_freed_pages()
     src = sys.stdin.buffer if infile == "-" else open(infile, "rb")
     total = None if infile == "-" else os.path.getsize(infile)
@@ -300,7 +301,8 @@ class _NoPandas:
 
 
 def _pyarrow_without_pandas():
-    """Let pyarrow settle, once, that pandas is absent in this forked CSV-only worker.
+    """Let pyarrow settle, once, that pandas is absent in this CSV-only process (a forked worker,
+    or the serial path of a small file).
 
     pyarrow imports pandas on its first ``pa.array()`` only to recognise pandas objects, which
     the CSV path never has; that import cost each worker about 0.3 s of CPU and 40 MB of RSS.

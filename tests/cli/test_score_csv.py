@@ -136,3 +136,19 @@ def test_workers_that_must_wait_for_their_turn_still_write_every_row_in_order(tm
         score_csv.run_score_csv(str(src), str(dst), quiet=True, model=False, workers=workers, options=CsvOptions())
         outs.append(dst.read_bytes())
     assert outs[0] == outs[1] and outs[0].count(b"\n") == 2001
+
+
+def test_a_small_file_is_scored_without_importing_pandas(tmp_path):
+    """The serial path (a file below PARALLEL_MIN_BYTES) skips pandas too: about 0.25 s and 30 MB
+    before the first row."""
+    import subprocess
+    import sys
+
+    body, _ = make_csv(n=5)
+    src = tmp_path / "in.csv"
+    src.write_bytes(body)
+    code = ("import sys; from riskservice.cli.batch import run_score_csv; "
+            f"rc = run_score_csv({str(src)!r}, {str(tmp_path / 'out.csv')!r}, quiet=True); "
+            "print(rc, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"]
