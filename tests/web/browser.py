@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -54,8 +55,25 @@ def click_and_load(driver, element, css: str, timeout: float = 20):
     old = driver.find_element(By.TAG_NAME, "html")
     scroll_to(driver, element)
     element.click()
-    WebDriverWait(driver, timeout).until(EC.staleness_of(old))
+    WebDriverWait(driver, timeout).until(replaced(old))
     return wait_for(driver, css, timeout)
+
+
+def replaced(old):
+    """EC.staleness_of, plus chromedriver's other answer for an element of a page being replaced:
+    "Node with given id does not belong to the document" (an unknown error, not a stale reference),
+    which otherwise fails a test at random mid-navigation."""
+    def check(_driver):
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+    return check
 
 
 def scroll_to(driver, element) -> None:

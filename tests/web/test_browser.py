@@ -17,7 +17,7 @@ from riskservice.core.knowledge import load_knowledge
 from riskservice.core.scoring import Scorer
 from riskservice.ehr import fhir_in
 
-from .browser import assert_accessible, click_and_load, csp_violations, scroll_to, wait_for, wait_visible
+from .browser import assert_accessible, click_and_load, csp_violations, replaced, scroll_to, wait_for, wait_visible
 from .conftest import AS_OF
 
 PATIENT = {  # as a clinician types it; glucose in mmol/L to use a unit picker
@@ -253,8 +253,7 @@ def test_keyboard_only_use(browser, live_server, engine):
     Select(browser.find_element(By.ID, "sex")).select_by_value("female")
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, "age").send_keys(Keys.ENTER)
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(browser, 20).until(EC.staleness_of(old))
+    WebDriverWait(browser, 20).until(replaced(old))
     expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"].replace("_", " ")
     assert wait_for(browser, "#band").text == "Band: " + expected
