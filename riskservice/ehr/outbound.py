@@ -220,7 +220,7 @@ class _Call:
                     raise OutboundDenied("the server resolves to a non-public address")
                 sock.settimeout(min(self.policy.deadline, self.remaining()))
                 return sock
-            except OutboundDenied:
+            except (OutboundDenied, OutboundError):   # refused, or the deadline passed: close it too
                 self._drop(sock)
                 raise
             except OSError as exc:

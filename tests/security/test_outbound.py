@@ -162,3 +162,39 @@ def test_total_deadline_holds_over_tls(cert):
         with pytest.raises(OutboundError, match="deadline"):
             outbound.get(s.url("/"), policy=Policy(allowlist=(s.base,), ca_file=cert[0], deadline=1.0))
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("expire_at", ["before", "after"])
+def test_a_deadline_that_passes_while_connecting_closes_the_socket(monkeypatch, expire_at):
+    """The deadline checks around connect() raise OutboundError; the socket they were setting up
+    must be closed then too (it leaked, and surfaced as a ResourceWarning in a later test)."""
+    made = []
+    real = socket.socket
+
+    def recording(*args, **kwargs):
+        sock = real(*args, **kwargs)
+        if "fileno" not in kwargs:            # the server's accept() builds its sockets from a descriptor
+            made.append(sock)
+        return sock
+
+    with LocalServer() as server:
+        call = outbound._Call(Policy(allowlist=(server.base,), deadline=5.0), trusted=True)
+        monkeypatch.setattr(outbound.socket, "socket", recording)
+        if expire_at == "before":
+            real_resolve = outbound._resolve
+
+            def resolve_then_expire(*args):
+                found = real_resolve(*args)
+                call.ends = time.monotonic() - 1        # remaining() fails before connecting
+                return found
+            monkeypatch.setattr(outbound, "_resolve", resolve_then_expire)
+        else:
+            real_connect = real.connect
+
+            def connect_then_expire(sock, address):
+                real_connect(sock, address)
+                call.ends = time.monotonic() - 1        # ... and after connecting
+            monkeypatch.setattr(real, "connect", connect_then_expire)
+        with pytest.raises(OutboundError, match="deadline"):
+            call.connect(("127.0.0.1", server.httpd.server_address[1]))
+    assert made and all(s.fileno() == -1 for s in made)
