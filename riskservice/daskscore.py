@@ -78,12 +78,22 @@ def score_arrow(table, scorer):
                     names=scored.column_names)
 
 
+SLICE_ROWS = 25_000   # rows the engine holds at once inside a task (its arrays, not the task, set the memory)
+
+
+def score_slices(table, scorer):
+    """Result tables for ``table`` in slices of SLICE_ROWS rows (one empty result for an empty table),
+    so the engine's arrays never cover more than one slice."""
+    for start in range(0, max(table.num_rows, 1), SLICE_ROWS):
+        yield score_arrow(table.slice(start, SLICE_ROWS), scorer)
+
+
 def _score_partition(df, knowledge_dir, model_dir, model, audience):
     import pandas as pd
     import pyarrow as pa
 
     table = pa.Table.from_pandas(df, preserve_index=False)
-    out = score_arrow(table, _batch_scorer(knowledge_dir, model_dir, model, audience))
+    out = pa.concat_tables(score_slices(table, _batch_scorer(knowledge_dir, model_dir, model, audience)))
     result = out.to_pandas(types_mapper=pd.ArrowDtype)
     result.index = df.index
     return result
@@ -136,9 +146,6 @@ def plan_partitions(infile, rows_per_partition: int = PARTITION_ROWS) -> list:
     return parts
 
 
-SLICE_ROWS = 25_000   # rows the engine holds at once inside a task (its arrays, not the task, set the memory)
-
-
 def score_partition_file(path, groups, out_path, knowledge_dir, model_dir, model, audience) -> tuple:
     """One task: read these row groups, score them slice by slice into ``out_path``; (rows in,
     rows out, errors). Slicing keeps a worker's memory to one slice's arrays: one 250,000-row task
@@ -147,12 +154,10 @@ def score_partition_file(path, groups, out_path, knowledge_dir, model_dir, model
     import pyarrow.parquet as pq
 
     table = pq.ParquetFile(path).read_row_groups(groups) if groups else pq.read_table(path)
-    scorer = _batch_scorer(knowledge_dir, model_dir, model, audience)
     rows_out = errors = 0
     writer = None
     try:
-        for start in range(0, max(table.num_rows, 1), SLICE_ROWS):
-            out = score_arrow(table.slice(start, SLICE_ROWS), scorer)
+        for out in score_slices(table, _batch_scorer(knowledge_dir, model_dir, model, audience)):
             if writer is None:
                 writer = pq.ParquetWriter(out_path, out.schema)
             writer.write_table(out)

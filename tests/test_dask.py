@@ -91,8 +91,10 @@ def test_100000_patients_field_for_field(full_scorer, cluster, tmp_path):
     check_same_as_csv(full_scorer, cluster, tmp_path, 100_000)
 
 
-def test_dask_dataframe_entry_point(full_scorer, cluster):
+@pytest.mark.parametrize("slice_rows", [25_000, 3])
+def test_dask_dataframe_entry_point(full_scorer, cluster, monkeypatch, slice_rows):
     import pandas as pd
+    monkeypatch.setattr(daskscore, "SLICE_ROWS", slice_rows)   # 3: partitions of 4 rows in 2 slices each
     frame = pd.DataFrame({"id": [f"p{i}" for i in range(12)], "age": [40 + i for i in range(11)] + [15],
                           "sex": ["male", "female"] * 6, "bmi": [22.0 + i for i in range(12)],
                           "hdl_cholesterol": [1.0] * 12, "hdl_cholesterol_unit": ["mmol/L"] * 12})
