@@ -275,6 +275,7 @@ def request(method: str, url: str, *, policy: Policy, headers: dict | None = Non
     watchdog.daemon = True
     watchdog.start()
     conn = _connection(scheme, host, port, call)
+    resp = None
     try:
         send = {"User-Agent": policy.user_agent, "Accept-Encoding": "identity"}
         send.update(headers or {})
@@ -306,4 +307,9 @@ def request(method: str, url: str, *, policy: Policy, headers: dict | None = Non
     finally:
         watchdog.cancel()
         call.finish()
+        # An HTTP/1.0 or "Connection: close" answer owns the socket (http.client hands it over and
+        # conn.close() no longer reaches it): close the response too, or an error path leaves the
+        # socket to the garbage collector (a ResourceWarning in whatever runs next).
+        if resp is not None:
+            resp.close()
         conn.close()

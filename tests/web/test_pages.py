@@ -2,6 +2,7 @@
 the outbound rules of the SMART client and the CDS Hooks card link."""
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
@@ -195,6 +196,13 @@ class _Slow(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(3)
             return
+        if self.path == "/huge":  # no Content-Length, more than the size cap
+            try:
+                for _ in range(http.MAX_BYTES // 65536 + 2):
+                    self.wfile.write(b" " * 65536)
+            except OSError:
+                pass
+            return
         for _ in range(40):
             try:
                 self.wfile.write(b" ")
@@ -207,15 +215,33 @@ class _Slow(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.parametrize("path", ["/drip", "/stall"])
-def test_outbound_calls_stop_at_the_deadline(path):
+def _frames(exc):
+    """Every frame in ``exc``'s traceback and in those of the exceptions it replaced."""
+    while exc is not None:
+        tb = exc.__traceback__
+        while tb is not None:
+            yield tb.tb_frame
+            tb = tb.tb_next
+        exc = exc.__context__
+
+
+@pytest.mark.parametrize("path, reason", [("/drip", "deadline"), ("/stall", "deadline"),
+                                          ("/huge", "too large")])
+def test_outbound_calls_stop_at_the_deadline_or_the_size_cap(path, reason):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         with pytest.raises(http.OutboundError) as exc:
-            http.call("GET", base + path, allowed_origins={base}, timeout=0.5)
-        assert "deadline" in exc.value.reason
+            http.call("GET", base + path, allowed_origins={base}, timeout=3 if path == "/huge" else 0.5)
+        assert reason in exc.value.reason
+        # the failed call's frame stays alive in a reference cycle (its traceback), and the
+        # response it read from must be closed there already: an open one leaves its socket to the
+        # garbage collector, a ResourceWarning in whichever test happens to run next
+        responses = [f.f_locals["resp"] for f in _frames(exc.value) if f.f_code.co_name == "request"]
+        assert responses and all(r is None or r.isclosed() for r in responses)
+        del exc, responses
+        gc.collect()
     finally:
         server.shutdown()
         server.server_close()
