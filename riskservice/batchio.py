@@ -32,7 +32,7 @@ from riskservice.csvio.dialect import CsvOptions, delimiter_hint, detect_delimit
 from riskservice.csvio.encoding import open_input
 from riskservice.csvio.safety import neutralise_table, neutralise_value
 
-BLOCK_SIZE = 1 << 20  # 1 MiB of CSV text per block (~9k rows): measured fastest, and half the memory of 2 MiB
+BLOCK_SIZE = csvrec.BLOCK_SIZE  # 1 MiB; defined with the reader, so that the prescan child need not import this module
 MAX_HEADER_BYTES = 1 << 20
 SHORT_DISCLAIMER = "Decision support for professionals; not a diagnosis. See the full disclaimer."
 RESULT_COLUMNS = (*ROW_COLUMNS, "disclaimer")

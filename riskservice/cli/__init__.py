@@ -63,15 +63,25 @@ def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, en
     Exit status: 0 when every row scored, 2 when some rows had errors (each error is in its
     row's `error` column), 1 on a fatal error (unreadable file, unusable header).
     """
-    from riskservice.cli.batch import run_score_csv
     from riskservice.csvio.dialect import CsvOptions, DialectError
     from riskservice.csvio.encoding import UnknownEncoding, codec_for
     try:
-        codec_for(encoding)
+        codec = codec_for(encoding)
         options = CsvOptions.parse(delimiter, decimal, encoding, csv_safe=not no_csv_safe)
     except (DialectError, UnknownEncoding) as exc:
         raise click.BadParameter(str(exc))
-    sys.exit(run_score_csv(infile, outfile, quiet=quiet, model=not no_model, audience=audience, options=options))
+    prescan = None
+    if codec == "utf-8":  # before the imports below: the child finds record boundaries meanwhile
+        from riskservice.cli.prescan import Prescan
+        prescan = Prescan.start(infile, options.delimiter)
+    try:
+        from riskservice.cli.batch import run_score_csv
+        code = run_score_csv(infile, outfile, quiet=quiet, model=not no_model, audience=audience, options=options,
+                             prescan=prescan)
+    finally:
+        if prescan is not None:
+            prescan.close()
+    sys.exit(code)
 
 
 @main.command("export-schemas")

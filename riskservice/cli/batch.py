@@ -21,11 +21,9 @@ from riskservice import batchio
 from riskservice.batchio import BatchScorer, HeaderProblem, Stats
 from riskservice.cli.heap import keep_freed_pages
 from riskservice.cli.scorer import build_scorer, setting
+from riskservice.cli.segments import PARALLEL_MIN_BYTES, segments
 from riskservice.csvio.dialect import CsvOptions
 from riskservice.csvio.encoding import open_input
-from riskservice.csvio.records import split_blocks
-
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 
 
 class _Counting:
@@ -63,7 +61,10 @@ class _Counting:
 
 def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = True,
                   workers: int | None = None, audience: str = "clinician",
-                  options: CsvOptions | None = None) -> int:
+                  options: CsvOptions | None = None, prescan=None) -> int:
+    """Score ``infile`` into ``outfile``; the exit status. ``prescan``: a
+    :class:`riskservice.cli.prescan.Prescan` started for this file, whose segments the
+    parallel path takes where they agree with its own reading of the header."""
     options = options or CsvOptions()
     try:
         scorer = build_scorer(model)
@@ -81,7 +82,7 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     workers = workers or os.cpu_count() or 1
     try:
         if infile != "-" and workers > 1 and os.path.getsize(infile) >= PARALLEL_MIN_BYTES:
-            stats = _parallel(batch, infile, outfile, workers, show, start, options, max_columns)
+            stats = _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan)
         else:
             stats = _serial(batch, infile, outfile, show, start, options, max_columns)
     except HeaderProblem as exc:
@@ -128,7 +129,7 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
     return stats
 
 
-def _parallel(batch, infile, outfile, workers, show, start, options, max_columns) -> Stats:
+def _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan=None) -> Stats:
     """Score a UTF-8 file with ``workers`` forked processes that write the output themselves.
 
     The parent finds record boundaries (the same block reader as the workers, so a quoted
@@ -158,10 +159,12 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
             p = ctx.Process(target=_worker, args=(k, batch, infile, header, options, fd, tasks, turn, counter, results))
             p.start()
             jobs.append(p)
-        segments = 0
-        for task in _segments(infile, header, header_end, size, len(jobs)):
+        count = 0
+        found = (_segments(infile, header, header_end, size, len(jobs)) if prescan is None else
+                 prescan.segments(infile, header_end, header.delimiter, size, batchio.BLOCK_SIZE, len(jobs)))
+        for task in found:
             tasks.put(task)
-            segments += 1
+            count += 1
         for _ in jobs:
             tasks.put(None)
         last = 0.0
@@ -201,29 +204,14 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
         for key in ("rows", "scored", "errors"):
             setattr(stats, key, getattr(stats, key) + done[k][key])
     stats.extra["workers"] = len(jobs)
-    stats.extra["segments"] = segments
+    stats.extra["segments"] = count
     stats.extra["worker_peak_rss_mb"] = max(done[k]["peak_rss_mb"] for k in done)
     return stats
 
 
-SEGMENT_BLOCKS = 4  # reader blocks per segment: small enough that neither worker idles long at the end
-
-
 def _segments(infile, header, header_end, size, workers=2):
-    """(index, start, end, first line) of consecutive segments at record boundaries; the last
-    few are single blocks, so that the workers finish at nearly the same time."""
-    target = batchio.BLOCK_SIZE * SEGMENT_BLOCKS
-    k, begin, offset, line, first = 0, header_end, header_end, 2, 2
-    with open(infile, "rb") as f:
-        f.seek(header_end)
-        for block in split_blocks(f, header.delimiter, batchio.BLOCK_SIZE, first_line=2):
-            offset += block.nbytes
-            line += block.lines
-            tail = size - offset < 2 * workers * target
-            if offset - begin >= (batchio.BLOCK_SIZE if tail else target) and offset < size:
-                yield k, begin, offset, first
-                k, begin, first = k + 1, offset, line
-    yield k, begin, size, first
+    """(index, start, end, first line) of the file's segments, found in this process."""
+    return segments(infile, header.delimiter, header_end, size, batchio.BLOCK_SIZE, workers)
 
 
 class _Turn:

@@ -22,6 +22,7 @@ import numpy as np
 MAX_RECORD_BYTES = 32 << 20
 csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
 
+BLOCK_SIZE = 1 << 20  # 1 MiB of CSV text per block (~9k rows): measured fastest, and half the memory of 2 MiB
 QUOTE, LF, CR = 0x22, 0x0A, 0x0D
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
