@@ -16,15 +16,15 @@ def segments(infile, delimiter, begin, size, block_size, workers=2, k=0, line=2,
     byte ``begin`` (the start of a record on physical line ``line``) to ``size``; the
     indices count from ``k``; with ``after``, each also with the first line after it. The
     last few segments are single blocks, so that the workers finish at nearly the same time."""
-    target = block_size * SEGMENT_BLOCKS
-    offset, first = begin, line
+    tail_bytes = 2 * workers * block_size * SEGMENT_BLOCKS
+    offset, first, blocks = begin, line, 0
     with open(infile, "rb") as f:
         f.seek(begin)
         for block in split_blocks(f, delimiter, block_size, first_line=line):
             offset += block.nbytes
             line += block.lines
-            tail = size - offset < 2 * workers * target
-            if offset - begin >= (block_size if tail else target) and offset < size:
+            blocks += 1  # counted, not measured in bytes: a block is a little short of block_size
+            if blocks >= (1 if size - offset < tail_bytes else SEGMENT_BLOCKS) and offset < size:
                 yield (k, begin, offset, first, line) if after else (k, begin, offset, first)
-                k, begin, first = k + 1, offset, line
+                k, begin, first, blocks = k + 1, offset, line, 0
     yield (k, begin, size, first, line) if after else (k, begin, size, first)
