@@ -88,7 +88,8 @@ def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, en
     finally:
         if prescan is not None:
             prescan.close()
-    sys.exit(code)
+    from riskservice.cli.fastexit import exit_now
+    exit_now(code, main)
 
 
 @main.command("export-schemas")
