@@ -20,6 +20,7 @@ import click
 from riskservice import batchio
 from riskservice.batchio import BatchScorer, HeaderProblem, Stats
 from riskservice.cli.heap import keep_freed_pages
+from riskservice.cli.output import close_output, open_output
 from riskservice.cli.scorer import build_scorer, setting
 from riskservice.cli.segments import PARALLEL_MIN_BYTES, segments
 from riskservice.csvio.dialect import CsvOptions
@@ -110,7 +111,7 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
     keep_freed_pages()
     src = sys.stdin.buffer if infile == "-" else open(infile, "rb")
     total = None if infile == "-" else os.path.getsize(infile)
-    dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
+    dst = sys.stdout.buffer if outfile == "-" else open_output(outfile)
     stats, counting, last = Stats(), _Counting(src), 0.0
     try:
         for chunk in batch.iter_csv(counting, stats, options=options, max_columns=max_columns):
@@ -123,7 +124,7 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
         if dst is sys.stdout.buffer:
             dst.flush()
         else:
-            dst.close()
+            close_output(dst)
         if src is not sys.stdin.buffer:
             src.close()
     return stats
@@ -149,7 +150,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
     counter = ctx.Value("q", header_end)
     turn = _Turn(ctx)
     tasks, results = ctx.Queue(), ctx.Queue()
-    dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
+    dst = sys.stdout.buffer if outfile == "-" else open_output(outfile)
     jobs, done, ok = [], {}, False
     try:
         dst.write(batchio._csv_line(header.out_names, options.csv_safe))
@@ -196,7 +197,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
         if dst is sys.stdout.buffer:
             dst.flush()
         else:
-            dst.close()
+            close_output(dst)
             if not ok:  # a worker died: no half-written file that looks like a result
                 os.unlink(outfile)
     stats = Stats()
