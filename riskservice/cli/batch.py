@@ -1,7 +1,8 @@
 """``riskservice score-csv``: stream a CSV through the batch scorer with progress and a summary.
 
 Large UTF-8 files are split at record boundaries (found by the same reader that parses
-them, so a quoted line break is never cut) into segments of a few MiB that forked workers
+them, so a quoted line break is never cut; by a child forked while the command imports,
+:mod:`riskservice.cli.prescan`) into segments of a few MiB that forked workers
 (which inherit the already verified knowledge and model) take in file order; each worker
 writes a segment's rows to the output when that segment is next in file order, so row order
 and the one-row-out-per-record rule hold and no output is copied between processes.
@@ -133,8 +134,9 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
 def _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan=None) -> Stats:
     """Score a UTF-8 file with ``workers`` forked processes that write the output themselves.
 
-    The parent finds record boundaries (the same block reader as the workers, so a quoted
-    line break is never cut) and hands out segments of about SEGMENT_BLOCKS blocks in file
+    The record boundaries (the same block reader as the workers, so a quoted line break is
+    never cut) come from ``prescan`` where it agrees with this header, else from this process;
+    the parent hands out segments of SEGMENT_BLOCKS blocks (single blocks at the end) in file
     order while the workers already score. Each worker writes its rows straight to the
     output when its segment is next in file order, and holds them in memory until then, so
     no process copies another's output and nothing is written twice.
