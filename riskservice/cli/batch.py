@@ -1,7 +1,8 @@
 """``riskservice score-csv``: stream a CSV through the batch scorer with progress and a summary.
 
 Large UTF-8 files are split at record boundaries (found by the same reader that parses
-them, so a quoted line break is never cut) into segments of a few MiB that forked workers
+them, so a quoted line break is never cut; by a child forked while the command imports,
+:mod:`riskservice.cli.prescan`) into segments of a few MiB that forked workers
 (which inherit the already verified knowledge and model) take in file order; each worker
 writes a segment's rows to the output when that segment is next in file order, so row order
 and the one-row-out-per-record rule hold and no output is copied between processes.
@@ -20,12 +21,11 @@ import click
 from riskservice import batchio
 from riskservice.batchio import BatchScorer, HeaderProblem, Stats
 from riskservice.cli.heap import keep_freed_pages
+from riskservice.cli.output import close_output, open_output
 from riskservice.cli.scorer import build_scorer, setting
+from riskservice.cli.segments import PARALLEL_MIN_BYTES, segments
 from riskservice.csvio.dialect import CsvOptions
 from riskservice.csvio.encoding import open_input
-from riskservice.csvio.records import split_blocks
-
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 
 
 class _Counting:
@@ -63,7 +63,10 @@ class _Counting:
 
 def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = True,
                   workers: int | None = None, audience: str = "clinician",
-                  options: CsvOptions | None = None) -> int:
+                  options: CsvOptions | None = None, prescan=None) -> int:
+    """Score ``infile`` into ``outfile``; the exit status. ``prescan``: a
+    :class:`riskservice.cli.prescan.Prescan` started for this file, whose segments the
+    parallel path takes where they agree with its own reading of the header."""
     options = options or CsvOptions()
     try:
         scorer = build_scorer(model)
@@ -81,7 +84,7 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     workers = workers or os.cpu_count() or 1
     try:
         if infile != "-" and workers > 1 and os.path.getsize(infile) >= PARALLEL_MIN_BYTES:
-            stats = _parallel(batch, infile, outfile, workers, show, start, options, max_columns)
+            stats = _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan)
         else:
             stats = _serial(batch, infile, outfile, show, start, options, max_columns)
     except HeaderProblem as exc:
@@ -109,7 +112,7 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
     keep_freed_pages()
     src = sys.stdin.buffer if infile == "-" else open(infile, "rb")
     total = None if infile == "-" else os.path.getsize(infile)
-    dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
+    dst = sys.stdout.buffer if outfile == "-" else open_output(outfile)
     stats, counting, last = Stats(), _Counting(src), 0.0
     try:
         for chunk in batch.iter_csv(counting, stats, options=options, max_columns=max_columns):
@@ -122,17 +125,18 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
         if dst is sys.stdout.buffer:
             dst.flush()
         else:
-            dst.close()
+            close_output(dst)
         if src is not sys.stdin.buffer:
             src.close()
     return stats
 
 
-def _parallel(batch, infile, outfile, workers, show, start, options, max_columns) -> Stats:
+def _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan=None) -> Stats:
     """Score a UTF-8 file with ``workers`` forked processes that write the output themselves.
 
-    The parent finds record boundaries (the same block reader as the workers, so a quoted
-    line break is never cut) and hands out segments of about SEGMENT_BLOCKS blocks in file
+    The record boundaries (the same block reader as the workers, so a quoted line break is
+    never cut) come from ``prescan`` where it agrees with this header, else from this process;
+    the parent hands out segments of SEGMENT_BLOCKS blocks (single blocks at the end) in file
     order while the workers already score. Each worker writes its rows straight to the
     output when its segment is next in file order, and holds them in memory until then, so
     no process copies another's output and nothing is written twice.
@@ -148,7 +152,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
     counter = ctx.Value("q", header_end)
     turn = _Turn(ctx)
     tasks, results = ctx.Queue(), ctx.Queue()
-    dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
+    dst = sys.stdout.buffer if outfile == "-" else open_output(outfile)
     jobs, done, ok = [], {}, False
     try:
         dst.write(batchio._csv_line(header.out_names, options.csv_safe))
@@ -158,10 +162,12 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
             p = ctx.Process(target=_worker, args=(k, batch, infile, header, options, fd, tasks, turn, counter, results))
             p.start()
             jobs.append(p)
-        segments = 0
-        for task in _segments(infile, header, header_end, size, len(jobs)):
+        count = 0
+        found = (_segments(infile, header, header_end, size, len(jobs)) if prescan is None else
+                 prescan.segments(infile, header_end, header.delimiter, size, batchio.BLOCK_SIZE, len(jobs)))
+        for task in found:
             tasks.put(task)
-            segments += 1
+            count += 1
         for _ in jobs:
             tasks.put(None)
         last = 0.0
@@ -193,7 +199,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
         if dst is sys.stdout.buffer:
             dst.flush()
         else:
-            dst.close()
+            close_output(dst)
             if not ok:  # a worker died: no half-written file that looks like a result
                 os.unlink(outfile)
     stats = Stats()
@@ -201,29 +207,14 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
         for key in ("rows", "scored", "errors"):
             setattr(stats, key, getattr(stats, key) + done[k][key])
     stats.extra["workers"] = len(jobs)
-    stats.extra["segments"] = segments
+    stats.extra["segments"] = count
     stats.extra["worker_peak_rss_mb"] = max(done[k]["peak_rss_mb"] for k in done)
     return stats
 
 
-SEGMENT_BLOCKS = 4  # reader blocks per segment: small enough that neither worker idles long at the end
-
-
 def _segments(infile, header, header_end, size, workers=2):
-    """(index, start, end, first line) of consecutive segments at record boundaries; the last
-    few are single blocks, so that the workers finish at nearly the same time."""
-    target = batchio.BLOCK_SIZE * SEGMENT_BLOCKS
-    k, begin, offset, line, first = 0, header_end, header_end, 2, 2
-    with open(infile, "rb") as f:
-        f.seek(header_end)
-        for block in split_blocks(f, header.delimiter, batchio.BLOCK_SIZE, first_line=2):
-            offset += block.nbytes
-            line += block.lines
-            tail = size - offset < 2 * workers * target
-            if offset - begin >= (batchio.BLOCK_SIZE if tail else target) and offset < size:
-                yield k, begin, offset, first
-                k, begin, first = k + 1, offset, line
-    yield k, begin, size, first
+    """(index, start, end, first line) of the file's segments, found in this process."""
+    return segments(infile, header.delimiter, header_end, size, batchio.BLOCK_SIZE, workers)
 
 
 class _Turn:

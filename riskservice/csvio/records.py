@@ -22,6 +22,7 @@ import numpy as np
 MAX_RECORD_BYTES = 32 << 20
 csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
 
+BLOCK_SIZE = 1 << 20  # 1 MiB of CSV text per block (~9k rows): measured fastest, and half the memory of 2 MiB
 QUOTE, LF, CR = 0x22, 0x0A, 0x0D
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -74,7 +75,7 @@ def split_blocks(stream, delimiter: str, block_size: int, first_line: int = 2):
         end = buf.rfind(b"\n") + 1
         clean = clean_prefix(buf, end, delim)
         if clean:
-            n = buf.count(b"\n", 0, clean)
+            n = count_lf(buf, clean)
             yield FastBlock(buf[:clean], line, n, clean)
             line += n
         if clean == end:
@@ -84,6 +85,14 @@ def split_blocks(stream, delimiter: str, block_size: int, first_line: int = 2):
         block, buf, eof = read_exact(buf[clean:], stream, delimiter, line, eof, end - clean, block_size)
         line += block.lines
         yield block
+
+
+def count_lf(buf: bytes, end: int) -> int:
+    """``buf.count(b"\n", 0, end)``, about 5x faster on a 1 MiB block (CPython counts a
+    one-byte needle with its general search: 0.8 ms a MiB, most of the cost of splitting)."""
+    if end < 4096:
+        return buf.count(b"\n", 0, end)
+    return int(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8, count=end) == LF))
 
 
 def clean_prefix(buf: bytes, end: int, delim: int) -> int:
