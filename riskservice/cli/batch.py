@@ -21,7 +21,6 @@ import click
 from riskservice import batchio
 from riskservice.batchio import BatchScorer, HeaderProblem, Stats
 from riskservice.cli.heap import keep_freed_pages
-from riskservice.cli.output import close_output, open_output
 from riskservice.cli.scorer import build_scorer, setting
 from riskservice.cli.segments import PARALLEL_MIN_BYTES, segments
 from riskservice.csvio.dialect import CsvOptions
@@ -112,7 +111,7 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
     keep_freed_pages()
     src = sys.stdin.buffer if infile == "-" else open(infile, "rb")
     total = None if infile == "-" else os.path.getsize(infile)
-    dst = sys.stdout.buffer if outfile == "-" else open_output(outfile)
+    dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
     stats, counting, last = Stats(), _Counting(src), 0.0
     try:
         for chunk in batch.iter_csv(counting, stats, options=options, max_columns=max_columns):
@@ -125,7 +124,7 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
         if dst is sys.stdout.buffer:
             dst.flush()
         else:
-            close_output(dst)
+            dst.close()
         if src is not sys.stdin.buffer:
             src.close()
     return stats
@@ -152,7 +151,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
     counter = ctx.Value("q", header_end)
     turn = _Turn(ctx)
     tasks, results = ctx.Queue(), ctx.Queue()
-    dst = sys.stdout.buffer if outfile == "-" else open_output(outfile)
+    dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
     jobs, done, ok = [], {}, False
     try:
         dst.write(batchio._csv_line(header.out_names, options.csv_safe))
@@ -199,7 +198,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
         if dst is sys.stdout.buffer:
             dst.flush()
         else:
-            close_output(dst)
+            dst.close()
             if not ok:  # a worker died: no half-written file that looks like a result
                 os.unlink(outfile)
     stats = Stats()
