@@ -277,12 +277,31 @@ class ItemSlots:
     sex_key: np.ndarray           # sex code (-1 = missing, last) -> context offset
     ethnicity_key: np.ndarray     # ethnicity code (-1 = missing, last) -> context
     context: np.ndarray           # (3, items, contexts): variant (-1 = n/a), threshold row base, result base
+                                  #   (the narrowest signed integers that index both tables, see narrowest)
     thresholds: np.ndarray        # (items x variant slots x units, thresholds), rows ascending, last +inf
     ints: np.ndarray              # (4, items x variant slots x slots): band, top, points, top if missing
+                                  #   (the narrowest signed integers that hold them: int8 for today's knowledge)
     bools: np.ndarray             # (6, ...): present, flagged band, diabetes range, cut-off flag,
                                   #           mechanisms attached, applies but missing
     threshold_rows: list          # per item: the threshold rows that some row can select (n/a excluded)
     blocks: dict                  # group -> (columns of its numeric items, columns of its categorical items)
+
+
+_NARROW = (np.int8, np.int16, np.int32)
+
+
+def narrowest(table: np.ndarray, bound: int = 0) -> np.ndarray:
+    """``table`` in the smallest signed integer type that holds its values and ``bound`` (the
+    length of a table its values index, so that an index plus a slot or a unit still fits).
+    A block gathers these tables for every item of every row; at 1-2 bytes a cell instead of 8
+    the gathered records are a quarter to an eighth of the memory a worker streams. The engine
+    adds them up with int64 accumulators, so the narrow type never limits a total."""
+    low, high = (int(table.min()), int(table.max())) if table.size else (0, 0)
+    for dtype in _NARROW:
+        info = np.iinfo(dtype)
+        if info.min <= low and max(high, bound) <= info.max:
+            return table.astype(dtype)
+    return table.astype(np.int64)
 
 
 def source_layout(cx) -> dict:
@@ -371,6 +390,6 @@ def compile_slots(cx) -> ItemSlots:
         n_items=k_items, n_slots=n_slot, value_columns=value_columns, unit_columns=unit_columns,
         sex_key=np.array([s * (len(ETHNICITY) + 1) for s in range(len(SEX) + 1)], dtype=np.intp),
         ethnicity_key=np.arange(len(ETHNICITY) + 1, dtype=np.intp),
-        context=context, thresholds=thresholds.reshape(-1, n_thr),
-        ints=ints.reshape(4, -1), bools=bools.reshape(6, -1),
+        context=narrowest(context, bound=max(k_items * nv1 * max(units, n_slot), 1)),
+        thresholds=thresholds.reshape(-1, n_thr), ints=narrowest(ints.reshape(4, -1)), bools=bools.reshape(6, -1),
         threshold_rows=threshold_rows, blocks=blocks)

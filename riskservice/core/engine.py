@@ -487,7 +487,7 @@ class Engine:
         context = sl.context.take(key, axis=2)                    # (3, items, n)
         x = source.T.take(sl.value_columns, axis=0)
         slot = self._slots(x, context[1], parsed.unit.T)
-        flat = context[2] + slot
+        flat = np.add(context[2], slot, dtype=np.intp)     # indices as take wants them (no hidden copy)
         # one gather of each slot's whole record (ints, then bools padded to 8 bytes), viewed
         # field-major: (fields, items, n)
         ints = self._int_records.take(flat, axis=0).transpose(2, 0, 1)
