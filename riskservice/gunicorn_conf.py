@@ -42,6 +42,11 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000")
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# Responses go through riskservice/writegate.py (a send never blocks a thread for long); gunicorn's
+# sendfile would write a file with a blocking, deadline-free call.
+sendfile = False
+# The workers' heartbeat files: in memory, not in TMPDIR, which a big upload may fill.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 control_socket_disable = True  # several instances may run on one host (tests, benchmarks)
 accesslog = None  # the app writes its own structured, PHI-free access log
 
