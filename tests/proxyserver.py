@@ -26,8 +26,11 @@ class ProxiedServer:
     """``with ProxiedServer(log_path, **env) as s``: ``s.base``/``s.host``/``s.port`` are nginx's,
     ``s.upstream`` the RealServer behind it (``log_text()`` has gunicorn's and nginx's output)."""
 
-    def __init__(self, log_path: Path, batch_max_body: str = "256m", **env: str):
-        self.upstream = RealServer(log_path, **env)
+    def __init__(self, log_path: Path | None = None, batch_max_body: str = "256m", upstream: RealServer | None = None,
+                 **env: str):
+        """A new gunicorn (``log_path``, ``env``), or nginx alone in front of a running ``upstream``."""
+        self._own_upstream = upstream is None
+        self.upstream = RealServer(log_path, **env) if upstream is None else upstream
         self.host, self.port = "127.0.0.1", free_port()
         self.batch_max_body = batch_max_body
         self._dir = None
@@ -38,7 +41,8 @@ class ProxiedServer:
         return f"http://{self.host}:{self.port}"
 
     def __enter__(self):
-        self.upstream.__enter__()
+        if self._own_upstream:
+            self.upstream.__enter__()
         try:
             self._dir = tempfile.TemporaryDirectory(prefix="riskservice-nginx-")
             runtime = Path(self._dir.name)
@@ -65,7 +69,8 @@ class ProxiedServer:
             self._nginx_log = Path(self._dir.name, "nginx.log").read_text(errors="replace")
             self._dir.cleanup()
             self._dir = None
-        self.upstream.__exit__()
+        if self._own_upstream:
+            self.upstream.__exit__()
 
     def nginx_log(self) -> str:
         if self._dir:
