@@ -28,7 +28,7 @@ FILES = (
 )
 SCHEMA_FILE = "knowledge.schema.json"
 SEXES = ("female", "male")
-ETHNICITIES = ("europid", "south_asian", "east_asian", "japanese", "african",
+ETHNICITIES = ("europid", "south_asian", "east_asian", "japanese", "asian", "african",
                "hispanic", "middle_eastern", "other")
 ATC_RE = re.compile(r"^[A-Z][0-9]{2}[A-Z]{0,2}[0-9]{0,2}$")
 REVIEW_ORDER = ("draft", "under_review", "approved")
