@@ -44,7 +44,7 @@ def _startup() -> tuple[float, float]:
     """(wall s, CPU s) of what score-csv does before it forks its workers: the imports, the
     knowledge and the model, the batch scorer (a fresh interpreter each time)."""
     code = ("from riskservice.cli.batch import run_score_csv; from riskservice.cli.scorer import build_scorer; "
-            "from riskservice.batchio import BatchScorer; s = build_scorer(True); BatchScorer(s.knowledge, s.model)")
+            "from riskservice.rows.batch import BatchScorer; s = build_scorer(True); BatchScorer(s.knowledge, s.model)")
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code])
     _, _, usage = os.wait4(proc.pid, 0)
@@ -53,13 +53,14 @@ def _startup() -> tuple[float, float]:
 
 def stages(data: bytes):
     """CPU seconds per stage for one pass over ``data`` (header + rows), and the row count."""
-    from riskservice import batchio
-    from riskservice.batchio import BatchScorer, Stats
     from riskservice.cli.scorer import build_scorer
     from riskservice.core import header as core
     from riskservice.core.inputs import from_columns
     from riskservice.core.render import render_rows
     from riskservice.csvio import records as csvrec
+    from riskservice.rows import blocks as rowblocks
+    from riskservice.rows import output as rowoutput
+    from riskservice.rows.batch import BatchScorer, Stats
 
     scorer = build_scorer(True)
     batch = BatchScorer(scorer.knowledge, scorer.model)
@@ -74,11 +75,11 @@ def stages(data: bytes):
     t["header: read, dialect, plan_columns (x1 per file)"] = (clock() - c) / 100
 
     c = clock()
-    blocks = list(csvrec.split_blocks(stream, header.delimiter, batchio.BLOCK_SIZE, 2))
+    blocks = list(csvrec.split_blocks(stream, header.delimiter, rowblocks.BLOCK_SIZE, 2))
     t["csvio: split_blocks (1 MiB blocks, RFC 4180 check)"] = clock() - c
 
     c = clock()
-    parsed = [batchio._parse_block(b, header) for b in blocks]
+    parsed = [rowblocks.parse_block(b, header) for b in blocks]
     t["csvio: parse block -> text columns (pyarrow)"] = clock() - c
 
     plan = header.plan
@@ -86,7 +87,7 @@ def stages(data: bytes):
     pieces_all, stats = [], Stats()
     for p in parsed:
         c = clock()
-        cols = {key: batchio._single_chunk(p.table.column(src)) for key, src in plan.fields.items()}
+        cols = {key: rowblocks.single_chunk(p.table.column(src)) for key, src in plan.fields.items()}
         typed = from_columns(cols, p.table.num_rows, engine.cx)
         c2 = clock()
         ev = engine.evaluate(typed)
@@ -102,7 +103,7 @@ def stages(data: bytes):
         t["assemble table, interleave errors"] += clock() - c
 
     c = clock()
-    chunks = [batchio._format(pieces, header, True) for pieces in pieces_all]
+    chunks = [rowoutput.format_pieces(pieces, header, True) for pieces in pieces_all]
     t["output: round, neutralise, CSV encode"] = clock() - c
 
     from riskservice.cli import batch as cli_batch
@@ -124,7 +125,7 @@ def _assemble(batch, parsed, header, out, stats):
     """What _score_block does after render_rows (same code, with the already rendered columns)."""
     import pyarrow as pa
 
-    from riskservice.batchio import RESULT_COLUMNS, SHORT_DISCLAIMER
+    from riskservice.rows.output import RESULT_COLUMNS, SHORT_DISCLAIMER
 
     plan = header.plan
     n = parsed.table.num_rows
@@ -152,9 +153,9 @@ def _concat(part, dst):
 
 def _split_scan(data: bytes):
     """The parent's search for record boundaries for 2 workers on this slice."""
-    from riskservice.batchio import BatchScorer
     from riskservice.cli import batch as cli_batch
     from riskservice.cli.scorer import build_scorer
+    from riskservice.rows.batch import BatchScorer
     scorer = build_scorer(True)
     batch = BatchScorer(scorer.knowledge, scorer.model)
     with tempfile.TemporaryDirectory() as tmp:

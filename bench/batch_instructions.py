@@ -27,13 +27,14 @@ def _measured(stage: str, rows: int) -> int:
     sys.path.insert(0, str(HERE))
     import batch_breakdown as bb
 
-    from riskservice import batchio
-    from riskservice.batchio import BatchScorer
     from riskservice.cli import batch as cli_batch
     from riskservice.cli.scorer import build_scorer
     from riskservice.core.inputs import from_columns
     from riskservice.core.render import render_rows
     from riskservice.csvio import records as csvrec
+    from riskservice.rows import blocks as rowblocks
+    from riskservice.rows import output as rowoutput
+    from riskservice.rows.batch import BatchScorer, Stats
 
     cli_batch._pyarrow_without_pandas()
     if hasattr(cli_batch, "keep_freed_pages"):
@@ -42,21 +43,21 @@ def _measured(stage: str, rows: int) -> int:
     batch = BatchScorer(scorer.knowledge, scorer.model)
     engine = batch.engine
     stream, header = batch.open_csv(io.BytesIO(bb._slice(rows)))
-    blocks = list(csvrec.split_blocks(stream, header.delimiter, batchio.BLOCK_SIZE, 2))
-    parsed = [batchio._parse_block(b, header) for b in blocks]
+    blocks = list(csvrec.split_blocks(stream, header.delimiter, rowblocks.BLOCK_SIZE, 2))
+    parsed = [rowblocks.parse_block(b, header) for b in blocks]
     plan = header.plan
-    columns = [({k: batchio._single_chunk(p.table.column(src)) for k, src in plan.fields.items()}, p.table.num_rows)
+    columns = [({k: rowblocks.single_chunk(p.table.column(src)) for k, src in plan.fields.items()}, p.table.num_rows)
                for p in parsed]
     typed = [from_columns(c, n, engine.cx) for c, n in columns]
     evs = [engine.evaluate(t) for t in typed]
     outs = [render_rows(engine, ev, batch.audience) for ev in evs]
-    pieces = [bb._assemble(batch, p, header, out, batchio.Stats()) for p, out in zip(parsed, outs, strict=True)]
+    pieces = [bb._assemble(batch, p, header, out, Stats()) for p, out in zip(parsed, outs, strict=True)]
     run = {
-        "parse": lambda: [batchio._parse_block(b, header) for b in blocks],
+        "parse": lambda: [rowblocks.parse_block(b, header) for b in blocks],
         "inputs": lambda: [from_columns(c, n, engine.cx) for c, n in columns],
         "engine": lambda: [engine.evaluate(t) for t in typed],
         "render": lambda: [render_rows(engine, ev, batch.audience) for ev in evs],
-        "format": lambda: [batchio._format(p, header, True) for p in pieces],
+        "format": lambda: [rowoutput.format_pieces(p, header, True) for p in pieces],
     }[stage]
     run()
     pid = str(os.getpid())

@@ -66,6 +66,14 @@ DEFAULTS = {
     "CDS_JWT_ISSUERS": None,
     # Seconds a JWT id (jti) is remembered after the token's expiry, so a replayed token is refused.
     "CDS_JWT_REPLAY_SECONDS": 3600,
+    # Longest accepted CDS JWT lifetime (exp - iat, seconds; CDS Hooks: exp at most five minutes
+    # ahead); iat in the future or older than this is refused too.
+    "CDS_JWT_MAX_LIFETIME": 300,
+    # Where used JWT ids are remembered, shared by every worker: an SQLite file (None =
+    # <instance folder>/cds-jti.sqlite3), or Redis shared by every instance when REDIS_URL is set
+    # (e.g. redis://redis.internal:6379/0).
+    "REPLAY_DB": None,
+    "REDIS_URL": None,
     # Look-back windows (days) for EHR Observations by category; None = lookback_days in
     # riskservice/ehr/mapping/observations.json (730 anthropometry, 365 lab, 365 lifestyle).
     "EHR_LOOKBACK_ANTHROPOMETRY_DAYS": None,

@@ -1,7 +1,7 @@
 """Score a Dask DataFrame or a Parquet dataset partition by partition, with the same engine.
 
 Each partition goes through the CSV path's own adapter and renderer
-(:meth:`riskservice.batchio.BatchScorer.score_table`): typed Parquet columns are turned into
+(:meth:`riskservice.rows.batch.BatchScorer.score_table`): typed Parquet columns are turned into
 the text the CSV path would have read (numbers in shortest round-trip form, booleans as
 true/false, nulls as empty cells), so a patient scores the same here, in a CSV and over HTTP.
 Every partition gives exactly one output row per input row, in order (checked), with the
@@ -28,8 +28,8 @@ def _batch_scorer(knowledge_dir, model_dir, model: bool, audience: str):
     key = (knowledge_dir, model_dir, model, audience)
     scorer = _SCORERS.get(key)
     if scorer is None:
-        from riskservice.batchio import BatchScorer
         from riskservice.core.knowledge import load_knowledge
+        from riskservice.rows.batch import BatchScorer
         kb = load_knowledge(knowledge_dir)
         loaded = None
         if model:
@@ -67,7 +67,7 @@ def score_arrow(table, scorer):
     names = [str(n) for n in table.column_names]
     plan = header.plan_columns(names)
     if plan.problems:
-        from riskservice.batchio import HeaderProblem
+        from riskservice.rows.batch import HeaderProblem
         raise HeaderProblem(plan.problems)
     text = as_csv_text(table.rename_columns(names)).combine_chunks()
     scored = scorer.score_table(text, plan)
@@ -188,7 +188,7 @@ def score_parquet(infile, outdir, *, client=None, model: bool = True, audience: 
     names = ds.dataset(str(infile), format="parquet").schema.names
     plan = header.plan_columns([str(n) for n in names])
     if plan.problems:   # refuse before any task runs, as score-csv refuses a bad header
-        from riskservice.batchio import HeaderProblem
+        from riskservice.rows.batch import HeaderProblem
         raise HeaderProblem(plan.problems)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

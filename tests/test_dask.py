@@ -14,8 +14,10 @@ import pyarrow.dataset as ds  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from dask.distributed import Client, LocalCluster  # noqa: E402
 
-from riskservice import batchio, daskscore  # noqa: E402
+from riskservice import daskscore  # noqa: E402
 from riskservice.cli import main  # noqa: E402
+from riskservice.rows import batch as rowbatch  # noqa: E402
+from riskservice.rows import output as rowoutput  # noqa: E402
 from tests.paths import REPO  # noqa: E402
 
 
@@ -46,14 +48,14 @@ def patients(tmp_path, rows, row_group=None):
 
 
 def csv_path_output(full_scorer, csv_path) -> list:
-    batch = batchio.BatchScorer(full_scorer.knowledge, full_scorer.model)
+    batch = rowbatch.BatchScorer(full_scorer.knowledge, full_scorer.model)
     with open(csv_path, "rb") as fh:
         return b"".join(batch.iter_csv(fh)).decode().splitlines()
 
 
 def as_csv_lines(outdir) -> list:
     table = ds.dataset(str(outdir), format="parquet").to_table()
-    return (batchio._csv_line(table.column_names) + batchio._table_csv(table)).decode().splitlines()
+    return (rowoutput.csv_line(table.column_names) + rowoutput.table_csv(table)).decode().splitlines()
 
 
 def check_same_as_csv(full_scorer, cluster, tmp_path, rows):
@@ -111,7 +113,7 @@ def test_dask_dataframe_entry_point(full_scorer, cluster, monkeypatch, slice_row
 
 def test_missing_required_column_is_refused(cluster, tmp_path):
     pq.write_table(pa.table({"age": [50]}), tmp_path / "x.parquet")
-    with pytest.raises(batchio.HeaderProblem):
+    with pytest.raises(rowbatch.HeaderProblem):
         daskscore.score_parquet(tmp_path / "x.parquet", tmp_path / "out", client=cluster)
 
 

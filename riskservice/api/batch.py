@@ -33,8 +33,8 @@ class TooManyRows(RequestEntityTooLarge):
 def batch_scorer():
     """A BatchScorer for this request; ``?audience=patient`` gives plain mechanism labels.
 
-    riskservice.batchio (and pyarrow, ~0.1 s) is imported here, on the first batch, not at start-up."""
-    from riskservice.batchio import BatchScorer
+    riskservice.rows (and pyarrow, ~0.1 s) is imported here, on the first batch, not at start-up."""
+    from riskservice.rows.batch import BatchScorer
     scorer = current_app.extensions["riskservice"]
     audience = request.args.get("audience", "clinician")
     if audience not in AUDIENCES:
@@ -68,7 +68,7 @@ def score_batch():
         spooled.close()
         raise
     kb = scorer.knowledge
-    from riskservice.batchio import Stats
+    from riskservice.rows.batch import Stats
     stats = Stats()
     rid = requestid.current()
 
@@ -134,7 +134,7 @@ def _json_array():
     rows = batch_scorer().score_records(records)
     record_batch_rows(len(rows))
     kb = current_app.extensions["riskservice"].knowledge
-    from riskservice.batchio import records_to_jsonl
+    from riskservice.rows.output import records_to_jsonl
     response = Response(records_to_jsonl(rows), mimetype="application/x-ndjson")
     response.headers["X-Disclaimer"] = kb.disclaimer
     response.headers["Cache-Control"] = "no-store"

@@ -18,13 +18,14 @@ import time
 
 import click
 
-from riskservice import batchio
-from riskservice.batchio import BatchScorer, HeaderProblem, Stats
 from riskservice.cli.heap import keep_freed_pages
 from riskservice.cli.scorer import build_scorer, setting
 from riskservice.cli.segments import PARALLEL_MIN_BYTES, segments
 from riskservice.csvio.dialect import CsvOptions
 from riskservice.csvio.encoding import open_input
+from riskservice.rows import blocks
+from riskservice.rows.batch import BatchScorer, HeaderProblem, Stats
+from riskservice.rows.output import csv_line
 
 
 class _Counting:
@@ -154,7 +155,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
     dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
     jobs, done, ok = [], {}, False
     try:
-        dst.write(batchio._csv_line(header.out_names, options.csv_safe))
+        dst.write(csv_line(header.out_names, options.csv_safe))
         dst.flush()
         fd = dst.fileno()
         for k in range(workers):
@@ -163,7 +164,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
             jobs.append(p)
         count = 0
         found = (_segments(infile, header, header_end, size, len(jobs)) if prescan is None else
-                 prescan.segments(infile, header_end, header.delimiter, size, batchio.BLOCK_SIZE, len(jobs)))
+                 prescan.segments(infile, header_end, header.delimiter, size, blocks.BLOCK_SIZE, len(jobs)))
         for task in found:
             tasks.put(task)
             count += 1
@@ -213,7 +214,7 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
 
 def _segments(infile, header, header_end, size, workers=2):
     """(index, start, end, first line) of the file's segments, found in this process."""
-    return segments(infile, header.delimiter, header_end, size, batchio.BLOCK_SIZE, workers)
+    return segments(infile, header.delimiter, header_end, size, blocks.BLOCK_SIZE, workers)
 
 
 class _Turn:

@@ -12,7 +12,7 @@ from riskservice.core.engine import engine_for
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.inputs import from_records
 from riskservice.core.render import VIEWS, render_view
-from riskservice.core.renderplan import plan_for
+from riskservice.core.render.plan import plan_for
 
 
 class Scorer:

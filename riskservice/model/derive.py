@@ -109,7 +109,7 @@ def service_columns(canon) -> dict:
 
 
 def service_points(kb, canon) -> np.ndarray:
-    from riskservice.batchio import BatchScorer
+    from riskservice.rows.batch import BatchScorer
     out = BatchScorer(kb).score_columns(service_columns(canon), len(canon))
     if out["error"].null_count != len(canon):
         raise ValueError("NHANES rows failed validation: " + str(out["error"].drop_null()[0]))
@@ -119,7 +119,7 @@ def service_points(kb, canon) -> np.ndarray:
 def findrisc_points(kb, canon) -> np.ndarray:
     """FINDRISC from the same inputs through the service's engine: the lower end of its range,
     i.e. the items NHANES lacks at their lowest answer (0 points)."""
-    from riskservice.batchio import BatchScorer
+    from riskservice.rows.batch import BatchScorer
     out = BatchScorer(kb).score_columns(service_columns(canon), len(canon))
     return out["findrisc_points"].to_numpy(zero_copy_only=False).astype(float)
 

@@ -17,7 +17,7 @@ PLACEHOLDER_AGE = "40"
 
 
 def rules_points(kb, frame, sex: str, with_glucose: bool) -> np.ndarray:
-    from riskservice.batchio import BatchScorer
+    from riskservice.rows.batch import BatchScorer
     n = len(frame)
     cols = {"age": pa.array([PLACEHOLDER_AGE] * n), "sex": pa.array([sex] * n),
             "bmi": pa.array([f"{x!r}" for x in frame["bmi"]])}

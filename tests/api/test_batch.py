@@ -175,8 +175,8 @@ def test_a_hundred_thousand_columns_are_refused_by_default(client):
 
 
 def test_quoted_line_breaks_commas_and_quotes_survive_small_blocks(client, monkeypatch):
-    from riskservice import batchio
-    monkeypatch.setattr(batchio, "BLOCK_SIZE", 64)
+    from riskservice.rows import blocks
+    monkeypatch.setattr(blocks, "BLOCK_SIZE", 64)
     note = 'first line, with "quotes"\nsecond line\r\nthird'
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -194,9 +194,9 @@ class Injected(RuntimeError):
 
 def fail_second_block(monkeypatch):
     """Make BatchScorer.score_table raise on its second call, with a cell value in the message."""
-    from riskservice import batchio
-    monkeypatch.setattr(batchio, "BLOCK_SIZE", 2048)
-    original = batchio.BatchScorer.score_table
+    from riskservice.rows import batch, blocks
+    monkeypatch.setattr(blocks, "BLOCK_SIZE", 2048)
+    original = batch.BatchScorer.score_table
     calls = []
 
     def flaky(self, table, plan):
@@ -205,7 +205,7 @@ def fail_second_block(monkeypatch):
             raise Injected(f"cell value {table.column('patient_id')[0].as_py()} in the message")
         return original(self, table, plan)
 
-    monkeypatch.setattr(batchio.BatchScorer, "score_table", flaky)
+    monkeypatch.setattr(batch.BatchScorer, "score_table", flaky)
     return calls
 
 
@@ -234,7 +234,7 @@ def test_a_block_that_fails_becomes_error_rows_and_the_stream_goes_on(client, mo
     logged = [rec for rec in caplog.records if rec.name == "riskservice.batch"]
     assert len(logged) == 1 and logged[0].request_id == "inject-1"
     text = logged[0].getMessage()
-    assert "Injected" in text and "flaky <- batchio.py" in text and "_score_block" in text  # type and stack
+    assert "Injected" in text and "flaky <- batch.py" in text and "_score_block" in text  # type and stack
     pid = expected[failed[0]][2]
     assert "cell value" not in text and pid not in text  # the exception's message is never logged
 

@@ -7,7 +7,8 @@ import pytest
 
 from riskservice import create_app
 from riskservice.cli import main
-from riskservice.core import narrative, render
+from riskservice.core import narrative
+from riskservice.core.render import answer, contributions, sections
 from tests.paths import REPO
 
 SCHEMAS = REPO / "schemas"
@@ -76,8 +77,8 @@ def test_summary_agrees_for_other_patients(client, raw):
 def test_summary_builds_no_narrative_and_no_references(monkeypatch, client, patient):
     def boom(*args, **kwargs):
         raise AssertionError("the summary must not build this")
-    for target, name in ((narrative, "build"), (render, "_references"), (render, "_rules"),
-                         (render, "_mechanisms"), (render, "_model")):
+    for target, name in ((narrative, "build"), (answer, "_references"), (contributions, "rules_of"),
+                         (sections, "mechanisms_of"), (sections, "model_of")):
         monkeypatch.setattr(target, name, boom)
     assert client.post("/v1/score?view=summary", json=patient).status_code == 200
 

@@ -5,12 +5,12 @@ import os
 
 from click.testing import CliRunner
 
-from riskservice import batchio
 from riskservice.cli import batch as score_csv
 from riskservice.cli import main
 from riskservice.cli import prescan as pre
 from riskservice.cli import segments as seg
 from riskservice.csvio.dialect import CsvOptions
+from riskservice.rows import blocks
 
 BLOCK = 4096
 
@@ -73,7 +73,7 @@ def test_a_child_that_saw_another_file_layout_is_ignored(tmp_path, monkeypatch):
 def test_the_parent_goes_on_from_where_a_failing_child_stopped(tmp_path, monkeypatch):
     small(monkeypatch)
     monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(batchio, "BLOCK_SIZE", BLOCK)
+    monkeypatch.setattr(blocks, "BLOCK_SIZE", BLOCK)
     src = quoted_file(tmp_path)
     expected, header_end = own(src)
     real = seg.segments
@@ -114,7 +114,7 @@ def test_the_parent_goes_on_from_where_a_failing_child_stopped(tmp_path, monkeyp
 def test_score_csv_with_a_prescan_writes_what_one_process_writes(tmp_path, monkeypatch):
     small(monkeypatch)
     monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(batchio, "BLOCK_SIZE", BLOCK)
+    monkeypatch.setattr(blocks, "BLOCK_SIZE", BLOCK)
     src = quoted_file(tmp_path)
     one = tmp_path / "one.csv"
     assert score_csv.run_score_csv(str(src), str(one), quiet=True, model=False, workers=1,

@@ -4,10 +4,10 @@ import io
 
 from click.testing import CliRunner
 
-from riskservice import batchio
 from riskservice.cli import batch as score_csv
 from riskservice.cli import main
 from riskservice.csvio.dialect import CsvOptions
+from riskservice.rows import batch, blocks
 from tests.api.test_batch import check_failed_block, fail_second_block
 from tests.batchdata import make_csv
 
@@ -55,7 +55,7 @@ def test_a_failing_block_becomes_error_rows_and_the_file_goes_on(tmp_path, monke
 
 def test_parallel_segments_start_on_record_boundaries(tmp_path, monkeypatch):
     """Quoted line breaks everywhere: the segment cuts must never fall inside one."""
-    monkeypatch.setattr(batchio, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(blocks, "BLOCK_SIZE", 4096)
     monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
     note = "line one, \"quoted\"\n" * 30
     buf = io.StringIO()
@@ -85,19 +85,19 @@ def test_a_worker_that_dies_ends_the_run_with_an_error_and_no_output(tmp_path, m
     to write, nor leave a file that looks complete."""
     import os
 
-    monkeypatch.setattr(batchio, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(blocks, "BLOCK_SIZE", 4096)
     monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
     body, _ = make_csv(n=3000)
     src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
     src.write_bytes(body)
-    real = batchio.BatchScorer.iter_csv
+    real = batch.BatchScorer.iter_csv
 
     def dies_midway(self, stream, stats=None, header=None, write_header=True, first_line=2, **kw):
         if first_line > 1500:
             os._exit(9)
         yield from real(self, stream, stats, header=header, write_header=write_header, first_line=first_line, **kw)
 
-    monkeypatch.setattr(batchio.BatchScorer, "iter_csv", dies_midway)
+    monkeypatch.setattr(batch.BatchScorer, "iter_csv", dies_midway)
     code = score_csv.run_score_csv(str(src), str(dst), quiet=True, model=False, workers=2, options=CsvOptions())
     assert code == 1 and not dst.exists()
 
@@ -124,7 +124,7 @@ def test_the_output_may_not_be_the_input(tmp_path):
 def test_workers_that_must_wait_for_their_turn_still_write_every_row_in_order(tmp_path, monkeypatch):
     """No output may be held back (PENDING_LIMIT 0): each worker waits for its turn after every
     chunk, and the file comes out as one process writes it."""
-    monkeypatch.setattr(batchio, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(blocks, "BLOCK_SIZE", 4096)
     monkeypatch.setattr(score_csv, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(score_csv, "PENDING_LIMIT", 0)
     body, _ = make_csv(n=2000)

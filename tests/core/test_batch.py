@@ -6,10 +6,10 @@ import random
 import pyarrow as pa
 import pytest
 
-from riskservice.batchio import BatchScorer, HeaderProblem
 from riskservice.core import header as core
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.render import INDEX_COLUMNS
+from riskservice.rows.batch import BatchScorer, HeaderProblem
 
 ETH = ["europid", "south_asian", "east_asian", "japanese", "african", "hispanic", "middle_eastern", "other"]
 MEDS = ["prednisolone", "H02AB02", "olanzapine", "metformin", "C03AA03", "atenolol", "carvedilol", "niacin",

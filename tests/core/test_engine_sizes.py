@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from riskservice.core.engine import SMALL_BATCH, Engine
+from riskservice.core.engine import Engine
+from riskservice.core.engine.arrays import SMALL_BATCH
 from riskservice.core.inputs import from_records
 from tests.core.test_one_engine import hostile_patients
 

@@ -11,8 +11,8 @@ import random
 import pyarrow as pa
 import pytest
 
-from riskservice.batchio import BatchScorer
 from riskservice.core.errors import ValidationProblem
+from riskservice.rows.batch import BatchScorer
 from tests.core.randompatients import random_patient
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from riskservice.core.compiled import BAND
-from riskservice.core.engine import SMALL_BATCH, Engine
+from riskservice.core.engine import Engine
+from riskservice.core.engine.arrays import SMALL_BATCH
 
 
 def points_for(scorer, factor, **fields):

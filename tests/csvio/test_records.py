@@ -5,9 +5,10 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskservice.batchio import CsvHeader, _parse_block
 from riskservice.csvio import records
 from riskservice.csvio.records import clean_prefix, split_blocks
+from riskservice.rows.batch import CsvHeader
+from riskservice.rows.blocks import parse_block
 
 NAMES = ["a", "b", "c"]
 
@@ -17,7 +18,7 @@ def read_all(data: bytes, block_size: int, delimiter=","):
     header = CsvHeader(NAMES, None, delimiter)
     out = []
     for block in split_blocks(io.BytesIO(data), delimiter, block_size):
-        parsed = _parse_block(block, header)
+        parsed = parse_block(block, header)
         rows = parsed.table.to_pylist()
         errors = {position: message for position, message, _ in parsed.errors}
         for position in range(parsed.rows):

@@ -47,7 +47,7 @@ _tame_cells = st.one_of(_tame_numbers, st.sampled_from(["male", "female", "predn
 @st.composite
 def csv_bodies(draw, hostile: bool = True):
     """CSV uploads. ``hostile=False`` leaves out what other lanes still fail on (non-finite and
-    400-digit numbers: lead, core/batch.py; line breaks inside quoted values: csv, batchio.py)."""
+    400-digit numbers: lead, core/batch.py; line breaks inside quoted values: csv, rows/blocks.py)."""
     _numbers_, _cells_ = (_numbers, _cells) if hostile else (_tame_numbers, _tame_cells)
     # Mostly a usable header (so rows get scored), sometimes anything at all.
     extra = draw(st.lists(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8) if hostile else st.sampled_from(["x", "note"])),

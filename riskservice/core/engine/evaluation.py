@@ -1,0 +1,103 @@
+"""What one evaluation holds: arrays only, one row per patient (the renderers read them)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from riskservice.core.inputs import Parsed
+
+
+@dataclass
+class ItemResults:
+    """Every banded item's results for every row, (n, items) each, items in the compiled order
+    (:class:`~riskservice.core.compiled.ItemSlots`)."""
+
+    variant: np.ndarray      # -1 = not applicable
+    band: np.ndarray         # -1 = no value
+    present: np.ndarray
+    points: np.ndarray
+    top: np.ndarray          # highest points of the row's variant (0 if not applicable)
+    flagged: np.ndarray      # the band is marked "flagged" (its mechanisms apply at 0 points)
+    diabetes: np.ndarray     # the band meets a diagnostic threshold for diabetes
+
+
+def _columns_of(name):
+    return property(lambda self: getattr(self.results, name)[:, self.columns])
+
+
+class Items:
+    """One item table's results (a column range of :class:`ItemResults`): variant, band, whether
+    the value is present, points, top, flagged and diabetes, each (n, items of the table).
+    Views are taken when read, so building an evaluation costs nothing per table."""
+
+    __slots__ = ("results", "columns")
+
+    def __init__(self, results: ItemResults, columns: slice):
+        self.results, self.columns = results, columns
+
+    variant = _columns_of("variant")
+    band = _columns_of("band")
+    present = _columns_of("present")
+    points = _columns_of("points")
+    top = _columns_of("top")
+    flagged = _columns_of("flagged")
+    diabetes = _columns_of("diabetes")
+
+
+@dataclass
+class MedicationList:
+    """One distinct medication list: the scoring classes (membership and entries per class, in
+    input order), notes for entries that do not score, and whether a blood-pressure medicine
+    is taken systemically."""
+
+    member: np.ndarray
+    matches: dict
+    notes: list
+    blood_pressure: bool
+    row: tuple = ()          # the engine's numbers for the list: membership, blood pressure, points, drivers
+
+
+@dataclass
+class Evaluation:
+    n: int
+    parsed: Parsed
+    values: np.ndarray                   # (n, numeric fields) canonical values, NaN = missing
+    codes: np.ndarray                    # (n, coded fields incl. derived), -1 = missing
+    ok: np.ndarray                       # rows without errors
+    bmi_derived: np.ndarray
+    assumed_unit: np.ndarray             # (n, numeric fields): unit not given, canonical assumed
+    indices: dict                        # index id -> values (NaN = not computable)
+    factors: tuple                       # (Items numeric, Items categorical)
+    established: tuple
+    cutoffs: tuple
+    counted: np.ndarray = None           # (n, factors in kb order) points after exclusive groups
+    factor_present: np.ndarray = None
+    factor_top: np.ndarray = None
+    factor_band_points: np.ndarray = None
+    factor_flagged: np.ndarray = None
+    diabetes_range: np.ndarray = None    # a glycaemia value meets a diagnostic threshold for diabetes
+    implausible: list = field(default_factory=list)   # (mask, field, message): data-entry checks
+    med_member: np.ndarray = None        # (n, drug classes)
+    med_points: np.ndarray = None
+    med_given: np.ndarray = None
+    points: np.ndarray = None
+    max_points: np.ndarray = None
+    headroom: np.ndarray = None
+    missing_top: np.ndarray = None       # (n, factors in kb order) points a missing factor could add
+    band: np.ndarray = None              # index into the ruleset's thresholds
+    band_if_max: np.ndarray = None
+    scores: dict = field(default_factory=dict)     # established id -> dict of arrays
+    flagged: dict = field(default_factory=dict)    # index id -> (flag bool, cut-off variant or -1)
+    mech_weight: np.ndarray = None
+    mech_count: np.ndarray = None
+    mech_order: np.ndarray = None
+    antihypertensive_source: np.ndarray = None
+    model_terms: np.ndarray = None       # (n, model terms) term values, NaN = missing
+    model_contrib: np.ndarray = None
+    logit: np.ndarray = None
+    probability: np.ndarray = None
+
+    def error_text(self, i: int) -> str | None:
+        return self.parsed.errors.text(i) if i in self.parsed.errors.by_row else None
+
