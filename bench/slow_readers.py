@@ -171,33 +171,49 @@ def percentile(values, q):
     return values[min(len(values) - 1, math.ceil(q * len(values)) - 1)]
 
 
-def measure(target: str, hold: float, slow: int, idle: int, rows: int, write_timeout: float = WRITE_TIMEOUT,
-            model: str = "on") -> dict:
+def attack(server, target: str, hold: float, slow: int, idle: int, rows: int, write_timeout: float,
+           model: str) -> dict:
+    """One attack on ``server`` (host, port, log_text); the figures of :func:`verdict`."""
+    log_before = len(server.log_text())
+    attack = Attack(server.host, server.port, slow, idle, rows, hold)
+    probes: list = []
+    t0 = time.monotonic()
+    attack.run(probes)
+    wall = time.monotonic() - t0
+    held = held_times(server.log_text()[log_before:])
+    if target == "bare":   # wait for the parked answers that have not met their deadline yet
+        waited = time.monotonic()
+        while len(held) < slow // 2 and time.monotonic() - waited < write_timeout + 2:
+            time.sleep(0.5)
+            held = held_times(server.log_text()[log_before:])
+    ok = [s for s, st in probes if st == 200]
+    return {"target": target, "hold_s": hold, "slow_readers": slow, "idle": idle, "rows": rows,
+            "setup_s": round(attack.setup_s, 1), "wall_s": round(wall, 1), "probes": len(probes),
+            "probes_ok": len(ok), "probe_failures": sorted({str(st) for _, st in probes if st != 200}),
+            "p50_ms": round(percentile(ok, 0.50) * 1000, 1), "p99_ms": round(percentile(ok, 0.99) * 1000, 1),
+            "max_ms": round(max(ok) * 1000, 1) if ok else None, "idle_reopened": attack.reopened,
+            "write_timeout_s": write_timeout, "model": model, "cut_at_write_deadline": len(held),
+            "max_thread_wait_s": round(max(held), 2) if held else 0.0, "attacker_errors": attack.errors,
+            "probe_ms": [round(s * 1000) if isinstance(st, int) else str(st) for s, st in probes]}
+
+
+def measure(targets, hold: float, slow: int, idle: int, rows: int, write_timeout: float = WRITE_TIMEOUT,
+            model: str = "on") -> list:
+    """Start the production server (2 workers; behind the shipped nginx when the proxy is a target)
+    and attack each target in turn: nginx's port, then gunicorn's own."""
     env = {"WEB_CONCURRENCY": "2", "RISKSERVICE_MODEL": model, "GUNICORN_WRITE_TIMEOUT": str(write_timeout)}
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        if target == "proxy":
+        if "proxy" in targets:
             from tests.proxyserver import ProxiedServer
             server = ProxiedServer(Path(tmp) / "server.log", **env)
         else:
             server = RealServer(Path(tmp) / "server.log", **env)
         with server:
-            attack = Attack(server.host, server.port, slow, idle, rows, hold)
-            probes: list = []
-            t0 = time.monotonic()
-            attack.run(probes)
-            wall = time.monotonic() - t0
-            time.sleep(write_timeout + 2 if target == "bare" else 0)   # let parked answers meet their deadline
-            log = server.log_text()
-    ok = [s for s, st in probes if st == 200]
-    held = held_times(log)
-    return {"target": target, "hold_s": hold, "slow_readers": slow, "idle": idle, "rows": rows,
-            "setup_s": round(attack.setup_s, 1), "wall_s": round(wall, 1), "probes": len(probes), "probes_ok": len(ok),
-            "probe_failures": sorted({str(st) for _, st in probes if st != 200}),
-            "p50_ms": round(percentile(ok, 0.50) * 1000, 1), "p99_ms": round(percentile(ok, 0.99) * 1000, 1),
-            "max_ms": round(max(ok) * 1000, 1) if ok else None, "idle_reopened": attack.reopened,
-            "write_timeout_s": write_timeout, "model": model, "cut_at_write_deadline": len(held), "max_thread_wait_s": round(max(held), 2) if held else 0.0,
-            "attacker_errors": attack.errors,
-            "probe_ms": [round(s * 1000) if isinstance(st, int) else str(st) for s, st in probes]}
+            for target in targets:
+                bare = server.upstream if target == "bare" and "proxy" in targets else server
+                results.append(attack(bare, target, hold, slow, idle, rows, write_timeout, model))
+    return results
 
 
 def verdict(r: dict) -> list:
@@ -229,8 +245,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     targets = ("proxy", "bare") if args.target == "both" else (args.target,)
     failed = False
-    for target in targets:
-        r = measure(target, args.hold, args.slow, args.idle, args.rows, args.write_timeout, args.model)
+    for r in measure(targets, args.hold, args.slow, args.idle, args.rows, args.write_timeout, args.model):
         r["problems"] = verdict(r)
         r["python"] = platform.python_version()
         print(json.dumps(r), flush=True)

@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_slow_readers_and_idle_connections_do_not_deny_service():
     require_nginx()
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "slow_readers.py"), "--target", "both", "--hold", "8",
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "slow_readers.py"), "--target", "both", "--hold", "6",
                           "--write-timeout", "4", "--model", "off"],
                          capture_output=True, text=True, timeout=240, cwd=ROOT)
     results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert [r["target"] for r in results] == ["proxy", "bare"], out.stdout + out.stderr[-3000:]
     for r in results:
         assert not r["problems"], r
-        assert r["probes"] >= 6, r
+        assert r["probes"] >= 4, r
     bare = results[1]
     assert bare["cut_at_write_deadline"] >= 1, bare   # the non-reading batches were cut, not left hanging
