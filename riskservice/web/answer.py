@@ -22,6 +22,15 @@ def percent(p) -> str:
     return f"{p * 100:.0f}%"
 
 
+def change_words(d) -> str:
+    """A change of probability in percentage points, for reading: '-2.1 percentage points'."""
+    if d is None:
+        return ""
+    if abs(d) < 0.0005:
+        return "no change"
+    return f"{d * 100:+.1f} percentage points".replace("-", "−")
+
+
 def number(x, digits: int = 3) -> str:
     """A measured or derived value for reading: ``digits`` significant digits, no trailing zeros."""
     if x is None:

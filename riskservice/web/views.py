@@ -8,10 +8,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from riskservice.api import requestid
+from riskservice.core import whatif
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS
 from riskservice.ehr import fhir_in
-from riskservice.web import answer, bp, chart, forms, smart, wording
+from riskservice.web import answer, bp, chart, forms, smart, whatif_form, wording
 
 # No inline script or style, nothing from another origin; forms post only here.
 CSP_WEB = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -43,7 +44,8 @@ def _wording():
     """Every page template reads engine text through ``plain`` and names fields with ``label``."""
     plain = _plain()
     return {"plain": plain, "label": lambda name: wording.label(plain.kb, name),
-            "factor_value": lambda c: answer._value_text(c, plain)}
+            "factor_value": lambda c: answer._value_text(c, plain), "percent": answer.percent,
+            "change_words": answer.change_words}
 
 
 def _audience(value) -> str:
@@ -105,7 +107,20 @@ def _narrative(result: dict) -> str:
     return text
 
 
-def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html"):
+def _what_if(values: dict, picked: dict, audience: str) -> dict:
+    """The what-if section: the defaults that apply, or the targets the clinician picked."""
+    kb = _scorer().knowledge
+    chosen, problems = whatif_form.scenarios(kb, picked)
+    raw = forms.to_raw(values)
+    result = whatif.what_if(_scorer(), raw, chosen, request_id=requestid.current(), audience=audience)
+    meds = raw.get("medications") if isinstance(raw.get("medications"), list) else []
+    return {"whatif": result, "whatif_problems": problems, "whatif_values": picked, "whatif_open": bool(picked),
+            "whatif_widgets": whatif_form.widgets(kb, picked), "whatif_meds": meds,
+            "whatif_smoker": str(raw.get("smoking", "")).lower() == "current"}
+
+
+def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html",
+          picked: dict | None = None):
     result, errors = _score(values, audience) if score else (None, None)
     inline, other = forms.errors_by_field(errors or {})
     kb = _scorer().knowledge
@@ -129,6 +144,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),
             top_mechanisms=result["mechanisms"][:3],
             explanation=Markup(_md().render(plain(_narrative(result)))),
+            **(_what_if(values, picked or {}, audience) if not result["diabetes_range"] else {}),
         )
     status = 422 if errors else 200
     return render_template(template, **context), status
@@ -142,13 +158,15 @@ def index():
 @bp.post("/")
 def score_form():
     values = forms.form_values(request.form)
-    return _page(values, _audience(request.form.get("audience")), _origin_from(request.form))
+    return _page(values, _audience(request.form.get("audience")), _origin_from(request.form),
+                 picked=whatif_form.form_values(request.form))
 
 
 @bp.post("/handout")
 def handout():
     values = forms.form_values(request.form)
-    return _page(values, "patient", _origin_from(request.form), template="handout.html")
+    return _page(values, "patient", _origin_from(request.form), template="handout.html",
+                 picked=whatif_form.form_values(request.form))
 
 
 @bp.get("/batch")

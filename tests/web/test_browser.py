@@ -270,3 +270,22 @@ def test_keyboard_only_use(browser, live_server, engine):
     expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"]
     wait_for(browser, "#band")
     assert band_of(browser) == expected
+
+
+def test_what_if_shows_the_changed_likelihood(browser, live_server, full_scorer):
+    """The clinician picks a target; the page shows the likelihood a fresh score of the changed inputs gives."""
+    from riskservice.web.answer import percent
+    score_patient(browser, live_server)
+    section = browser.find_element(By.CSS_SELECTOR, "#sec-whatif > summary")
+    scroll_to(browser, section)
+    section.click()
+    fill(browser, {"whatif_weight_percent": "-10", "whatif_mvpa": "200"})
+    click_and_load(browser, browser.find_element(By.ID, "whatif-button"), "#whatif-table")
+    weight = dict(RAW, weight=98.0 * 0.9)
+    activity = dict(RAW, mvpa_minutes_per_week=200.0)
+    for sid, changed in (("whatif_weight_percent", weight), ("whatif_mvpa", activity)):
+        expected = full_scorer.score(changed, view="summary")["probability"]["value"]
+        cell = browser.find_element(By.CSS_SELECTOR, f"#whatif-{sid} td.whatif-p strong")
+        assert cell.is_displayed() and cell.text == percent(expected), sid
+    assert browser.find_element(By.ID, "whatif_weight_percent").get_attribute("value") == "-10"
+    assert_accessible(browser)

@@ -334,6 +334,9 @@ def _pages(client):
         yield name, client.post("/", data=form)
         yield name + " (patient texts)", client.post("/", data=dict(form, audience="patient"))
         yield name + " (handout)", client.post("/handout", data=form)
+    yield "what-if targets", client.post("/", data=dict(_EVERY_INPUT, whatif_weight_percent="-10", whatif_mvpa="x",
+                                                       whatif_waist="90", whatif_sedentary="4", whatif_sleep="7",
+                                                       whatif_stop_smoking="yes", whatif_stop_med="olanzapine"))
     yield "errors", client.post("/", data=dict(FORM, age="fifty", weight="900", weight_unit="[lb_av]",
                                                waist_unit="furlong", medications="x" * 300, bmi="1e999"))
     yield "launch", client.get("/launch")
@@ -378,3 +381,42 @@ def test_every_field_has_a_plain_label_and_hint(kb):
         assert "_" not in wording.label(kb, field.name), field.name
         hint = wording.HINTS[field.name]
         assert hint and "`" not in hint and "[" not in hint and "JSON" not in hint, field.name
+
+
+# ------------------------------------------------------------------------------------------
+# What would change it
+# ------------------------------------------------------------------------------------------
+
+def _whatif_row(html: str, sid: str) -> str:
+    return re.search(rf'<tr id="whatif-{sid}">(.*?)</tr>', html, re.DOTALL).group(1)
+
+
+def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, full_scorer):
+    from riskservice.web.answer import percent
+    client = model_app.test_client()
+    form = dict(FORM, smoking="current", mvpa_minutes_per_week="60")
+    raw = forms.to_raw(MultiDict(form))
+    html = client.post("/", data=form).get_data(as_text=True)
+    assert "cross-sectional" in html and "not a promise" in html
+
+    def fresh(changed):
+        return full_scorer.score(changed, view="summary")["probability"]["value"]
+
+    # the defaults: BMI 5% lower (only BMI was given), 150 min/week, not smoking, all together
+    for sid, changed in (("weight", dict(raw, bmi=31.2 * 0.95)),
+                         ("activity", dict(raw, mvpa_minutes_per_week=150.0)),
+                         ("smoking", dict(raw, smoking="former")),
+                         ("together", dict(raw, bmi=31.2 * 0.95, mvpa_minutes_per_week=150.0, smoking="former"))):
+        assert f"<strong>{percent(fresh(changed))}</strong>" in _whatif_row(html, sid), sid
+    # targets the clinician picks, in the units shown next to them
+    html = client.post("/", data=dict(form, whatif_weight_percent="-10", whatif_mvpa="300", whatif_waist="90",
+                                      whatif_stop_med="olanzapine")).get_data(as_text=True)
+    assert 'id="sec-whatif" open' in html
+    for sid, changed in (("whatif_weight_percent", dict(raw, bmi=31.2 * 0.9)),
+                         ("whatif_waist", dict(raw, waist=90.0)),
+                         ("whatif_mvpa", dict(raw, mvpa_minutes_per_week=300.0)),
+                         ("whatif_stop_med", dict(raw, medications=["prednisolone"]))):
+        assert f"<strong>{percent(fresh(changed))}</strong>" in _whatif_row(html, sid), sid
+    html = client.post("/", data=dict(form, whatif_weight_percent="lots", whatif_sleep="0x7")).get_data(as_text=True)
+    problems = re.search(r'id="whatif-problems">(.*?)</div>', html, re.DOTALL).group(1)
+    assert "enter a number" in problems and problems.count("<li>") == 2
