@@ -210,28 +210,51 @@ class BatchScorer:
         return out
 
     # ------------------------------------------------------------------ JSON arrays
-    def score_records(self, records: list) -> list:
-        """Score a JSON array of objects; one result dict per record, in order. The records go
-        through the same adapter as a single ``POST /v1/score`` body."""
+    def score_records(self, records: list, first_row: int = 1) -> list:
+        """Score a JSON array of objects (or one block of it: ``first_row`` numbers its first
+        record); one result dict per record, in order. The records go through the same adapter as
+        a single ``POST /v1/score`` body. A record the JSON reader refused (a
+        :class:`~riskservice.rows.jsonarray.Refused`) or holding a key that looks like a misspelt
+        field is that row's error; the others are scored."""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
+        from riskservice.rows.jsonarray import Refused
         keys = set()
         for rec in records:
             if isinstance(rec, dict):
                 keys.update(rec)
         plan = core.plan_columns(sorted(keys | {"age", "sex"}))
-        if plan.problems:
-            raise HeaderProblem(plan.problems)
+        refused = {i: "_row: this record is not acceptable JSON: " + _reason(rec.reason)
+                   for i, rec in enumerate(records) if isinstance(rec, Refused)}
+        if plan.problems:   # near-miss keys: an error for the records that use them
+            misspelt = {k: msgs for k, msgs in plan.problems.items() if k in keys}
+            for i, rec in enumerate(records):
+                if isinstance(rec, dict) and i not in refused:
+                    hits = [f"{k}: {m}" for k in rec if k in misspelt for m in misspelt[k]]
+                    if hits:
+                        refused[i] = "; ".join(hits)
+            plan = core.plan_columns(sorted((keys - set(misspelt)) | {"age", "sex"}))
         passthrough = set(plan.passthrough)
-        cleaned = [{k: v for k, v in rec.items() if k not in passthrough} if isinstance(rec, dict) else rec
-                   for rec in records]
+        cleaned = [None if i in refused else
+                   {k: v for k, v in rec.items() if k not in passthrough} if isinstance(rec, dict) else rec
+                   for i, rec in enumerate(records)]
         out = self._render(from_records(cleaned, self.engine.cx))
         lists = {name: out[name].to_pylist() for name in RESULT_COLUMNS}
         rows = []
         for i, rec in enumerate(records):
-            row = {"row": i + 1}
+            row = {"row": first_row + i}
+            if i in refused:
+                row.update({name: None for name in RESULT_COLUMNS if name != "disclaimer"})
+                row["error"] = refused[i]
+                rows.append(row)
+                continue
             if isinstance(rec, dict):
                 row.update({k: rec[k] for k in plan.passthrough if k in rec})
             row.update({name: lists[name][i] for name in RESULT_COLUMNS if name != "disclaimer"})
             rows.append(row)
         return rows
+
+
+def _reason(text: str) -> str:
+    """The strict reader's words without its "The body is ..." opening (here it is one record)."""
+    return text.removeprefix("The body is not acceptable JSON: ").removeprefix("The body is not valid JSON: ")

@@ -63,8 +63,16 @@
         message.textContent = "The file was not scored (HTTP " + xhr.status + "): " + detail;
         return;
       }
-      var rows = xhr.responseText.split(/\r?\n/).filter(function (l) { return l.length; }).length - 1;
-      var blob = new Blob([xhr.responseText], { type: "text/csv" });
+      // A complete answer ends with its marker line (#riskservice-end rows=N ...): none means it was cut.
+      var text = xhr.responseText;
+      var end = text.lastIndexOf("#riskservice-end rows=");
+      var marker = end >= 0 ? /^#riskservice-end rows=(\d+) /.exec(text.slice(end)) : null;
+      if (!marker) {
+        message.textContent = "The answer was cut short, so only part of the file was scored. Please try again.";
+        return;
+      }
+      var rows = parseInt(marker[1], 10);
+      var blob = new Blob([text.slice(0, end)], { type: "text/csv" });
       link.href = URL.createObjectURL(blob);
       link.download = "scored-" + file.name.replace(/\.csv$/i, "") + ".csv";
       link.hidden = false;
