@@ -14,6 +14,9 @@ DEFAULTS = {
     # Batch limits: bytes per upload and data rows per request (413 beyond them).
     "BATCH_MAX_BYTES": 256 * 1024 * 1024,
     "BATCH_MAX_ROWS": 1_000_000,
+    # Bytes all uploads being scored may hold at once in one worker process (memory and TMPDIR
+    # together); an upload past it gets 507, as does one that meets a full disk.
+    "BATCH_SPOOL_QUOTA": 1024 * 1024 * 1024,
     # Most CSV columns accepted (422 beyond it, checked on the header before any work).
     "BATCH_MAX_COLUMNS": 1_000,
     # Refuse to serve a result that used any knowledge entry whose review_status is below
@@ -66,6 +69,14 @@ DEFAULTS = {
     "CDS_JWT_ISSUERS": None,
     # Seconds a JWT id (jti) is remembered after the token's expiry, so a replayed token is refused.
     "CDS_JWT_REPLAY_SECONDS": 3600,
+    # Longest accepted CDS JWT lifetime (exp - iat, seconds; CDS Hooks: exp at most five minutes
+    # ahead); iat in the future or older than this is refused too.
+    "CDS_JWT_MAX_LIFETIME": 300,
+    # Where used JWT ids are remembered, shared by every worker: an SQLite file (None =
+    # <instance folder>/cds-jti.sqlite3), or Redis shared by every instance when REDIS_URL is set
+    # (e.g. redis://redis.internal:6379/0).
+    "REPLAY_DB": None,
+    "REDIS_URL": None,
     # Look-back windows (days) for EHR Observations by category; None = lookback_days in
     # riskservice/ehr/mapping/observations.json (730 anthropometry, 365 lab, 365 lifestyle).
     "EHR_LOOKBACK_ANTHROPOMETRY_DAYS": None,

@@ -17,6 +17,14 @@ ACCEPTANCE_PATIENT = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _replay_db(tmp_path_factory):
+    """Used CDS JWT ids go to a file of this test run (the app's own and every real server's),
+    never to the checkout's instance folder."""
+    import os
+    os.environ.setdefault("RISKSERVICE_REPLAY_DB", str(tmp_path_factory.mktemp("replay") / "jti.sqlite3"))
+
+
 @pytest.fixture(scope="session")
 def kb():
     return load_knowledge()

@@ -28,7 +28,7 @@ FILES = (
 )
 SCHEMA_FILE = "knowledge.schema.json"
 SEXES = ("female", "male")
-ETHNICITIES = ("europid", "south_asian", "east_asian", "japanese", "african",
+ETHNICITIES = ("europid", "south_asian", "east_asian", "japanese", "asian", "african",
                "hispanic", "middle_eastern", "other")
 ATC_RE = re.compile(r"^[A-Z][0-9]{2}[A-Z]{0,2}[0-9]{0,2}$")
 REVIEW_ORDER = ("draft", "under_review", "approved")
@@ -303,9 +303,25 @@ def _cross_check(kb: Knowledge) -> None:
             for v in item["variants"]:
                 _check_bands(problems, f"established.json {score_id}.{item['id']}",
                              item["kind"], v["bands"], None, need_refs)
+    _check_outcome(kb, problems, need_refs)
     _check_meaning(kb, problems)
     if problems:
         raise KnowledgeError("knowledge files are inconsistent:\n  " + "\n  ".join(problems))
+
+
+def _check_outcome(kb: Knowledge, problems: list[str], need_refs) -> None:
+    """The outcome's borderline zone is the cut-off divided and multiplied by (1 + within-person CV),
+    rounded to 2 decimals, and every citation resolves."""
+    o = kb.ruleset["outcome"]
+    need_refs("ruleset.json outcome", o["references"])
+    need_refs("ruleset.json outcome borderline", o["borderline"]["references"])
+    b, cut = o["borderline"], o["cutoff"]
+    want = (round(cut / (1 + b["within_person_cv"]), 2), round(cut * (1 + b["within_person_cv"]), 2))
+    if (b["low"], b["high"]) != want:
+        problems.append(f"ruleset.json outcome borderline: low/high must be {want[0]}/{want[1]} "
+                        f"(cut-off {cut} with CV {b['within_person_cv']})")
+    if not b["low"] < cut < b["high"]:
+        problems.append("ruleset.json outcome borderline: the zone must contain the cut-off")
 
 
 def _check_meaning(kb: Knowledge, problems: list[str]) -> None:

@@ -28,7 +28,7 @@ from riskservice.api.jsonbody import json_body
 from riskservice.api.metrics import EventCounter
 from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
 
-from . import cds_hooks, fhir_in, fhir_out, security
+from . import cds_hooks, fhir_in, fhir_out, replay, security
 
 log = logging.getLogger("riskservice.ehr")
 
@@ -136,8 +136,8 @@ def _auth():
         log.error("CDS_JWT_ISSUERS is set but PUBLIC_BASE_URL is not; rejecting CDS calls")
         return problem(503, "Service Unavailable", "The service's public URL is not configured.")
     aud = base + request.path
-    cache = current_app.extensions.setdefault("riskservice_ehr_jti", security.JtiCache())
-    if not security.verify_request(request.headers.get("Authorization"), aud, current_app.config, cache):
+    store = replay.store_for(current_app.config, current_app.instance_path)
+    if not security.verify_request(request.headers.get("Authorization"), aud, current_app.config, store):
         metrics()["cds_auth_failed"] += 1
         resp = problem(401, "Unauthorized", type_="/problems/unauthorized")  # no detail on purpose
         resp.headers["WWW-Authenticate"] = "Bearer"

@@ -11,9 +11,13 @@ Checks, in the best-practice order: ``iss`` allow-listed; ``alg`` ES384 or RS384
 HMAC are rejected); key chosen by ``kid`` from the configured JWKS or from a ``jku`` that is
 allow-listed for that issuer (no other URL is ever fetched; the fetch goes through
 :mod:`riskservice.ehr.outbound`: deadline, size cap); signature; exact ``aud`` (the public
-URL of the endpoint being called); ``exp``/``iat`` present and valid (30 s leeway); ``jti``
-never seen before within ``CDS_JWT_REPLAY_SECONDS`` (default in :mod:`riskservice.config`). Any failure is a plain
-``False``: the caller answers 401 without detail. The token itself is never logged.
+URL of the endpoint being called); ``exp``/``iat`` present and valid (30 s leeway), ``iat`` not in
+the future and the lifetime ``exp - iat`` at most ``CDS_JWT_MAX_LIFETIME`` (300 s: the CDS Hooks
+specification says ``exp`` is no more than five minutes in the future), so an old or long-lived
+token is refused whatever its ``exp``; ``jti`` never seen before, by any worker or instance
+(:mod:`riskservice.ehr.replay`: SQLite shared by the host's workers, or Redis), until the token's
+expiry plus ``CDS_JWT_REPLAY_SECONDS``. Any failure (a replay store that cannot answer included) is a
+plain ``False``: the caller answers 401 without detail. The token itself is never logged.
 Needs PyJWT with the ``crypto`` extra; without it every token is rejected (fail closed).
 """
 from __future__ import annotations
@@ -29,19 +33,7 @@ log = logging.getLogger("riskservice.ehr.security")
 ALGORITHMS = ["ES384", "RS384"]
 
 
-class JtiCache:
-    def __init__(self):
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def check_and_add(self, key: str, expires_at: float, now: float) -> bool:
-        with self._lock:
-            for k in [k for k, exp in self._seen.items() if exp < now]:
-                del self._seen[k]
-            if key in self._seen:
-                return False
-            self._seen[key] = expires_at
-            return True
+LEEWAY = 30   # seconds of clock difference tolerated on exp and iat
 
 
 _jwks_cache: dict[str, tuple[float, dict]] = {}
@@ -87,7 +79,16 @@ def _key_for(iss_cfg: dict, header: dict, config=None):
     return None
 
 
-def verify_request(authorization: str | None, audience: str, config, jti_cache: JtiCache) -> bool:
+def lifetime_ok(claims: dict, max_lifetime: float, now: float) -> bool:
+    """``iat`` not in the future, ``exp - iat`` within ``max_lifetime``: a token minted ten years
+    ahead or thirty days ago is refused even with a valid ``exp``."""
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (iat, exp)):
+        return False
+    return iat <= now + LEEWAY and exp - iat <= max_lifetime and iat >= now - max_lifetime - LEEWAY
+
+
+def verify_request(authorization: str | None, audience: str, config, replay_store) -> bool:
     try:
         import jwt
     except ImportError:
@@ -108,14 +109,17 @@ def verify_request(authorization: str | None, audience: str, config, jti_cache: 
         key = _key_for(issuers[iss], header, config)
         if key is None:
             return False
-        claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=audience, issuer=iss, leeway=30,
+        claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=audience, issuer=iss, leeway=LEEWAY,
                             options={"require": ["iss", "aud", "exp", "iat", "jti"]})
         tenant_allow = issuers[iss].get("tenants")
         if tenant_allow is not None and claims.get("tenant") not in tenant_allow:
             return False
         now = time.time()
+        if not lifetime_ok(claims, float(config["CDS_JWT_MAX_LIFETIME"]), now):
+            log.info("jwt rejected: lifetime (iss=%s)", iss)
+            return False
         window = float(config["CDS_JWT_REPLAY_SECONDS"])
-        if not jti_cache.check_and_add(f"{iss}|{claims['jti']}", max(float(claims["exp"]), now) + window, now):
+        if not replay_store.first_use(f"{iss}|{claims['jti']}", max(float(claims["exp"]), now) + LEEWAY + window, now):
             log.info("jwt rejected: jti replay (iss=%s)", iss)
             return False
         return True

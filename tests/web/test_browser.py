@@ -16,6 +16,7 @@ from selenium.webdriver.support.ui import Select
 from riskservice.core.knowledge import load_knowledge
 from riskservice.core.scoring import Scorer
 from riskservice.ehr import fhir_in
+from riskservice.web import wording
 
 from .browser import assert_accessible, click_and_load, csp_violations, replaced, scroll_to, wait_for, wait_visible
 from .conftest import AS_OF
@@ -59,6 +60,19 @@ def score_patient(driver, live_server, values=PATIENT, units=UNITS):
     return click_and_load(driver, driver.find_element(By.ID, "score-button"), "#band, #error-summary")
 
 
+def band_of(driver) -> str:
+    """The engine's band id the page shows (its class), after checking the words say the same."""
+    el = driver.find_element(By.ID, "band")
+    band = next(c[5:] for c in el.get_attribute("class").split() if c.startswith("band-"))
+    assert band.replace("_", " ") in el.text.lower()
+    return band
+
+
+def text_of(driver, css: str) -> str:
+    """Text of an element, also inside a closed section (WebDriver's .text is empty there)."""
+    return " ".join(driver.find_element(By.CSS_SELECTOR, css).get_attribute("textContent").split())
+
+
 def disclaimer_in_view(driver) -> bool:
     return driver.execute_script(
         "const r = document.getElementById('disclaimer').getBoundingClientRect();"
@@ -76,15 +90,14 @@ def test_form_scores_and_shows_the_band(browser, live_server, engine):
 
     score_patient(browser, live_server)
     expected = engine.score(RAW)
-    band = browser.find_element(By.ID, "band").text
-    assert band == "Band: " + expected["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == expected["rules"]["band"]
     assert browser.find_element(By.ID, "points").text.startswith(f"{expected['rules']['points']} of ")
     bars = browser.find_elements(By.CSS_SELECTOR, "#contribution-chart rect")
     assert len(bars) == len(expected["rules"]["contributions"])
     chains = browser.find_elements(By.CSS_SELECTOR, "ol.chain")
     assert len(chains) == min(3, len(expected["mechanisms"]))
-    assert "GLUT4" in chains[0].text
-    assert browser.find_element(By.ID, "probability").text.endswith("outcome.")  # the model is on here
+    assert "GLUT4" in chains[0].get_attribute("textContent")
+    assert "estimated likelihood of" in browser.find_element(By.ID, "likelihood").text  # the model is on here
     refs = browser.find_elements(By.CSS_SELECTOR, "ol.references li")
     assert len(refs) == len(expected["references"])
     # the disclaimer stays in view wherever the page is scrolled
@@ -105,7 +118,7 @@ def test_bad_value_shows_its_error_inline(browser, live_server, engine):
     for field in ("age", "fasting_glucose"):
         box = browser.find_element(By.ID, f"field-{field}")
         message = " ".join(box.find_element(By.CSS_SELECTOR, ".error").text.split())
-        assert message == "Error: " + " ".join(exc.value.errors[field])
+        assert message == "Error: " + " ".join(wording.Plain(engine.knowledge).errors(exc.value.errors)[field])
         assert box.find_element(By.ID, field).get_attribute("aria-invalid") == "true"
     assert browser.find_element(By.ID, "age").get_attribute("value") == "fifty"  # what was typed is kept
     assert browser.find_elements(By.ID, "band") == []
@@ -117,10 +130,10 @@ def test_switch_audience(browser, live_server, engine):
     clinician = engine.score(RAW)["rules"]["contributions"][0]["text"]
     patient = engine.score(RAW, audience="patient")["rules"]["contributions"][0]["text"]
     first_why = "table.contributions tbody tr:first-child td:last-child"
-    assert browser.find_element(By.CSS_SELECTOR, first_why).text.startswith(clinician)
+    assert text_of(browser, first_why).startswith(clinician)
     click_and_load(browser, browser.find_element(By.ID, "switch-audience"), "#band")
     assert "patient" in browser.find_element(By.ID, "audience-note").text
-    assert browser.find_element(By.CSS_SELECTOR, first_why).text.startswith(patient)
+    assert text_of(browser, first_why).startswith(patient)
     assert_accessible(browser)
     click_and_load(browser, browser.find_element(By.ID, "switch-audience"), "#band")
     assert "clinician" in browser.find_element(By.ID, "audience-note").text
@@ -138,8 +151,7 @@ def test_print_view_is_a_patient_handout(browser, live_server, engine):
         assert not browser.find_element(By.CSS_SELECTOR, "header.site").is_displayed()
         assert not browser.find_element(By.ID, "print-button").is_displayed()
         assert browser.find_element(By.ID, "patient-disclaimer").is_displayed()
-        assert browser.execute_script(
-            "return getComputedStyle(document.getElementById('disclaimer')).position") == "static"
+        assert not browser.find_element(By.ID, "disclaimer").is_displayed()  # the short line gives way to the whole text
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     pdf = base64.b64decode(browser.print_page())
@@ -193,7 +205,7 @@ def test_smart_ehr_launch_prefills_and_scores(browser, live_server, test_ehr, en
     click_and_load(browser, browser.find_element(By.ID, "open-app"), "#band, #launch-error")
     assert browser.find_elements(By.ID, "launch-error") == []
     mapping, expected = _expected_from_fixture(test_ehr, engine)
-    assert browser.find_element(By.ID, "band").text == "Band: " + expected["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == expected["rules"]["band"]
     assert browser.find_element(By.ID, "age").get_attribute("value") == f"{mapping.payload['age']:g}"
     assert browser.find_element(By.ID, "waist").get_attribute("value") == f"{mapping.payload['waist']:g}"
     statuses = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "table.provenance tbody td:last-child")]
@@ -211,9 +223,9 @@ def test_smart_ehr_launch_prefills_and_scores(browser, live_server, test_ehr, en
     waist.send_keys("80")
     click_and_load(browser, browser.find_element(By.ID, "score-button"), "#band")
     rescored = engine.score(dict(mapping.payload, waist=80.0))
-    assert browser.find_element(By.ID, "band").text == "Band: " + rescored["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == rescored["rules"]["band"]
     changed = browser.find_elements(By.CSS_SELECTOR, "table.provenance tr.changed")
-    assert [r.find_element(By.TAG_NAME, "th").text for r in changed] == ["waist"]
+    assert [r.find_element(By.TAG_NAME, "th").text for r in changed] == ["Waist circumference"]
     assert "changed by the clinician" in changed[0].text
     assert csp_violations(browser) == []
 
@@ -223,7 +235,7 @@ def test_smart_standalone_launch(browser, live_server, test_ehr, engine):
     assert_accessible(browser)
     click_and_load(browser, browser.find_element(By.LINK_TEXT, test_ehr.fhir_base), "#band, #launch-error")
     _, expected = _expected_from_fixture(test_ehr, engine)
-    assert browser.find_element(By.ID, "band").text == "Band: " + expected["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == expected["rules"]["band"]
     assert any(what == "authorize" and "launch/patient" in detail.split() for what, detail in test_ehr.log)
 
 
@@ -258,5 +270,25 @@ def test_keyboard_only_use(browser, live_server, engine):
     browser.find_element(By.ID, "age").send_keys(Keys.ENTER)
     from selenium.webdriver.support.ui import WebDriverWait
     WebDriverWait(browser, 20).until(replaced(old))
-    expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"].replace("_", " ")
-    assert wait_for(browser, "#band").text == "Band: " + expected
+    expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"]
+    wait_for(browser, "#band")
+    assert band_of(browser) == expected
+
+
+def test_what_if_shows_the_changed_likelihood(browser, live_server, full_scorer):
+    """The clinician picks a target; the page shows the likelihood a fresh score of the changed inputs gives."""
+    from riskservice.web.answer import percent
+    score_patient(browser, live_server)
+    section = browser.find_element(By.CSS_SELECTOR, "#sec-whatif > summary")
+    scroll_to(browser, section)
+    section.click()
+    fill(browser, {"whatif_weight_percent": "-10", "whatif_mvpa": "200"})
+    click_and_load(browser, browser.find_element(By.ID, "whatif-button"), "#whatif-table")
+    weight = dict(RAW, weight=98.0 * 0.9)
+    activity = dict(RAW, mvpa_minutes_per_week=200.0)
+    for sid, changed in (("whatif_weight_percent", weight), ("whatif_mvpa", activity)):
+        expected = full_scorer.score(changed, view="summary")["probability"]["value"]
+        cell = browser.find_element(By.CSS_SELECTOR, f"#whatif-{sid} td.whatif-p strong")
+        assert cell.is_displayed() and cell.text == percent(expected), sid
+    assert browser.find_element(By.ID, "whatif_weight_percent").get_attribute("value") == "-10"
+    assert_accessible(browser)
