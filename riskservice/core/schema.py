@@ -11,7 +11,6 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from riskservice.core import units as unit_table
 from riskservice.core.fields import FIELDS
 
-
 # a number with an optional unit after it, or a missing-value spelling (NA, null, ...); the unit is
 # checked by the service (a string the pattern allows may still be refused, never the reverse)
 NUMBER_TEXT = (r"^\s*([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(\s*[^\s\d.,+-].*)?"
