@@ -420,3 +420,20 @@ def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, f
     html = client.post("/", data=dict(form, whatif_weight_percent="lots", whatif_sleep="0x7")).get_data(as_text=True)
     problems = re.search(r'id="whatif-problems">(.*?)</div>', html, re.DOTALL).group(1)
     assert "enter a number" in problems and problems.count("<li>") == 2
+
+
+def test_a_search_longer_than_the_pages_read_is_reported_not_dropped(monkeypatch):
+    from tests.web.ehr_server import LocalEhr
+    ehr = LocalEhr().start()
+    try:
+        ehr.tokens["t"] = "p-history"
+        settings = smart.Settings.from_config({**DEFAULTS, "SMART_ISSUERS": ehr.fhir_base})
+        token = {"access_token": "t", "patient": "p-history"}
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert notes == [] and sum(r["resourceType"] == "Observation" for r, _ in items) == 32
+        monkeypatch.setattr(smart, "MAX_PAGES", 1)
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert sum(r["resourceType"] == "Observation" for r, _ in items) == 10
+        assert len(notes) == 1 and "more Observation records" in notes[0]
+    finally:
+        ehr.stop()
