@@ -45,7 +45,7 @@ def _wording():
     plain = _plain()
     return {"plain": plain, "label": lambda name: wording.label(plain.kb, name),
             "factor_value": lambda c: answer._value_text(c, plain), "percent": answer.percent,
-            "change_words": answer.change_words}
+            "change_words": answer.change_words, "number": answer.number}
 
 
 def _audience(value) -> str:

@@ -437,3 +437,16 @@ def test_a_search_longer_than_the_pages_read_is_reported_not_dropped(monkeypatch
         assert len(notes) == 1 and "more Observation records" in notes[0]
     finally:
         ehr.stop()
+
+
+def test_where_the_patient_stands_on_the_page_and_the_handout(model_app, full_scorer):
+    client = model_app.test_client()
+    expected = full_scorer.score(forms.to_raw(MultiDict(FORM)), view="standard")["percentiles"]
+    assert set(expected) >= {"bmi", "waist", "fasting_glucose"}
+    html = client.post("/", data=FORM).get_data(as_text=True)
+    for key, p in expected.items():
+        strip = re.search(rf'<li class="strip-row" id="pct-{key}">(.*?)</li>', html, re.DOTALL).group(1)
+        assert p["text"] in strip and f'x1="{p["percentile"]}"' in strip, key
+    handout = client.post("/handout", data=FORM).get_data(as_text=True)
+    for p in expected.values():
+        assert p["text"] in handout
