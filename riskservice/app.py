@@ -5,6 +5,7 @@ loaded and verified once in the master; a broken knowledge file fails start-up.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from flask import Flask
@@ -28,6 +29,9 @@ def build_app(test_config=None) -> Flask:
     from riskservice.api.sessions import CookieFirstSessionInterface
     app.session_interface = CookieFirstSessionInterface()
 
+    # Where uploads are spooled is decided now, at start-up: later, a full TMPDIR must be answered
+    # with 507 (riskservice/api/spool.py), not silently swapped for another directory by tempfile.
+    tempfile.gettempdir()
     knowledge = load_knowledge(app.config["KNOWLEDGE_DIR"])
     model = _load_model(app)
     app.extensions["riskservice"] = Scorer(

@@ -14,6 +14,9 @@ DEFAULTS = {
     # Batch limits: bytes per upload and data rows per request (413 beyond them).
     "BATCH_MAX_BYTES": 256 * 1024 * 1024,
     "BATCH_MAX_ROWS": 1_000_000,
+    # Bytes all uploads being scored may hold at once in one worker process (memory and TMPDIR
+    # together); an upload past it gets 507, as does one that meets a full disk.
+    "BATCH_SPOOL_QUOTA": 1024 * 1024 * 1024,
     # Most CSV columns accepted (422 beyond it, checked on the header before any work).
     "BATCH_MAX_COLUMNS": 1_000,
     # Refuse to serve a result that used any knowledge entry whose review_status is below
