@@ -17,6 +17,9 @@ DEFAULTS = {
     # Bytes all uploads being scored may hold at once in one worker process (memory and TMPDIR
     # together); an upload past it gets 507, as does one that meets a full disk.
     "BATCH_SPOOL_QUOTA": 1024 * 1024 * 1024,
+    # Spelling searches for unknown medication names per request ("Did you mean ..."): each distinct
+    # unknown entry once; past this many, unknown entries are reported without a suggestion.
+    "MEDICATION_SUGGESTIONS_PER_REQUEST": 1000,
     # Most CSV columns accepted (422 beyond it, checked on the header before any work).
     "BATCH_MAX_COLUMNS": 1_000,
     # Refuse to serve a result that used any knowledge entry whose review_status is below

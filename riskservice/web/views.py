@@ -22,7 +22,10 @@ AUDIENCES = ("clinician", "patient")
 def _md():
     """The markdown renderer, built on first use (importing markdown_it costs ~30 ms of start-up)."""
     from markdown_it import MarkdownIt
-    return MarkdownIt("commonmark", {"html": False})
+    # No raw HTML, links, images or autolinks: the narrative has none of its own, and text from the
+    # caller or the EHR inside it is escaped too (riskservice/core/markdown.py).
+    return MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink", "html_inline",
+                                                              "html_block"])
 
 
 @bp.after_request
