@@ -71,6 +71,13 @@ def _init_operations(app) -> None:
     if ready["fatal"]:  # never serve knowledge that cannot score a typical patient
         from riskservice.core.errors import KnowledgeError
         raise KnowledgeError("refusing to start: " + "; ".join(ready["fatal"]))
+    from riskservice.core.medications import suggestion_budget
+    suggestions = int(app.config["MEDICATION_SUGGESTIONS_PER_REQUEST"])
+
+    @app.before_request
+    def _medication_suggestion_budget():   # a bounded spelling search per request (core/medications.py)
+        suggestion_budget(suggestions)
+
     model = scorer.model
     metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
     app.register_blueprint(metrics.bp)

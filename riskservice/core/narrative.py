@@ -7,6 +7,7 @@ Citations are numbered in order of first use: [1] is ``references[0]`` of the re
 """
 from __future__ import annotations
 
+from riskservice.core import markdown
 from riskservice.core.units import DISPLAY
 
 AUDIENCES = ("clinician", "patient")
@@ -38,14 +39,15 @@ class Citations:
 def _value(c, audience: str = "clinician") -> str:
     """The value as given, with its unit as people write it; empty for yes/no answers (the band
     label says it). A value worked out here (an index: no unit was sent) has 3 significant digits,
-    and for patients no unit (its unit is a description such as 'ratio (mg/dL / mg/dL)')."""
+    and for patients no unit (its unit is a description such as 'ratio (mg/dL / mg/dL)'). Text the
+    caller or the EHR wrote (a medication entry) is escaped: it reads as text, never as markdown."""
     if c["factor"].startswith("medication:"):
-        return ", ".join(c["value"])
+        return ", ".join(markdown.text(v) for v in c["value"])
     value = c["value"]
     if isinstance(value, bool):
         return ""
     if isinstance(value, str):
-        return value.replace("_", " ")
+        return markdown.text(value.replace("_", " "))
     derived = c["unit"] is None and c["canonical_unit"] is not None
     unit = None if derived and audience == "patient" else (c["unit"] or c["canonical_unit"])
     shown = f"{value:.3g}" if derived else f"{value:g}"

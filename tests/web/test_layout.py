@@ -81,7 +81,7 @@ def small_chart_text(driver) -> list[str]:
     """Chart words below 12 CSS px: HTML text in the charts, and SVG text at its drawn scale."""
     return driver.execute_script("""
         const out = [];
-        for (const el of document.querySelectorAll('.bars *, .legend *, .scale *, .trend *, .strip *')) {
+        for (const el of document.querySelectorAll('.bars *, .legend *, .scale *, .trend *, .strips *')) {
             const size = parseFloat(getComputedStyle(el).fontSize);
             const scale = el instanceof SVGElement && el.getScreenCTM ? Math.abs(el.getScreenCTM().a) : 1;
             const hasText = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());

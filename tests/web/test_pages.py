@@ -421,3 +421,33 @@ def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, f
     html = client.post("/", data=dict(form, whatif_weight_percent="lots", whatif_sleep="0x7")).get_data(as_text=True)
     problems = re.search(r'id="whatif-problems">(.*?)</div>', html, re.DOTALL).group(1)
     assert "enter a number" in problems and problems.count("<li>") == 2
+
+
+def test_a_search_longer_than_the_pages_read_is_reported_not_dropped(monkeypatch):
+    from tests.web.ehr_server import LocalEhr
+    ehr = LocalEhr().start()
+    try:
+        ehr.tokens["t"] = "p-history"
+        settings = smart.Settings.from_config({**DEFAULTS, "SMART_ISSUERS": ehr.fhir_base})
+        token = {"access_token": "t", "patient": "p-history"}
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert notes == [] and sum(r["resourceType"] == "Observation" for r, _ in items) == 32
+        monkeypatch.setattr(smart, "MAX_PAGES", 1)
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert sum(r["resourceType"] == "Observation" for r, _ in items) == 10
+        assert len(notes) == 1 and "more Observation records" in notes[0]
+    finally:
+        ehr.stop()
+
+
+def test_where_the_patient_stands_on_the_page_and_the_handout(model_app, full_scorer):
+    client = model_app.test_client()
+    expected = full_scorer.score(forms.to_raw(MultiDict(FORM)), view="standard")["percentiles"]
+    assert set(expected) >= {"bmi", "waist", "fasting_glucose"}
+    html = client.post("/", data=FORM).get_data(as_text=True)
+    for key, p in expected.items():
+        strip = re.search(rf'<li class="strip-row" id="pct-{key}">(.*?)</li>', html, re.DOTALL).group(1)
+        assert p["text"] in strip and f'x1="{p["percentile"]}"' in strip, key
+    handout = client.post("/handout", data=FORM).get_data(as_text=True)
+    for p in expected.values():
+        assert p["text"] in handout

@@ -98,6 +98,7 @@ class Evaluation:
     model_contrib: np.ndarray = None
     logit: np.ndarray = None
     probability: np.ndarray = None
+    percentiles: tuple = None            # (measure -> (percentile, beyond), age band): on demand
 
     def error_text(self, i: int) -> str | None:
         return self.parsed.errors.text(i) if i in self.parsed.errors.by_row else None

@@ -18,6 +18,7 @@ from riskservice.core.engine.items import ItemSteps
 from riskservice.core.engine.mechanisms import MechanismSteps
 from riskservice.core.engine.medications import MedicationSteps
 from riskservice.core.engine.model import ModelSteps
+from riskservice.core.engine.percentiles import PercentileSteps
 from riskservice.core.engine.rules import RuleSteps
 from riskservice.core.engine.units import UnitSteps
 from riskservice.core.inputs import Parsed
@@ -36,7 +37,7 @@ def engine_for(knowledge, model=None) -> Engine:
 
 
 class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps, MechanismSteps,
-             ApprovalSteps, ModelSteps):
+             ApprovalSteps, ModelSteps, PercentileSteps):
     """Compiled knowledge (and optionally the model), ready to evaluate columns.
 
     The cost of one evaluation is a fixed number of array operations, whatever the number of
@@ -109,6 +110,7 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
         # "canonical unit assumed" is reported for the body measures; a lab's unit is inferred per value
         self._multi_unit = np.array([len(u) > 1 and j not in inferred for j, u in enumerate(cx.unit_names)])
         self._sex_col = cx.coded_index["sex"]
+        self._percentile_setup()
         self._eth_col = cx.coded_index["ethnicity"]
         self._hypertension_col = cx.coded_index["hypertension"]
         self._antihypertensive_cols = (cx.coded_index["antihypertensive"],
