@@ -450,3 +450,13 @@ def test_where_the_patient_stands_on_the_page_and_the_handout(model_app, full_sc
     handout = client.post("/handout", data=FORM).get_data(as_text=True)
     for p in expected.values():
         assert p["text"] in handout
+
+
+def test_every_screenshot_the_readme_shows_exists():
+    from tests.paths import REPO
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", readme)
+    assert len(shown) >= 10
+    assert [s for s in shown if not (REPO / s).is_file()] == []
+    unused = {p.name for p in (REPO / "docs" / "screenshots").glob("*.png")} - {s.rsplit("/", 1)[1] for s in shown}
+    assert unused == set()
