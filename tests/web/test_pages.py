@@ -19,6 +19,7 @@ from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS, UNIT_FIELDS
 from riskservice.web import forms, http, smart, wording
 from riskservice.web.views import CSP_WEB, provenance
+from riskservice.web.whatif_form import FORM_KEYS
 
 FORM = {"age": "52", "sex": "male", "bmi": "31.2", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1", "hs_crp_unit": "mg/L",
         "medications": "prednisolone; olanzapine", "hypertension": "yes", "pcos": "", "fasting_glucose": "5.8",
@@ -273,7 +274,7 @@ def test_patient_view_card_links_to_the_smart_app():
 # Hostile form input: never a 500, the page always comes back (the API fuzz does not cover HTML)
 # ------------------------------------------------------------------------------------------
 
-_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"]
+_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"] + list(FORM_KEYS)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -451,3 +452,20 @@ def test_where_the_patient_stands_on_the_page_and_the_handout(model_app, full_sc
     handout = client.post("/handout", data=FORM).get_data(as_text=True)
     for p in expected.values():
         assert p["text"] in handout
+
+
+def test_every_screenshot_the_readme_shows_exists():
+    from tests.paths import REPO
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", readme)
+    assert len(shown) >= 10
+    assert [s for s in shown if not (REPO / s).is_file()] == []
+    unused = {p.name for p in (REPO / "docs" / "screenshots").glob("*.png")} - {s.rsplit("/", 1)[1] for s in shown}
+    assert unused == set()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picked=st.dictionaries(st.sampled_from(FORM_KEYS), st.text(max_size=12), max_size=6))
+def test_any_what_if_targets_get_a_page_not_a_crash(wc, picked):
+    resp = wc.post("/", data=dict(FORM, smoking="current", **picked))
+    assert resp.status_code == 200 and 'id="sec-whatif"' in resp.get_data(as_text=True)
