@@ -105,4 +105,8 @@ DEFAULTS = {
     "SMART_TIMEOUT": 10.0,
     # Fixed scoring date (YYYY-MM-DD) for launched patients, for reproducible demos; None = today.
     "SMART_AS_OF": None,
+    # The launched page's trend: observation dates at most this many days apart are one visit (labs
+    # are often drawn a few days from the visit), and at most this many visits (the latest) are scored.
+    "SMART_TREND_VISIT_DAYS": 7,
+    "SMART_TREND_MAX_VISITS": 8,
 }

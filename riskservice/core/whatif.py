@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from riskservice.core import units
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELD_BY_NAME, SMOKING
-from riskservice.core.inputs import from_records
-from riskservice.core.render import render_view
 
 STATEMENT = ("These figures are the same model and points score recomputed with the changed inputs, every other "
              "input as given. They show an association seen across people in a cross-sectional survey, not the "
@@ -196,17 +194,16 @@ def what_if(scorer, raw, scenarios: list[Scenario] | None = None, request_id=Non
     """The patient's estimate and each scenario's, from one engine evaluation of all of them."""
     if not isinstance(raw, dict):
         raise ValidationProblem({"patient": ["Must be a JSON object with patient fields."]})
-    engine, kb = scorer.engine, scorer.knowledge
+    kb = scorer.knowledge
     chosen = default_scenarios(kb, raw) if scenarios is None else scenarios
     applied = [apply(kb, raw, s) for s in chosen]
-    parsed = from_records([raw] + [a[0] for a in applied], engine.cx)
-    ev = engine.evaluate(parsed)
+    parsed, ev = scorer.evaluate_rows([raw] + [a[0] for a in applied])
     if not ev.ok[0]:
         raise ValidationProblem(parsed.errors.by_row[0])
     meta = scorer.meta(request_id)
 
     def summary(i):
-        return render_view(engine, ev, i, audience, meta, view="summary", require_approved=scorer.require_approved)
+        return scorer.render_row(ev, i, request_id, audience, view="summary")
 
     first = summary(0)
     base = _estimate(first)

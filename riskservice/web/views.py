@@ -12,7 +12,7 @@ from riskservice.core import whatif
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS
 from riskservice.ehr import fhir_in
-from riskservice.web import answer, bp, chart, forms, smart, whatif_form, wording
+from riskservice.web import answer, bp, chart, forms, smart, trend, whatif_form, wording
 
 # No inline script or style, nothing from another origin; forms post only here.
 CSP_WEB = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -48,7 +48,7 @@ def _wording():
     plain = _plain()
     return {"plain": plain, "label": lambda name: wording.label(plain.kb, name),
             "factor_value": lambda c: answer._value_text(c, plain), "percent": answer.percent,
-            "change_words": answer.change_words}
+            "change_words": answer.change_words, "number": answer.number}
 
 
 def _audience(value) -> str:
@@ -127,7 +127,9 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
     result, errors = _score(values, audience) if score else (None, None)
     inline, other = forms.errors_by_field(errors or {})
     kb = _scorer().knowledge
+    history = (origin or {}).get("trend") or []
     context = {
+        "trend": history, "trend_chart": trend.chart(history),
         "sections": forms.sections(kb), "values": values, "audience": audience, "result": result,
         "inline_errors": inline, "other_errors": other, "error_count": sum(len(v) for v in (errors or {}).values()),
         "disclaimer": kb.disclaimer, "provenance": provenance(origin, values), "origin": origin,
@@ -220,10 +222,13 @@ def launch_callback():
     callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
     try:
         token = smart.exchange(settings, kept, callback_url)
-        items = smart.read_patient(settings, kept["iss"], token)
-        mapping = fhir_in.map_resources(items, smart.as_of(current_app.config),
-                                        fhir_in.Lookback.from_config(current_app.config),
-                                        _scorer().knowledge.drug_class_for)
+        items, notes = smart.read_patient(settings, kept["iss"], token)
+        config = current_app.config
+        as_of, lookback = smart.as_of(config), fhir_in.Lookback.from_config(config)
+        drugs = _scorer().knowledge.drug_class_for
+        mapping = fhir_in.map_resources(items, as_of, lookback, drugs)
+        history = trend.trend(_scorer(), items, as_of, lookback, drugs, int(config["SMART_TREND_VISIT_DAYS"]),
+                              int(config["SMART_TREND_MAX_VISITS"]), request_id=requestid.current())
     except smart.LaunchError as exc:
         return _launch_problem(exc.reason, exc.status)
     except fhir_in.BundleError as exc:
@@ -231,5 +236,6 @@ def launch_callback():
     values = forms.from_payload(mapping.payload)
     origin = {"values": values, "resources": len(mapping.basis),
               "assumptions": list(mapping.assumptions),
-              "unmapped": [i.get("diagnostics", "") for i in mapping.unmapped][:50]}
+              "unmapped": (notes + [i.get("diagnostics", "") for i in mapping.unmapped])[:50],
+              "trend": history}
     return _page(values, "clinician", origin)

@@ -11,7 +11,7 @@ from riskservice.model.points import POINTS_UNIT, literature_points
 # TG 200 / HDL 40 mg/dL = 5.0; insulin 20 uU/mL x glucose 95 mg/dL / 405 = 4.69 (HOMA-IR above 2.6);
 # ln(200 x 95 / 2) = 9.16 (TyG above 8.67): every insulin-resistance index is high.
 ALL_HIGH = {"age": 50, "sex": "male", "bmi": 27, "triglycerides": 200, "hdl_cholesterol": 40,
-            "fasting_insulin": 20, "fasting_glucose": 95}
+            "fasting_insulin": 20, "fasting_insulin_unit": "uU/mL", "fasting_glucose": 95}
 
 
 def contribution(result, factor):

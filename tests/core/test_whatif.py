@@ -17,7 +17,7 @@ from riskservice.core.errors import ValidationProblem
 SMOKER = {"age": 52, "sex": "male", "weight": 98, "height": 175, "waist": 108, "mvpa_minutes_per_week": 1,
           "mvpa_minutes_per_week_unit": "h/wk", "smoking": "current", "medications": ["prednisone", "metformin"],
           "family_history_diabetes": "first_degree", "fasting_glucose": 5.8, "fasting_glucose_unit": "mmol/L",
-          "fasting_insulin": 18, "hdl_cholesterol": 38}
+          "fasting_insulin": 18, "fasting_insulin_unit": "uU/mL", "hdl_cholesterol": 38}
 OPENAPI = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "openapi.json").read_text(encoding="utf-8"))
 
 
