@@ -98,10 +98,10 @@ def _headers(response, kb):
 
 def trailer_wanted() -> bool:
     """``?trailer=false`` leaves out the end marker (the CSV trailer row, the NDJSON summary line)."""
-    value = request.args.get("trailer", "true").strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no"):
+    value = request.args.get("trailer", "true")
+    if value not in ("true", "false"):
         raise ValidationProblem({"trailer": ["Must be true or false."]}, title="Invalid query parameter")
-    return value in ("true", "1", "yes")
+    return value == "true"
 
 
 def csv_options(charset) -> CsvOptions:
