@@ -9,6 +9,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from riskservice.api import requestid
+from riskservice.api.spool import InsufficientStorage, is_no_space
 from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
 from riskservice.core.fields import ALL_KEYS
 
@@ -74,7 +75,7 @@ def scrubbed_stack(exc: BaseException) -> list[str]:
 
 def validation_response(exc: ValidationProblem) -> Response:
     extra = {"errors": exc.errors}
-    if any("Unknown field." in msgs for msgs in exc.errors.values()):
+    if any(m.startswith("Unknown field.") for msgs in exc.errors.values() for m in msgs):
         extra["known_fields"] = list(ALL_KEYS)
     count = sum(len(v) for v in exc.errors.values())
     return problem(422, exc.title, f"{count} problem(s) in {len(exc.errors)} field(s); "
@@ -102,6 +103,10 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
+        if is_no_space(exc):   # a full disk is the server's condition, not a fault: 507, logged without values
+            log.error("no space left while handling %s", request.path,
+                      extra={"request_id": requestid.current(), "error_type": type(exc).__name__})
+            return problem(507, "Insufficient Storage", InsufficientStorage.description)
         # Log the type and where (stack of file:line), never the message, body or field values.
         log.error("unhandled %s on %s", type(exc).__name__, request.path,
                   extra={"request_id": requestid.current(), "error_type": type(exc).__name__,

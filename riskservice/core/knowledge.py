@@ -24,7 +24,7 @@ from riskservice.core.medications import (
 
 FILES = (
     "ruleset", "units", "references", "mechanisms", "factors",
-    "drug_classes", "indices", "established", "medication_synonyms",
+    "drug_classes", "indices", "established", "medication_synonyms", "input_synonyms", "percentiles",
 )
 SCHEMA_FILE = "knowledge.schema.json"
 SEXES = ("female", "male")
@@ -54,12 +54,14 @@ class Knowledge:
     established: dict
     sha256: str
     downstream_chain: dict = field(default_factory=dict)
+    percentiles: dict = field(default_factory=dict)      # generated: riskservice derive-percentiles
     factor_by_id: dict = field(default_factory=dict)
     drug_by_name: dict = field(default_factory=dict)
     drug_by_id: dict = field(default_factory=dict)
     medication_classes: list = field(default_factory=list)   # drug_classes plus recognised-only classes
     medication_synonyms: list = field(default_factory=list)
     route_policy: dict = field(default_factory=dict)
+    input_synonyms: dict = field(default_factory=dict)    # how tabular inputs are recognised (core/names.py)
     _medication_index: MedicationIndex | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -141,8 +143,10 @@ def load_knowledge(directory=None) -> Knowledge:
         medication_classes=raw["drug_classes"]["classes"],
         medication_synonyms=raw["medication_synonyms"]["synonyms"],
         route_policy=raw["drug_classes"]["route_policy"],
+        input_synonyms=raw["input_synonyms"],
         indices=raw["indices"]["indices"],
         established=raw["established"],
+        percentiles=raw["percentiles"],
         sha256=digest.hexdigest(),
     )
     kb.factor_by_id = {f["id"]: f for f in kb.factors}
@@ -282,6 +286,11 @@ def _cross_check(kb: Knowledge) -> None:
     if dupes:
         problems.append(f"drug_classes.json: names in more than one class: {dupes}")
     problems.extend(check_medications(kb.medication_classes, kb.medication_synonyms, kb.route_policy))
+    from riskservice.core.names import build as build_names
+    try:
+        build_names(kb.input_synonyms, kb.units)
+    except ValueError as exc:
+        problems.append(str(exc))
     need_refs("drug_classes.json route_policy", kb.route_policy["references"])
     from riskservice.core.indices import FORMULAS
     for ix in kb.indices:
@@ -300,6 +309,8 @@ def _cross_check(kb: Knowledge) -> None:
                              item["kind"], v["bands"], None, need_refs)
     _check_outcome(kb, problems, need_refs)
     _check_meaning(kb, problems)
+    from riskservice.core import percentiles
+    percentiles.check(kb.percentiles, kb, problems)
     if problems:
         raise KnowledgeError("knowledge files are inconsistent:\n  " + "\n  ".join(problems))
 

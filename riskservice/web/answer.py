@@ -22,6 +22,15 @@ def percent(p) -> str:
     return f"{p * 100:.0f}%"
 
 
+def change_words(d) -> str:
+    """A change of probability in percentage points, for reading: '-2.1 percentage points'."""
+    if d is None:
+        return ""
+    if abs(d) < 0.0005:
+        return "no change"
+    return f"{d * 100:+.1f} percentage points".replace("-", "−")
+
+
 def number(x, digits: int = 3) -> str:
     """A measured or derived value for reading: ``digits`` significant digits, no trailing zeros."""
     if x is None:
@@ -79,20 +88,26 @@ def measured_homa(result: dict, plain) -> dict | None:
     Reads the contract's ``measured.homa_ir`` when the engine sends it, else the index block."""
     measured = (result.get("measured") or {}).get("homa_ir") if isinstance(result.get("measured"), dict) else None
     if measured:
+        zone = measured.get("borderline") or {}
+        pct = measured.get("percentile")
         return {"value": number(measured.get("value")), "cutoff": number(measured.get("cutoff")),
-                "status": measured.get("status"), "valid": measured.get("valid", True),
+                "comparison": "", "status": measured.get("status"), "valid": measured.get("valid", True),
+                "borderline": (number(zone.get("low")), number(zone.get("high"))) if zone else None,
                 "text": plain(measured.get("text") or ""), "leads": bool(result["measured"].get("leads")),
                 "invalid_reasons": [plain(r) for r in measured.get("invalid_reasons") or []],
-                "percentile": measured.get("percentile")}
+                "statement": plain(result["measured"].get("statement") or ""),
+                "percentile_text": pct.get("text") if isinstance(pct, dict) else None, "population": ""}
     ix = (result.get("indices") or {}).get("homa_ir")
     if not ix:
         return None
     cut = ix.get("cutoff")
     status = None if ix.get("flagged") is None else ("above" if ix["flagged"] else "below")
+    pct = (result.get("percentiles") or {}).get("homa_ir")
     return {"value": number(ix["value"]), "cutoff": number(cut["value"]) if cut else "",
-            "comparison": cut["comparison"] if cut else "", "status": status, "valid": True,
+            "comparison": cut["comparison"] if cut else "", "status": status, "valid": True, "borderline": None,
             "population": plain(cut["population"]) if cut else "", "text": plain(ix.get("interpretation") or ""),
-            "leads": False, "invalid_reasons": [], "percentile": None}
+            "leads": False, "invalid_reasons": [], "statement": "",
+            "percentile_text": pct["text"] if pct else None}
 
 
 def likelihood(result: dict, plain) -> dict | None:

@@ -8,10 +8,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from riskservice.api import requestid
+from riskservice.core import whatif
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS
 from riskservice.ehr import fhir_in
-from riskservice.web import answer, bp, chart, forms, smart, wording
+from riskservice.web import answer, bp, chart, forms, smart, trend, whatif_form, wording
 
 # No inline script or style, nothing from another origin; forms post only here.
 CSP_WEB = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -21,7 +22,10 @@ AUDIENCES = ("clinician", "patient")
 def _md():
     """The markdown renderer, built on first use (importing markdown_it costs ~30 ms of start-up)."""
     from markdown_it import MarkdownIt
-    return MarkdownIt("commonmark", {"html": False})
+    # No raw HTML, links, images or autolinks: the narrative has none of its own, and text from the
+    # caller or the EHR inside it is escaped too (riskservice/core/markdown.py).
+    return MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink", "html_inline",
+                                                              "html_block"])
 
 
 @bp.after_request
@@ -43,7 +47,8 @@ def _wording():
     """Every page template reads engine text through ``plain`` and names fields with ``label``."""
     plain = _plain()
     return {"plain": plain, "label": lambda name: wording.label(plain.kb, name),
-            "factor_value": lambda c: answer._value_text(c, plain)}
+            "factor_value": lambda c: answer._value_text(c, plain), "percent": answer.percent,
+            "change_words": answer.change_words, "number": answer.number}
 
 
 def _audience(value) -> str:
@@ -105,11 +110,26 @@ def _narrative(result: dict) -> str:
     return text
 
 
-def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html"):
+def _what_if(values: dict, picked: dict, audience: str) -> dict:
+    """The what-if section: the defaults that apply, or the targets the clinician picked."""
+    kb = _scorer().knowledge
+    chosen, problems = whatif_form.scenarios(kb, picked)
+    raw = forms.to_raw(values)
+    result = whatif.what_if(_scorer(), raw, chosen, request_id=requestid.current(), audience=audience)
+    meds = raw.get("medications") if isinstance(raw.get("medications"), list) else []
+    return {"whatif": result, "whatif_problems": problems, "whatif_values": picked, "whatif_open": bool(picked),
+            "whatif_widgets": whatif_form.widgets(kb, picked), "whatif_meds": meds,
+            "whatif_smoker": str(raw.get("smoking", "")).lower() == "current"}
+
+
+def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html",
+          picked: dict | None = None):
     result, errors = _score(values, audience) if score else (None, None)
     inline, other = forms.errors_by_field(errors or {})
     kb = _scorer().knowledge
+    history = (origin or {}).get("trend") or []
     context = {
+        "trend": history, "trend_chart": trend.chart(history),
         "sections": forms.sections(kb), "values": values, "audience": audience, "result": result,
         "inline_errors": inline, "other_errors": other, "error_count": sum(len(v) for v in (errors or {}).values()),
         "disclaimer": kb.disclaimer, "provenance": provenance(origin, values), "origin": origin,
@@ -129,6 +149,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),
             top_mechanisms=result["mechanisms"][:3],
             explanation=Markup(_md().render(plain(_narrative(result)))),
+            **(_what_if(values, picked or {}, audience) if not result["diabetes_range"] else {}),
         )
     status = 422 if errors else 200
     return render_template(template, **context), status
@@ -142,13 +163,15 @@ def index():
 @bp.post("/")
 def score_form():
     values = forms.form_values(request.form)
-    return _page(values, _audience(request.form.get("audience")), _origin_from(request.form))
+    return _page(values, _audience(request.form.get("audience")), _origin_from(request.form),
+                 picked=whatif_form.form_values(request.form))
 
 
 @bp.post("/handout")
 def handout():
     values = forms.form_values(request.form)
-    return _page(values, "patient", _origin_from(request.form), template="handout.html")
+    return _page(values, "patient", _origin_from(request.form), template="handout.html",
+                 picked=whatif_form.form_values(request.form))
 
 
 @bp.get("/batch")
@@ -199,10 +222,13 @@ def launch_callback():
     callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
     try:
         token = smart.exchange(settings, kept, callback_url)
-        items = smart.read_patient(settings, kept["iss"], token)
-        mapping = fhir_in.map_resources(items, smart.as_of(current_app.config),
-                                        fhir_in.Lookback.from_config(current_app.config),
-                                        _scorer().knowledge.drug_class_for)
+        items, notes = smart.read_patient(settings, kept["iss"], token)
+        config = current_app.config
+        as_of, lookback = smart.as_of(config), fhir_in.Lookback.from_config(config)
+        drugs = _scorer().knowledge.drug_class_for
+        mapping = fhir_in.map_resources(items, as_of, lookback, drugs)
+        history = trend.trend(_scorer(), items, as_of, lookback, drugs, int(config["SMART_TREND_VISIT_DAYS"]),
+                              int(config["SMART_TREND_MAX_VISITS"]), request_id=requestid.current())
     except smart.LaunchError as exc:
         return _launch_problem(exc.reason, exc.status)
     except fhir_in.BundleError as exc:
@@ -210,5 +236,6 @@ def launch_callback():
     values = forms.from_payload(mapping.payload)
     origin = {"values": values, "resources": len(mapping.basis),
               "assumptions": list(mapping.assumptions),
-              "unmapped": [i.get("diagnostics", "") for i in mapping.unmapped][:50]}
+              "unmapped": (notes + [i.get("diagnostics", "") for i in mapping.unmapped])[:50],
+              "trend": history}
     return _page(values, "clinician", origin)

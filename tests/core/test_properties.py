@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 base_patient = st.fixed_dictionaries({
     "age": st.integers(18, 90),
     "sex": st.sampled_from(["female", "male"]),
+    "hs_crp_unit": st.just("mg/L"),          # a unitless hs-CRP is plausible in mg/L and mg/dL: an error
 }, optional={
     "ethnicity": st.sampled_from(["europid", "south_asian", "east_asian", "japanese", "african", "hispanic"]),
     "bmi": st.floats(15, 60),

@@ -8,6 +8,7 @@ from riskservice.core.engine.arrays import SMALL_BATCH
 
 def points_for(scorer, factor, **fields):
     payload = {"age": 45, "sex": "male", **fields}
+    payload.update({f"{name}_unit": unit for name, unit in (("hs_crp", "mg/L"),) if name in fields})
     rules = scorer.score(payload)["rules"]
     match = [c for c in rules["contributions"] if c["factor"] == factor]
     assert match, f"{factor} not scored"
@@ -176,7 +177,7 @@ def test_bands_say_what_they_are_a_band_of(kb):
 
 def test_diabetes_range_values_warn(scorer):
     result = scorer.score({"age": 50, "sex": "female", "fasting_glucose": 7.2, "fasting_glucose_unit": "mmol/L",
-                           "hs_crp": 12})
+                           "hs_crp": 12, "hs_crp_unit": "mg/L"})
     messages = " ".join(w["message"] for w in result["warnings"])
     assert "diabetes range" in messages and "acute cause" in messages
 

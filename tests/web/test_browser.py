@@ -30,7 +30,10 @@ UNITS = {"fasting_glucose_unit": "mmol/L"}
 RAW = {"age": 52.0, "sex": "male", "weight": 98.0, "height": 175.0, "waist": 108.0, "mvpa_minutes_per_week": 60.0,
        "medications": ["prednisone"], "family_history_diabetes": "first_degree", "hs_crp": 4.0,
        "fasting_glucose": 5.8, "fasting_glucose_unit": "mmol/L", "fasting_insulin": 18.0, "triglycerides": 190.0,
-       "hdl_cholesterol": 38.0}
+       "hdl_cholesterol": 38.0,
+       # the page's unit pickers send the canonical unit with every filled lab
+       "hs_crp_unit": "mg/L", "fasting_insulin_unit": "uU/mL", "triglycerides_unit": "mg/dL",
+       "hdl_cholesterol_unit": "mg/dL"}
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +273,59 @@ def test_keyboard_only_use(browser, live_server, engine):
     expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"]
     wait_for(browser, "#band")
     assert band_of(browser) == expected
+
+
+def test_what_if_shows_the_changed_likelihood(browser, live_server, full_scorer):
+    """The clinician picks a target; the page shows the likelihood a fresh score of the changed inputs gives."""
+    from riskservice.web.answer import percent
+    score_patient(browser, live_server)
+    section = browser.find_element(By.CSS_SELECTOR, "#sec-whatif > summary")
+    scroll_to(browser, section)
+    section.click()
+    fill(browser, {"whatif_weight_percent": "-10", "whatif_mvpa": "200"})
+    click_and_load(browser, browser.find_element(By.ID, "whatif-button"), "#whatif-table")
+    weight = dict(RAW, weight=98.0 * 0.9)
+    activity = dict(RAW, mvpa_minutes_per_week=200.0)
+    for sid, changed in (("whatif_weight_percent", weight), ("whatif_mvpa", activity)):
+        expected = full_scorer.score(changed, view="summary")["probability"]["value"]
+        cell = browser.find_element(By.CSS_SELECTOR, f"#whatif-{sid} td.whatif-p strong")
+        assert cell.is_displayed() and cell.text == percent(expected), sid
+    assert browser.find_element(By.ID, "whatif_weight_percent").get_attribute("value") == "-10"
+    assert_accessible(browser)
+
+
+HISTORY_VISITS = ("2024-12-12", "2025-06-19", "2025-12-11", "2026-10-16")  # bundle-history.json: labs 2 days after vitals
+
+
+def test_smart_launch_shows_how_it_has_moved(browser, live_server, test_ehr, full_scorer):
+    """Four dated visits of the test EHR's history patient, each scored like a fresh launch on that
+    date, with the Observations (and their dates) behind every value."""
+    from datetime import date
+
+    from riskservice.web.answer import percent
+    browser.get(test_ehr.base + "/ehr/chart?" + urllib.parse.urlencode({"app": live_server + "/launch",
+                                                                         "patient": "p-history"}))
+    click_and_load(browser, browser.find_element(By.ID, "open-app"), "#band, #launch-error")
+    assert browser.find_elements(By.ID, "launch-error") == []
+    summary = browser.find_element(By.CSS_SELECTOR, "#sec-trend > summary")
+    scroll_to(browser, summary)
+    summary.click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#trend-table tbody tr")
+    assert len(rows) == len(HISTORY_VISITS) >= 3
+    items = [(r, None) for r in test_ehr.by_patient["p-history"]]
+    for row, day in zip(rows, HISTORY_VISITS, strict=True):
+        mapping = fhir_in.map_resources(items, date.fromisoformat(day),
+                                        drug_resolver=full_scorer.knowledge.drug_class_for)
+        expected = full_scorer.score(mapping.payload, view="summary")
+        assert row.find_element(By.TAG_NAME, "th").text.startswith(day)
+        assert row.find_element(By.CSS_SELECTOR, "td strong").text == percent(expected["probability"]["value"])
+        assert f"{expected['points']} points" in row.text
+        sources = row.find_element(By.CSS_SELECTOR, "ul.trend-values").text
+        for field in ("weight", "waist", "fasting_glucose", "hba1c"):
+            src = mapping.sources[field]
+            assert f"{src['effective'][:10]}" in sources and src["reference"] in sources, (day, field)
+    assert "How it has moved: 4 visits" in summary.text
+    from .devwords import developer_words
+    assert developer_words(browser.page_source) == []
+    assert_accessible(browser)
+    assert csp_violations(browser) == []

@@ -4,6 +4,7 @@ control, the factor table as cards on a phone, chart text at least 12 px, and se
 open with the whole disclaimer."""
 from __future__ import annotations
 
+import urllib.parse
 from contextlib import contextmanager
 
 import pytest
@@ -81,7 +82,7 @@ def small_chart_text(driver) -> list[str]:
     """Chart words below 12 CSS px: HTML text in the charts, and SVG text at its drawn scale."""
     return driver.execute_script("""
         const out = [];
-        for (const el of document.querySelectorAll('.bars *, .legend *, .scale *, .trend *, .strip *')) {
+        for (const el of document.querySelectorAll('.bars *, .legend *, .scale *, .trend *, .strips *')) {
             const size = parseFloat(getComputedStyle(el).fontSize);
             const scale = el instanceof SVGElement && el.getScreenCTM ? Math.abs(el.getScreenCTM().a) : 1;
             const hasText = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
@@ -107,7 +108,7 @@ def test_the_answer_fills_the_first_screen_of_a_desktop(browser, live_server):
 
 
 @pytest.mark.parametrize("size", PHONES, ids=[f"{w}x{h}" for w, h in PHONES])
-def test_phone_screens(browser, live_server, size):
+def test_phone_screens(browser, live_server, test_ehr, size):
     with viewport(browser, *size):
         browser.get(live_server + "/")
         assert no_sideways_scroll(browser)
@@ -142,6 +143,15 @@ def test_phone_screens(browser, live_server, size):
         assert bar_height(browser) <= 0.15 * inner
         browser.get(live_server + "/launch")
         assert no_sideways_scroll(browser)
+        if size == PHONES[-1]:   # the narrowest: the launched page with its four-visit trend, every section open
+            browser.get(test_ehr.base + "/ehr/chart?" + urllib.parse.urlencode({"app": live_server + "/launch",
+                                                                                 "patient": "p-history"}))
+            click_and_load(browser, browser.find_element(By.ID, "open-app"), "#band")
+            open_every_section(browser)
+            assert no_sideways_scroll(browser)
+            assert small_chart_text(browser) == []
+            assert browser.find_element(By.CSS_SELECTOR, "#trend-table tbody tr").value_of_css_property("display") \
+                == "block"
 
 
 def test_sections_print_open_with_the_whole_disclaimer(browser, live_server, kb):

@@ -19,8 +19,9 @@ from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS, UNIT_FIELDS
 from riskservice.web import forms, http, smart, wording
 from riskservice.web.views import CSP_WEB, provenance
+from riskservice.web.whatif_form import FORM_KEYS
 
-FORM = {"age": "52", "sex": "male", "bmi": "31.2", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1",
+FORM = {"age": "52", "sex": "male", "bmi": "31.2", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1", "hs_crp_unit": "mg/L",
         "medications": "prednisolone; olanzapine", "hypertension": "yes", "pcos": "", "fasting_glucose": "5.8",
         "fasting_glucose_unit": "mmol/L", "sleep_hours_per_night_unit": "h/d"}
 
@@ -57,6 +58,7 @@ def test_the_form_draws_every_field_with_the_knowledge_units(wc, kb):
 def test_form_text_becomes_the_engine_input():
     raw = forms.to_raw(MultiDict(FORM))
     assert raw == {"age": 52.0, "sex": "male", "bmi": 31.2, "waist": 104.0, "waist_unit": "cm", "hs_crp": 4.1,
+                   "hs_crp_unit": "mg/L",
                    "medications": ["prednisolone", "olanzapine"], "hypertension": True, "fasting_glucose": 5.8,
                    "fasting_glucose_unit": "mmol/L"}
     assert forms.to_raw({"age": "fifty", "sex": "male"})["age"] == "fifty"  # the engine reports it
@@ -272,7 +274,7 @@ def test_patient_view_card_links_to_the_smart_app():
 # Hostile form input: never a 500, the page always comes back (the API fuzz does not cover HTML)
 # ------------------------------------------------------------------------------------------
 
-_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"]
+_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"] + list(FORM_KEYS)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -334,6 +336,9 @@ def _pages(client):
         yield name, client.post("/", data=form)
         yield name + " (patient texts)", client.post("/", data=dict(form, audience="patient"))
         yield name + " (handout)", client.post("/handout", data=form)
+    yield "what-if targets", client.post("/", data=dict(_EVERY_INPUT, whatif_weight_percent="-10", whatif_mvpa="x",
+                                                       whatif_waist="90", whatif_sedentary="4", whatif_sleep="7",
+                                                       whatif_stop_smoking="yes", whatif_stop_med="olanzapine"))
     yield "errors", client.post("/", data=dict(FORM, age="fifty", weight="900", weight_unit="[lb_av]",
                                                waist_unit="furlong", medications="x" * 300, bmi="1e999"))
     yield "launch", client.get("/launch")
@@ -378,3 +383,89 @@ def test_every_field_has_a_plain_label_and_hint(kb):
         assert "_" not in wording.label(kb, field.name), field.name
         hint = wording.HINTS[field.name]
         assert hint and "`" not in hint and "[" not in hint and "JSON" not in hint, field.name
+
+
+# ------------------------------------------------------------------------------------------
+# What would change it
+# ------------------------------------------------------------------------------------------
+
+def _whatif_row(html: str, sid: str) -> str:
+    return re.search(rf'<tr id="whatif-{sid}">(.*?)</tr>', html, re.DOTALL).group(1)
+
+
+def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, full_scorer):
+    from riskservice.web.answer import percent
+    client = model_app.test_client()
+    form = dict(FORM, smoking="current", mvpa_minutes_per_week="60")
+    raw = forms.to_raw(MultiDict(form))
+    html = client.post("/", data=form).get_data(as_text=True)
+    assert "cross-sectional" in html and "not a promise" in html
+
+    def fresh(changed):
+        return full_scorer.score(changed, view="summary")["probability"]["value"]
+
+    # the defaults: BMI 5% lower (only BMI was given), 150 min/week, not smoking, all together
+    for sid, changed in (("weight", dict(raw, bmi=31.2 * 0.95)),
+                         ("activity", dict(raw, mvpa_minutes_per_week=150.0)),
+                         ("smoking", dict(raw, smoking="former")),
+                         ("together", dict(raw, bmi=31.2 * 0.95, mvpa_minutes_per_week=150.0, smoking="former"))):
+        assert f"<strong>{percent(fresh(changed))}</strong>" in _whatif_row(html, sid), sid
+    # targets the clinician picks, in the units shown next to them
+    html = client.post("/", data=dict(form, whatif_weight_percent="-10", whatif_mvpa="300", whatif_waist="90",
+                                      whatif_stop_med="olanzapine")).get_data(as_text=True)
+    assert 'id="sec-whatif" open' in html
+    for sid, changed in (("whatif_weight_percent", dict(raw, bmi=31.2 * 0.9)),
+                         ("whatif_waist", dict(raw, waist=90.0)),
+                         ("whatif_mvpa", dict(raw, mvpa_minutes_per_week=300.0)),
+                         ("whatif_stop_med", dict(raw, medications=["prednisolone"]))):
+        assert f"<strong>{percent(fresh(changed))}</strong>" in _whatif_row(html, sid), sid
+    html = client.post("/", data=dict(form, whatif_weight_percent="lots", whatif_sleep="0x7")).get_data(as_text=True)
+    problems = re.search(r'id="whatif-problems">(.*?)</div>', html, re.DOTALL).group(1)
+    assert "enter a number" in problems and problems.count("<li>") == 2
+
+
+def test_a_search_longer_than_the_pages_read_is_reported_not_dropped(monkeypatch):
+    from tests.web.ehr_server import LocalEhr
+    ehr = LocalEhr().start()
+    try:
+        ehr.tokens["t"] = "p-history"
+        settings = smart.Settings.from_config({**DEFAULTS, "SMART_ISSUERS": ehr.fhir_base})
+        token = {"access_token": "t", "patient": "p-history"}
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert notes == [] and sum(r["resourceType"] == "Observation" for r, _ in items) == 32
+        monkeypatch.setattr(smart, "MAX_PAGES", 1)
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert sum(r["resourceType"] == "Observation" for r, _ in items) == 10
+        assert len(notes) == 1 and "more Observation records" in notes[0]
+    finally:
+        ehr.stop()
+
+
+def test_where_the_patient_stands_on_the_page_and_the_handout(model_app, full_scorer):
+    client = model_app.test_client()
+    expected = full_scorer.score(forms.to_raw(MultiDict(FORM)), view="standard")["percentiles"]
+    assert set(expected) >= {"bmi", "waist", "fasting_glucose"}
+    html = client.post("/", data=FORM).get_data(as_text=True)
+    for key, p in expected.items():
+        strip = re.search(rf'<li class="strip-row" id="pct-{key}">(.*?)</li>', html, re.DOTALL).group(1)
+        assert p["text"] in strip and f'x1="{p["percentile"]}"' in strip, key
+    handout = client.post("/handout", data=FORM).get_data(as_text=True)
+    for p in expected.values():
+        assert p["text"] in handout
+
+
+def test_every_screenshot_the_readme_shows_exists():
+    from tests.paths import REPO
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", readme)
+    assert len(shown) >= 10
+    assert [s for s in shown if not (REPO / s).is_file()] == []
+    unused = {p.name for p in (REPO / "docs" / "screenshots").glob("*.png")} - {s.rsplit("/", 1)[1] for s in shown}
+    assert unused == set()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picked=st.dictionaries(st.sampled_from(FORM_KEYS), st.text(max_size=12), max_size=6))
+def test_any_what_if_targets_get_a_page_not_a_crash(wc, picked):
+    resp = wc.post("/", data=dict(FORM, smoking="current", **picked))
+    assert resp.status_code == 200 and 'id="sec-whatif"' in resp.get_data(as_text=True)

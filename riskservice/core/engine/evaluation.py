@@ -78,6 +78,7 @@ class Evaluation:
     factor_flagged: np.ndarray = None
     diabetes_range: np.ndarray = None    # a glycaemia value meets a diagnostic threshold for diabetes
     implausible: list = field(default_factory=list)   # (mask, field, message): data-entry checks
+    unit_inferred: list = field(default_factory=list)  # (mask, field column, unit index, rests on): unitless labs
     med_member: np.ndarray = None        # (n, drug classes)
     med_points: np.ndarray = None
     med_given: np.ndarray = None
@@ -97,6 +98,7 @@ class Evaluation:
     model_contrib: np.ndarray = None
     logit: np.ndarray = None
     probability: np.ndarray = None
+    percentiles: tuple = None            # (measure -> (percentile, beyond), age band): on demand
 
     def error_text(self, i: int) -> str | None:
         return self.parsed.errors.text(i) if i in self.parsed.errors.by_row else None

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
+from riskservice.core import markdown
+
 from .. import fhir_in
 from ..fhir_out import BAND_LABEL, top_contributions, top_mechanisms
 from .fetch import Collected
@@ -112,7 +114,7 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
     if not_used:
         lines += ["", f"**Records not used:** {len(not_used)} (codes or units this service does not map)"]
     if mapping.assumptions:
-        lines += ["", "**Assumed:** " + "; ".join(mapping.assumptions)]
+        lines += ["", "**Assumed:** " + "; ".join(markdown.text(a) for a in mapping.assumptions)]
     lines += ["", f"_{response.get('disclaimer') or 'Decision support only; not a diagnosis.'}_"]
     return "\n".join(lines)
 
