@@ -60,20 +60,30 @@ def _text(values) -> pa.Array:
     return pa.array(out, pa.string())
 
 
-def service_columns(frame: pd.DataFrame, labs=()) -> dict:
-    """Rows as the service's text columns (as a CSV would give them); only the labs named are sent."""
+def service_columns(frame: pd.DataFrame, labs=(), units: dict | None = None) -> dict:
+    """Rows as the service's text columns (as a CSV would give them), each number with its canonical unit
+    stated (the service reads no unit silently); only the labs named are sent."""
     cols = {name: _text(frame[name].tolist()) for name in INPUTS}
     for lab in labs:
         cols[lab] = _text(frame[lab].tolist())
+    for name in list(cols):
+        if units and name in units:
+            cols[f"{name}_unit"] = pa.array([units[name]] * len(frame), pa.string())
     if "triglycerides" in labs:
         cols["fasting"] = _text([True] * len(frame))
     return cols
 
 
+def canonical_units(kb) -> dict:
+    from riskservice.core.fields import FIELD_BY_NAME
+    q = kb.units["quantities"]
+    return {name: q[name]["canonical"] for name, f in FIELD_BY_NAME.items() if f.has_unit and name in q}
+
+
 def service_points(kb, frame: pd.DataFrame, labs=()) -> np.ndarray:
     from riskservice.rows.batch import BatchScorer
 
-    out = BatchScorer(kb).score_columns(service_columns(frame, labs), len(frame))
+    out = BatchScorer(kb).score_columns(service_columns(frame, labs, canonical_units(kb)), len(frame))
     if out["error"].null_count != len(frame):
         raise ValueError("NHANES rows failed validation: " + str(out["error"].drop_null()[0]))
     return out["points"].to_numpy(zero_copy_only=False).astype(float)
@@ -300,7 +310,7 @@ def reaven_miller(kb, doc) -> dict:
            "events": int(y.sum()), "bmi_alone": auc_delong(y, rm["bmi"].to_numpy(float))}
     for sex in ("female", "male"):
         cols = {"age": pa.array(["40"] * len(rm)), "sex": pa.array([sex] * len(rm)),
-                "bmi": pa.array([repr(float(b)) for b in rm["bmi"]])}
+                "bmi": pa.array([repr(float(b)) for b in rm["bmi"]]), "bmi_unit": pa.array(["kg/m2"] * len(rm))}
         out = BatchScorer(kb).score_columns(cols, len(rm))
         res[f"points_{sex}"] = auc_delong(y, out["points"].to_numpy(zero_copy_only=False).astype(float))
     return res

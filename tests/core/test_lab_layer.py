@@ -4,8 +4,9 @@ define the outcome, so they never score; the indices and the TG/HDL ratio are re
 import pytest
 
 # TG 200 / HDL 40 mg/dL = 5.0; insulin 20 uU/mL x glucose 95 mg/dL / 405 = 4.69; ln(200 x 95 / 2) = 9.16
-ALL_HIGH = {"age": 50, "sex": "male", "bmi": 27, "triglycerides": 200, "hdl_cholesterol": 40,
-            "fasting_insulin": 20, "fasting_glucose": 95}
+ALL_HIGH = {"age": 50, "sex": "male", "bmi": 27, "triglycerides": 200, "triglycerides_unit": "mg/dL",
+            "hdl_cholesterol": 40, "hdl_cholesterol_unit": "mg/dL", "fasting_insulin": 20,
+            "fasting_insulin_unit": "uU/mL", "fasting_glucose": 95, "fasting_glucose_unit": "mg/dL"}
 
 
 def contribution(result, factor):
@@ -29,7 +30,8 @@ def test_no_index_and_no_ratio_scores_when_all_are_high(scorer, kb):
 @pytest.mark.parametrize("glucose", [70, 99, 100, 110, 125])
 def test_fasting_glucose_is_part_of_the_outcome_and_never_scores(scorer, glucose):
     base = scorer.score({"age": 50, "sex": "male", "bmi": 27})["rules"]["points"]
-    with_glucose = scorer.score({"age": 50, "sex": "male", "bmi": 27, "fasting_glucose": glucose})
+    with_glucose = scorer.score({"age": 50, "sex": "male", "bmi": 27, "fasting_glucose": glucose,
+                                 "fasting_glucose_unit": "mg/dL"})
     assert with_glucose["rules"]["points"] == base
     assert points_of(with_glucose, "fasting_glucose") == 0
 
@@ -37,11 +39,11 @@ def test_fasting_glucose_is_part_of_the_outcome_and_never_scores(scorer, glucose
 def test_hdl_moves_the_total_both_ways_from_a_typical_value(scorer, kb):
     base = {"age": 50, "sex": "female", "bmi": 27, "waist": 90}
     none = scorer.score(base)["rules"]["points"]
-    low = scorer.score({**base, "hdl_cholesterol": 30})["rules"]["points"]
-    high = scorer.score({**base, "hdl_cholesterol": 85})["rules"]["points"]
+    low = scorer.score({**base, "hdl_cholesterol": 30, "hdl_cholesterol_unit": "mg/dL"})["rules"]["points"]
+    high = scorer.score({**base, "hdl_cholesterol": 85, "hdl_cholesterol_unit": "mg/dL"})["rules"]["points"]
     bands = kb.factor_by_id["hdl_cholesterol"]["variants"][0]["bands"]
     typical = next(b for b in bands if b["points"] == 0 and b["lower"] is not None)
-    mid = scorer.score({**base, "hdl_cholesterol": typical["lower"]})["rules"]["points"]
+    mid = scorer.score({**base, "hdl_cholesterol": typical["lower"], "hdl_cholesterol_unit": "mg/dL"})["rules"]["points"]
     assert low > mid == none > high
 
 
