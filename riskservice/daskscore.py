@@ -20,6 +20,8 @@ from pathlib import Path
 
 import click
 
+from riskservice.cli.columns import build_mapping, mapping_options
+
 _SCORERS: dict = {}
 
 
@@ -221,12 +223,29 @@ def score_parquet(infile, outdir, *, client=None, model: bool = True, audience: 
 @click.option("--no-model", is_flag=True, help="Rules and indices only (probability left empty).")
 @click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
               help="patient: plain-language mechanism labels.")
-def score_parquet_command(infile, outdir, scheduler, workers, no_model, audience):
+@mapping_options
+def score_parquet_command(infile, outdir, scheduler, workers, no_model, audience, maps, map_file, ignores, units):
     """Score a Parquet file or dataset with Dask into the Parquet directory OUTDIR.
 
-    Same columns as score-csv's output; one output row per input row. Exit status: 0 when
-    every row scored, 2 when some rows had errors (in their `error` column), 1 on a fatal error.
+    Columns are recognised as score-csv recognises a header (names, synonyms, the mapping
+    options); the report of used and ignored columns is printed before any task runs. Same
+    columns as score-csv's output; one output row per input row. Exit status: 0 when every row
+    scored, 2 when some rows had errors (in their `error` column), 1 on a fatal error.
     """
+    import pyarrow.dataset as ds
+
+    from riskservice.cli.columns import problems_text, report_text
+    from riskservice.core import header
+    from riskservice.core.knowledge import load_knowledge
+    from riskservice.rows.batch import HeaderProblem
+
+    mapping = build_mapping(maps, map_file, ignores, units)
+    plan = header.plan_columns([str(n) for n in ds.dataset(str(infile), format="parquet").schema.names],
+                               load_knowledge(), mapping)
+    if plan.problems:
+        click.echo("error: " + problems_text(HeaderProblem(plan.problems)), err=True)
+        sys.exit(1)
+    click.echo(report_text(plan.report()), err=True)
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -242,7 +261,8 @@ def score_parquet_command(infile, outdir, scheduler, workers, no_model, audience
                                    processes=True, dashboard_address=None)
             client = Client(cluster)
         with client:
-            stats = score_parquet(infile, outdir, client=client, model=not no_model, audience=audience)
+            stats = score_parquet(infile, outdir, client=client, model=not no_model, audience=audience,
+                                  mapping=mapping)
     finally:
         if cluster is not None:
             cluster.close()
