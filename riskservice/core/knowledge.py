@@ -168,9 +168,11 @@ def derived_points(effect: dict, unit: float) -> int:
 
 
 def sullivan_points(derivation: dict, unit: float) -> int:
-    """Generated points: round(coefficient x (reference value - base value) / B)."""
+    """Generated points: round((coefficient x (reference value - base value) - the coefficient of the
+    factor's lowest-risk category, when that is not the fit's reference) / B)."""
     d = derivation
-    return _round_half_away(d["coefficient"] * (d["reference_value"] - d["base_value"]) / unit)
+    shift = d.get("category_base", {}).get("coefficient", 0.0)
+    return _round_half_away((d["coefficient"] * (d["reference_value"] - d["base_value"]) - shift) / unit)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -429,6 +431,13 @@ def _check_points(problems, where, entry, base, coefficients=None):
         if entry["points"] != 0:
             problems.append(f"{where}: {entry['points']} points without a cited effect size")
         return
+    conv = effect.get("conversion")
+    if conv is not None:
+        d = -math.log(1 + conv["insulin_sensitivity_change"])
+        if abs(d - conv["d_log_homa_ir"]) > 1e-6 or abs(math.exp(1.7 * d / conv["residual_sd"]) - effect["estimate"]) \
+                > 1e-4 * effect["estimate"]:
+            problems.append(f"{where}: the converted estimate does not follow from its insulin-sensitivity change "
+                            "(d = -ln(1 + change), estimate = exp(1.7 x d / s))")
     expected = derived_points(effect, base)
     if expected != entry["points"]:
         problems.append(f"{where}: points {entry['points']} but the effect size gives {expected}")

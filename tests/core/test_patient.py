@@ -56,7 +56,7 @@ def test_female_only_history_rejected_for_men(scorer):
     errs = errors_of(scorer, {"age": 40, "sex": "male", "pcos": True, "gestational_diabetes": True})
     assert set(errs) == {"pcos", "gestational_diabetes"}
     rules = scorer.score({"age": 40, "sex": "male", "pcos": False})["rules"]
-    assert rules["points"] == 5  # age 40-44 only: PCOS does not apply to men
+    assert rules["points"] == 0  # nothing scored: age did not help, and PCOS does not apply to men
     assert "pcos" not in {c["factor"] for c in rules["contributions"]}
 
 
