@@ -121,7 +121,7 @@ from riskservice.cli.percentiles import derive_percentiles_command  # noqa: E402
 
 main.add_command(derive_percentiles_command)
 
-from riskservice.daskscore import score_parquet_command  # noqa: E402  (imports Dask only when run)
+from riskservice.cli.parquet import score_parquet_command  # noqa: E402  (imports Dask only when run)
 
 main.add_command(score_parquet_command)
 
