@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskservice.api import accesslog, requestid
+from riskservice.api.columns import add_report_headers, request_mapping
 from riskservice.api.errors import UnsupportedType
 from riskservice.api.metrics import record_batch_rows
 from riskservice.api.spool import QuotaSpool
@@ -48,9 +49,11 @@ def score_batch():
     mimetype = request.mimetype or ""
     if mimetype == "application/json" or mimetype.endswith("+json"):
         from riskservice.api import batchjson
-        response = batchjson.answer(batch_scorer(), trailer_wanted(), TooManyRows)
-        return _headers(response, current_app.extensions["riskservice"].knowledge)
+        response, report = batchjson.answer(batch_scorer(), trailer_wanted(), TooManyRows, request_mapping())
+        return _headers(response, current_app.extensions["riskservice"].knowledge, report)
+    form = None
     if mimetype == "multipart/form-data":
+        form = request.form
         upload = request.files.get("file") or next(iter(request.files.values()), None)
         if upload is None:
             from riskservice.api.errors import problem
@@ -63,9 +66,10 @@ def score_batch():
     scorer = batch_scorer()
     options = csv_options(charset)
     trailer = trailer_wanted()   # every parameter is checked before the upload is spooled
+    mapping = request_mapping(form)
     spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"], int(current_app.config["BATCH_SPOOL_QUOTA"]))
     try:  # HeaderProblem -> 422 before any row is scored
-        stream, header = scorer.open_csv(spooled, options, int(current_app.config["BATCH_MAX_COLUMNS"]))
+        stream, header = scorer.open_csv(spooled, options, int(current_app.config["BATCH_MAX_COLUMNS"]), mapping)
     except Exception:
         spooled.close()
         raise
@@ -86,14 +90,14 @@ def score_batch():
 
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.call_on_close(spooled.close)
-    return _headers(response, scorer.knowledge)
+    return _headers(response, scorer.knowledge, header.report())
 
 
-def _headers(response, kb):
+def _headers(response, kb, report):
     response.headers["X-Disclaimer"] = kb.disclaimer
     response.headers["X-Ruleset-Version"] = kb.version
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return add_report_headers(response, report)
 
 
 def trailer_wanted() -> bool:

@@ -10,6 +10,8 @@ and the answer ends with a summary line (``{"summary": {"rows": ..., "scored": .
 """
 from __future__ import annotations
 
+import itertools
+
 import orjson
 from flask import Response, current_app, request, stream_with_context
 
@@ -22,8 +24,12 @@ from riskservice.api.spool import QuotaSpool
 BLOCK = 2048
 
 
-def answer(scorer, trailer: bool, too_many_rows):
-    """The streamed NDJSON answer for the request's JSON array."""
+def answer(scorer, trailer: bool, too_many_rows, mapping=None):
+    """(the streamed NDJSON answer for the request's JSON array, the column report for its headers).
+
+    The first block is read before answering: its keys make the column plan the report headers
+    describe, and a key problem there (a misspelt field, a bad mapping) is a 422 for the request,
+    as for a CSV header. In later blocks a misspelt key is the error of the rows that use it."""
     from riskservice.rows import jsonarray
     if (request.mimetype or "").lower() not in JSON_TYPES:
         raise UnsupportedType("Send the JSON array as application/json.")
@@ -45,14 +51,21 @@ def answer(scorer, trailer: bool, too_many_rows):
     except BaseException:
         spooled.close()
         raise
+    blocks = jsonarray.iter_blocks(spooled, elements, lambda raw: parse(raw, depth), BLOCK)
+    try:
+        first = next(blocks, [])
+        plan = scorer.plan_records([r for r in first if not isinstance(r, jsonarray.Refused)], mapping)
+    except BaseException:
+        spooled.close()
+        raise
     counts = {"rows": 0, "scored": 0, "errors": 0}
     accesslog.stream_rows(lambda: counts["rows"])
 
     def generate():
         try:
-            blocks = jsonarray.iter_blocks(spooled, elements, lambda raw: parse(raw, depth), BLOCK)
-            for records in blocks:
-                rows = scorer.score_records(records, first_row=counts["rows"] + 1)
+            for k, records in enumerate(itertools.chain([first], blocks) if first else ()):
+                rows = scorer.score_records(records, mapping, plan=plan if k == 0 else None,
+                                            first_row=counts["rows"] + 1)
                 errors = sum(1 for r in rows if r.get("error"))
                 counts["rows"] += len(rows)
                 counts["errors"] += errors
@@ -67,7 +80,7 @@ def answer(scorer, trailer: bool, too_many_rows):
 
     response = Response(stream_with_context(generate()), mimetype="application/x-ndjson")
     response.call_on_close(spooled.close)
-    return response
+    return response, plan.report()
 
 
 def _jsonl(rows) -> bytes:
