@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEX = ("female", "male")
-ETHNICITY = ("europid", "south_asian", "east_asian", "japanese", "african", "hispanic",
+#: ``asian``: Asian, region not given (NHANES's non-Hispanic Asian group, which includes South Asians,
+#: is this category); the regional values select region-specific cut-offs where a source has them.
+ETHNICITY = ("europid", "south_asian", "east_asian", "japanese", "asian", "african", "hispanic",
              "middle_eastern", "other")
 FAMILY_HISTORY = ("none", "second_degree", "first_degree")
 SMOKING = ("never", "former", "current")
@@ -37,7 +39,8 @@ FIELDS = (
     Field("age", "number", "Age in years (adults 18-120); no clock is used, so pass the age.", required=True),
     Field("sex", "enum", "Sex used by sex-specific cut-offs.", required=True, choices=SEX),
     Field("ethnicity", "enum", "Selects ethnicity-specific BMI and waist cut-offs; when absent the "
-          "Europid/WHO cut-offs are assumed and that is listed in `assumed`.", choices=ETHNICITY),
+          "Europid/WHO cut-offs are assumed and that is listed in `assumed`. `asian`: Asian, region not "
+          "given (cut-offs for every Asian value apply).", choices=ETHNICITY),
     Field("weight", "number", "Body weight (kg or [lb_av]); with height gives BMI.", has_unit=True),
     Field("height", "number", "Height (cm, m or [in_i]).", has_unit=True),
     Field("bmi", "number", "Body-mass index (kg/m2); must agree within 5% with weight/height if all are given.", has_unit=True),
@@ -62,6 +65,9 @@ FIELDS = (
     Field("hs_crp", "number", "High-sensitivity C-reactive protein (mg/L or mg/dL).", has_unit=True),
     Field("il6", "number", "Interleukin-6 (pg/mL).", has_unit=True),
     Field("tnf_alpha", "number", "Tumour necrosis factor alpha (pg/mL).", has_unit=True),
+    Field("fasting", "bool", "The labs were drawn after an overnight fast. Triglycerides score (points and "
+          "model) only when true, otherwise they are reported, not scored; a measured HOMA-IR is not valid "
+          "when false."),
     Field("fasting_glucose", "number", "Fasting plasma glucose (mg/dL or mmol/L).", has_unit=True),
     Field("fasting_insulin", "number", "Fasting insulin (uU/mL or pmol/L; 6.0 pmol/L per uU/mL).", has_unit=True),
     Field("triglycerides", "number", "Fasting triglycerides (mg/dL or mmol/L).", has_unit=True),

@@ -11,7 +11,7 @@ from riskservice.model.points import POINTS_UNIT, literature_points
 # TG 200 / HDL 40 mg/dL = 5.0; insulin 20 uU/mL x glucose 95 mg/dL / 405 = 4.69 (HOMA-IR above 2.6);
 # ln(200 x 95 / 2) = 9.16 (TyG above 8.67): every insulin-resistance index is high.
 ALL_HIGH = {"age": 50, "sex": "male", "bmi": 27, "triglycerides": 200, "hdl_cholesterol": 40,
-            "fasting_insulin": 20, "fasting_glucose": 95}
+            "fasting_insulin": 20, "fasting_glucose": 95, "fasting": True}
 
 
 def contribution(result, factor):
@@ -19,7 +19,7 @@ def contribution(result, factor):
 
 
 def test_tg_hdl_above_the_cut_off_scores_with_its_estimate_traced(scorer, kb):
-    result = scorer.score({"age": 50, "sex": "male", "triglycerides": 200, "hdl_cholesterol": 40})
+    result = scorer.score({"age": 50, "sex": "male", "triglycerides": 200, "hdl_cholesterol": 40, "fasting": True})
     c = contribution(result, "tg_hdl_ratio")
     assert c["input"] == "tg_hdl" and c["canonical_value"] == pytest.approx(5.0)
     assert c["band"] == "ge_1p33" and c["points"] == 2
@@ -50,13 +50,13 @@ def test_tg_hdl_points_are_the_literature_points_of_the_estimate(kb):
 ])
 def test_tg_hdl_cut_off_in_either_unit(scorer, tg, hdl, unit, points):
     result = scorer.score({"age": 50, "sex": "female", "triglycerides": tg, "triglycerides_unit": unit,
-                           "hdl_cholesterol": hdl, "hdl_cholesterol_unit": unit})
+                           "hdl_cholesterol": hdl, "hdl_cholesterol_unit": unit, "fasting": True})
     assert contribution(result, "tg_hdl_ratio")["points"] == points
 
 
 def test_below_the_cut_off_scores_zero_and_no_mechanism(scorer):
-    c = contribution(scorer.score({"age": 50, "sex": "male", "triglycerides": 90, "hdl_cholesterol": 60}),
-                     "tg_hdl_ratio")
+    c = contribution(scorer.score({"age": 50, "sex": "male", "triglycerides": 90, "hdl_cholesterol": 60,
+                                   "fasting": True}), "tg_hdl_ratio")
     assert c["band"] == "below_1p33" and c["points"] == 0 and c["mechanisms"] == []
     assert "effect" not in c
 

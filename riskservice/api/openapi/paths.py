@@ -10,14 +10,15 @@ AUDIENCE = {"name": "audience", "in": "query", "required": False,
             "description": "Who reads the texts: clinician (default) or patient. Numbers are identical.",
             "schema": {"type": "string", "enum": ["clinician", "patient"], "default": "clinician"}}
 VIEW = {"name": "view", "in": "query", "required": False,
-        "description": "How much of the answer: summary (points, band, probability, flagged indices, top "
-                       "mechanisms, missing inputs, disclaimer, versions; at most about 2 kB), standard (every "
+        "description": "How much of the answer: summary (what leads, the measured HOMA-IR, points, band, both "
+                       "probabilities or why each is withheld, flagged indices, top mechanisms, missing inputs, "
+                       "disclaimer, versions; at most about 2 kB), standard (every "
                        "structured part, no narrative or reference list) or full (the default: everything).",
         "schema": {"type": "string", "enum": ["summary", "standard", "full"], "default": "full"}}
 
 EXAMPLE_PATIENT = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
                    "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
-                   "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
+                   "fasting": True, "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
                    "triglycerides": 180, "hdl_cholesterol": 38}
 
 _PROBLEMS = {
