@@ -75,9 +75,8 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
     occurrence = occurrence or datetime.now(timezone.utc)
     rules = response.get("rules") or {}
     meta = response.get("meta") or {}
-    model = response.get("model") or None
-    if model and not model.get("model_id"):
-        model = None       # no insulin-resistance model installed: nothing to cite as a method
+    block = response.get("model") or {}
+    model = block if block.get("model_id") else None    # an installed insulin-resistance model: a method
     band = rules.get("band")
 
     method_codings = [{"system": METHOD_SYSTEM, "code": f"ruleset-{meta.get('ruleset_version', 'unknown')}",
@@ -124,8 +123,8 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
             rationale += f" Main contributors: {drivers}."
         if homa and not measured.get("leads"):
             rationale += f" {homa.get('text')}"
-        if model and model.get("probability") is None and model.get("withheld"):
-            rationale += f" Model probability {model['withheld']}."
+        if block.get("probability") is None and block.get("withheld"):
+            rationale += f" Model probability {block['withheld']}."
     prediction["rationale"] = rationale
     predictions = [prediction]
     dys = response.get("dysglycaemia") or {}

@@ -81,7 +81,12 @@ def test_form_scores_and_shows_the_band(browser, live_server, engine):
     chains = browser.find_elements(By.CSS_SELECTOR, "ol.chain")
     assert len(chains) == min(3, len(expected["mechanisms"]))
     assert "GLUT4" in chains[0].text
-    assert browser.find_element(By.ID, "probability").text.endswith("outcome.")  # the model is on here
+    assert browser.find_element(By.ID, "band-outcome").text.endswith(expected["outcome"]["text"] + ".")
+    shown = browser.find_elements(By.ID, "probability")            # the model is on here: a probability,
+    withheld = browser.find_elements(By.ID, "probability-withheld")   # or why not (measured, not installed)
+    assert (shown and shown[0].text.endswith("outcome.")) or (withheld and "not shown" in withheld[0].text)
+    if expected["measured"]:
+        assert browser.find_element(By.ID, "measured-homa-ir").text.endswith(expected["measured"]["homa_ir"]["text"])
     refs = browser.find_elements(By.CSS_SELECTOR, "ol.references li")
     assert len(refs) == len(expected["references"])
     # the disclaimer stays in view wherever the page is scrolled

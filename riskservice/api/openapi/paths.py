@@ -103,7 +103,13 @@ def paths(kb) -> dict:
             }},
             "responses": {
                 "200": {"description": "One output row per input row, in order; a row that cannot be scored "
-                                       "carries its error instead of a score. CSV in, CSV out; JSON in, NDJSON out.",
+                                       "carries its error instead of a score. CSV in, CSV out; JSON in, NDJSON out. "
+                                       "points, band and probability estimate insulin resistance (HOMA-IR above "
+                                       "the ruleset's cut-off); dysglycaemia_probability is the second model's "
+                                       "estimate (empty when the inputs already establish dysglycaemia); "
+                                       "measured_homa_ir is a valid measured HOMA-IR (it then leads and "
+                                       "probability is empty), homa_ir_status above/borderline/below (not_valid "
+                                       "when given but not valid, the warnings say why), leads what leads.",
                         "headers": HEADERS,
                         "content": {"text/csv": {"schema": text},
                                     "application/x-ndjson": {"schema": text}}},
