@@ -1,5 +1,7 @@
 # riskservice serving image. Build: docker build -t riskservice .   Run: docker run -p 8000:8000 riskservice
 # Only the serving dependencies (install_requires, locked) are installed: no train or test extras.
+# The container runs the shipped deployment: nginx (Debian's package, riskservice/deploy/nginx.conf)
+# on $PORT in front of gunicorn on 127.0.0.1:$PORT+1 (riskservice/deploy/serve.py, as `make serve-prod`).
 # Not built on the development machine (no Docker engine there); tests/prod/test_dockerfile.py
 # checks its properties instead.
 
@@ -23,9 +25,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RISKSERVICE_MODEL_DIR=/app/models \
     HOST=0.0.0.0 \
     PORT=8000 \
-    WEB_CONCURRENCY=2
+    WEB_CONCURRENCY=2 \
+    RISKSERVICE_REPLAY_DB=/app/instance/cds-jti.sqlite3
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nginx \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 riskservice \
-    && useradd --system --uid 10001 --gid riskservice --home-dir /app --no-create-home riskservice
+    && useradd --system --uid 10001 --gid riskservice --home-dir /app --no-create-home riskservice \
+    && mkdir -p /app/instance && chown 10001:10001 /app/instance
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
@@ -34,4 +41,4 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/healthz\", timeout=2)"]
-CMD ["gunicorn", "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"]
+CMD ["python", "-m", "riskservice.deploy.serve"]

@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 LOCKFLAGS ?=
 
-.PHONY: serve test lint lock schemas fuzz load slowclients clean
+.PHONY: serve serve-prod test lint lock schemas fuzz load slowclients slowreaders clean
 
 # Exact versions with hashes, then the project itself without resolving anything
 # (build backend from the lock too: --no-build-isolation). `pip check` fails here when
@@ -42,6 +42,11 @@ lock:
 serve: $(STAMP)
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c python:riskservice.gunicorn_conf 'riskservice:create_app()'
 
+# The shipped deployment: nginx (apt-get install nginx) on HOST:PORT buffering every request and
+# answer, in front of gunicorn on 127.0.0.1:PORT+1 (riskservice/deploy/; docs/operations.md).
+serve-prod: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/python -m riskservice.deploy.serve
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -56,6 +61,9 @@ fuzz: $(STAMP)   # long fuzz run (>= 10,000 requests: schemathesis, stateful, CS
 
 slowclients: $(STAMP)   # stalled/dribbling bodies and a slow FHIR server vs gunicorn; figures in docs/security.md
 	$(VENV)/bin/python bench/slow_clients.py --worker-class gthread --worker-class sync
+
+slowreaders: $(STAMP)   # 64 slow readers + 64 idle connections for 60 s, through nginx and bare; docs/security.md
+	$(VENV)/bin/python bench/slow_readers.py --target both --hold 60 --check
 
 load: $(STAMP)   # wrk load benchmark vs the Flask floor (needs wrk: apt-get install -y wrk)
 	$(VENV)/bin/python bench/load_bench.py

@@ -5,6 +5,7 @@ loaded and verified once in the master; a broken knowledge file fails start-up.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from flask import Flask
@@ -28,6 +29,9 @@ def build_app(test_config=None) -> Flask:
     from riskservice.api.sessions import CookieFirstSessionInterface
     app.session_interface = CookieFirstSessionInterface()
 
+    # Where uploads are spooled is decided now, at start-up: later, a full TMPDIR must be answered
+    # with 507 (riskservice/api/spool.py), not silently swapped for another directory by tempfile.
+    tempfile.gettempdir()
     knowledge = load_knowledge(app.config["KNOWLEDGE_DIR"])
     model = _load_model(app)
     app.extensions["riskservice"] = Scorer(
@@ -67,6 +71,13 @@ def _init_operations(app) -> None:
     if ready["fatal"]:  # never serve knowledge that cannot score a typical patient
         from riskservice.core.errors import KnowledgeError
         raise KnowledgeError("refusing to start: " + "; ".join(ready["fatal"]))
+    from riskservice.core.medications import suggestion_budget
+    suggestions = int(app.config["MEDICATION_SUGGESTIONS_PER_REQUEST"])
+
+    @app.before_request
+    def _medication_suggestion_budget():   # a bounded spelling search per request (core/medications.py)
+        suggestion_budget(suggestions)
+
     for model in scorer.model or [None]:
         metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
     app.register_blueprint(metrics.bp)

@@ -16,6 +16,12 @@ DEFAULTS = {
     # Batch limits: bytes per upload and data rows per request (413 beyond them).
     "BATCH_MAX_BYTES": 256 * 1024 * 1024,
     "BATCH_MAX_ROWS": 1_000_000,
+    # Bytes all uploads being scored may hold at once in one worker process (memory and TMPDIR
+    # together); an upload past it gets 507, as does one that meets a full disk.
+    "BATCH_SPOOL_QUOTA": 1024 * 1024 * 1024,
+    # Spelling searches for unknown medication names per request ("Did you mean ..."): each distinct
+    # unknown entry once; past this many, unknown entries are reported without a suggestion.
+    "MEDICATION_SUGGESTIONS_PER_REQUEST": 1000,
     # Most CSV columns accepted (422 beyond it, checked on the header before any work).
     "BATCH_MAX_COLUMNS": 1_000,
     # Refuse to serve a result that used any knowledge entry whose review_status is below
@@ -99,4 +105,8 @@ DEFAULTS = {
     "SMART_TIMEOUT": 10.0,
     # Fixed scoring date (YYYY-MM-DD) for launched patients, for reproducible demos; None = today.
     "SMART_AS_OF": None,
+    # The launched page's trend: observation dates at most this many days apart are one visit (labs
+    # are often drawn a few days from the visit), and at most this many visits (the latest) are scored.
+    "SMART_TREND_VISIT_DAYS": 7,
+    "SMART_TREND_MAX_VISITS": 8,
 }

@@ -13,8 +13,10 @@ under load (bench/load_bench.py A/B: 512-638 vs 1,182-1,269 req/s) while worker 
 flat. Every log line goes to stdout as JSON.
 
 Metrics: each worker is a process, so prometheus_client runs in multiprocess mode. This
-module sets ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory unless given) before
-the app is imported, and ``child_exit`` marks a dead worker's live gauges as gone.
+module sets ``PROMETHEUS_MULTIPROC_DIR`` (unless given, a fresh directory in /dev/shm: on its
+own path, not in the TMPDIR that uploads fill), checks it has room (riskservice/metricsdir.py:
+start-up fails otherwise) before the app is imported, and ``child_exit`` marks a dead worker's
+live gauges as gone.
 """
 import gc
 import logging
@@ -22,10 +24,11 @@ import multiprocessing
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from gunicorn.glogging import Logger
+
+from riskservice import metricsdir
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -42,6 +45,11 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000")
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# Responses go through riskservice/writegate.py (a send never blocks a thread for long); gunicorn's
+# sendfile would write a file with a blocking, deadline-free call.
+sendfile = False
+# The workers' heartbeat files: in memory, not in TMPDIR, which a big upload may fill.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 control_socket_disable = True  # several instances may run on one host (tests, benchmarks)
 accesslog = None  # the app writes its own structured, PHI-free access log
 
@@ -68,14 +76,16 @@ logconfig_dict = {
 }
 
 _OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-if _OWN_METRICS_DIR:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="riskservice-metrics-")
+if _OWN_METRICS_DIR:   # its own path: /dev/shm when usable, not the TMPDIR that uploads may fill
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metricsdir.default_dir()
 else:
     # A reused directory would add up processes of an earlier run: empty it now, before the
     # preloaded app writes its first value.
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
     for _stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         _stale.unlink()
+metricsdir.check(os.environ["PROMETHEUS_MULTIPROC_DIR"])   # refuse to start rather than crash later
+metricsdir.install()
 
 
 _headers_read = None

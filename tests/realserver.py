@@ -20,15 +20,17 @@ class RealServer:
     """``with RealServer(log_path, RISKSERVICE_X="...") as s: s.base, s.proc, s.log_text()``.
 
     One worker unless ``WEB_CONCURRENCY`` says otherwise; ``unset`` names environment variables
-    the server must not inherit from the test run."""
+    the server must not inherit from the test run; ``wrapper`` is a command that runs gunicorn's
+    (for example in a namespace of its own)."""
 
-    def __init__(self, log_path: Path, unset: tuple = (), **env: str):
+    def __init__(self, log_path: Path, unset: tuple = (), wrapper: tuple = (), **env: str):
         self.port = free_port()
         self.host = "127.0.0.1"
         self.log_path = Path(log_path)
         self.env = {**os.environ, "HOST": self.host, "PORT": str(self.port), "WEB_CONCURRENCY": "1", **env}
         for name in ("PROMETHEUS_MULTIPROC_DIR", *unset):
             self.env.pop(name, None)
+        self.wrapper = list(wrapper)   # a command gunicorn's command line is appended to (e.g. unshare ...)
         self.proc = None
 
     @property
@@ -38,7 +40,7 @@ class RealServer:
     def __enter__(self):
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self._out = self.log_path.open("wb")
-        self.proc = subprocess.Popen([str(gunicorn), "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"],
+        self.proc = subprocess.Popen([*self.wrapper, str(gunicorn), "-c", "python:riskservice.gunicorn_conf", "riskservice:create_app()"],
                                      env=self.env, stdout=self._out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

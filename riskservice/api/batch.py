@@ -8,8 +8,6 @@ Content-Type (or a byte-order mark), ``?csv_safe=false`` for machine consumers.
 """
 from __future__ import annotations
 
-import tempfile
-
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -17,13 +15,13 @@ from riskservice.api import requestid
 from riskservice.api.errors import UnsupportedType
 from riskservice.api.jsonbody import json_body
 from riskservice.api.metrics import record_batch_rows
+from riskservice.api.spool import QuotaSpool
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.narrative import AUDIENCES
 from riskservice.csvio.dialect import CsvOptions, DialectError
 from riskservice.csvio.encoding import UnknownEncoding, codec_for
 
 bp = Blueprint("batch", __name__)
-SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 class TooManyRows(RequestEntityTooLarge):
@@ -61,7 +59,7 @@ def score_batch():
         raise UnsupportedType("Send text/csv, a multipart upload of a CSV file, or a JSON array.")
     scorer = batch_scorer()
     options = csv_options(charset)
-    spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"])
+    spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"], int(current_app.config["BATCH_SPOOL_QUOTA"]))
     try:  # HeaderProblem -> 422 before any row is scored
         stream, header = scorer.open_csv(spooled, options, int(current_app.config["BATCH_MAX_COLUMNS"]))
     except Exception:
@@ -104,15 +102,20 @@ def csv_options(charset) -> CsvOptions:
         raise ValidationProblem({exc.field: [str(exc)]}, title="Invalid query parameter") from None
 
 
-def _spool(source, max_rows):
-    """Copy the upload to a spooled temp file, counting lines; 413 past the row limit."""
-    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+def _spool(source, max_rows, quota):
+    """Copy the upload to a spooled temp file within the upload quota (507 beyond it or when the
+    disk is full: riskservice/api/spool.py), counting lines; 413 past the row limit."""
+    spooled = QuotaSpool(quota)
     lines, last = 0, b"\n"
     while True:
         chunk = source.read(1 << 20)
         if not chunk:
             break
-        spooled.write(chunk)
+        try:
+            spooled.write(chunk)
+        except BaseException:
+            spooled.close()
+            raise
         lines += chunk.count(b"\n")
         last = chunk[-1:]
         if lines - 1 > max_rows:

@@ -9,6 +9,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from riskservice.api import requestid
+from riskservice.api.spool import InsufficientStorage, is_no_space
 from riskservice.core.errors import UnapprovedKnowledge, ValidationProblem
 from riskservice.core.fields import ALL_KEYS
 
@@ -102,6 +103,10 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
+        if is_no_space(exc):   # a full disk is the server's condition, not a fault: 507, logged without values
+            log.error("no space left while handling %s", request.path,
+                      extra={"request_id": requestid.current(), "error_type": type(exc).__name__})
+            return problem(507, "Insufficient Storage", InsufficientStorage.description)
         # Log the type and where (stack of file:line), never the message, body or field values.
         log.error("unhandled %s on %s", type(exc).__name__, request.path,
                   extra={"request_id": requestid.current(), "error_type": type(exc).__name__,

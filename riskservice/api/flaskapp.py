@@ -6,10 +6,23 @@ so it is kept per function. Async views and hooks still run through ``async_to_s
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Request
+
+
+class ServiceRequest(Request):
+    """Multipart file parts are spooled within the upload quota (riskservice/api/spool.py)."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        from flask import current_app
+
+        from riskservice.api.spool import file_stream
+        return file_stream(int(current_app.config["BATCH_SPOOL_QUOTA"]))(
+            total_content_length, content_type, filename, content_length)
 
 
 class ServiceFlask(Flask):
+    request_class = ServiceRequest
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._sync: dict = {}

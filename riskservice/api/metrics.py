@@ -8,6 +8,8 @@ shared files and /metrics adds up every worker (prometheus_client multiprocess m
 from __future__ import annotations
 
 import collections
+import errno
+import logging
 import os
 import time
 
@@ -57,7 +59,10 @@ class EventCounter(collections.Counter):
 
 def record_batch_rows(count: int) -> None:
     if count:
-        BATCH_ROWS.inc(count)
+        try:
+            BATCH_ROWS.inc(count)
+        except OSError as exc:
+            _metrics_failed(exc)
 
 
 def set_info(service_version, ruleset_version, model_id, model_version) -> None:
@@ -68,12 +73,26 @@ def init_app(app):
     @app.after_request
     def _count(response):
         req = request._get_current_object()
-        request_count, latency = _series(req.method, route_of(req), response.status_code)
-        request_count.inc()
-        started = getattr(g._get_current_object(), "started", None)  # set by accesslog before the view
-        if started is not None:
-            latency.observe(time.perf_counter() - started)
+        try:
+            request_count, latency = _series(req.method, route_of(req), response.status_code)
+            request_count.inc()
+            started = getattr(g._get_current_object(), "started", None)  # set by accesslog before the view
+            if started is not None:
+                latency.observe(time.perf_counter() - started)
+        except OSError as exc:   # no room for the metric files (riskservice/metricsdir.py): skip, never fail
+            _metrics_failed(exc)
         return response
+
+
+_failures = [0]
+
+
+def _metrics_failed(exc: OSError) -> None:
+    _failures[0] += 1
+    if _failures[0] in (1, 100, 10_000):
+        logging.getLogger("riskservice.metrics").error(
+            "metrics not recorded: the metrics directory has no room (%s); %d so far",
+            errno.errorcode.get(exc.errno, exc.errno), _failures[0])
 
 
 _SERIES: dict = {}

@@ -111,6 +111,10 @@ from riskservice.model.commands import derive_points_command, train_command  # n
 main.add_command(train_command)
 main.add_command(derive_points_command)
 
+from riskservice.cli.percentiles import derive_percentiles_command  # noqa: E402
+
+main.add_command(derive_percentiles_command)
+
 from riskservice.daskscore import score_parquet_command  # noqa: E402  (imports Dask only when run)
 
 main.add_command(score_parquet_command)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEX = ("female", "male")
-#: ``asian``: Asian, region not given (NHANES's non-Hispanic Asian group, which includes South Asians,
-#: is this category); the regional values select region-specific cut-offs where a source has them.
 ETHNICITY = ("europid", "south_asian", "east_asian", "japanese", "asian", "african", "hispanic",
              "middle_eastern", "other")
 FAMILY_HISTORY = ("none", "second_degree", "first_degree")
@@ -38,9 +36,10 @@ class Field:
 FIELDS = (
     Field("age", "number", "Age in years (adults 18-120); no clock is used, so pass the age.", required=True),
     Field("sex", "enum", "Sex used by sex-specific cut-offs.", required=True, choices=SEX),
-    Field("ethnicity", "enum", "Selects ethnicity-specific BMI and waist cut-offs; when absent the "
-          "Europid/WHO cut-offs are assumed and that is listed in `assumed`. `asian`: Asian, region not "
-          "given (cut-offs for every Asian value apply).", choices=ETHNICITY),
+    Field("ethnicity", "enum", "Ethnicity as NHANES groups it for the insulin-resistance fit: `asian` when the "
+          "region is not given (south_asian, east_asian and japanese score the same: NHANES's non-Hispanic Asian "
+          "group includes all of them); `middle_eastern` has no NHANES group. Also selects index cut-offs.",
+          choices=ETHNICITY),
     Field("weight", "number", "Body weight (kg or [lb_av]); with height gives BMI.", has_unit=True),
     Field("height", "number", "Height (cm, m or [in_i]).", has_unit=True),
     Field("bmi", "number", "Body-mass index (kg/m2); must agree within 5% with weight/height if all are given.", has_unit=True),

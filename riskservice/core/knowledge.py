@@ -25,7 +25,7 @@ from riskservice.core.medications import (
 
 FILES = (
     "ruleset", "units", "references", "mechanisms", "factors",
-    "drug_classes", "indices", "established", "medication_synonyms",
+    "drug_classes", "indices", "established", "medication_synonyms", "percentiles",
 )
 SCHEMA_FILE = "knowledge.schema.json"
 SEXES = ("female", "male")
@@ -55,6 +55,7 @@ class Knowledge:
     established: dict
     sha256: str
     downstream_chain: dict = field(default_factory=dict)
+    percentiles: dict = field(default_factory=dict)      # generated: riskservice derive-percentiles
     factor_by_id: dict = field(default_factory=dict)
     drug_by_name: dict = field(default_factory=dict)
     drug_by_id: dict = field(default_factory=dict)
@@ -144,6 +145,7 @@ def load_knowledge(directory=None) -> Knowledge:
         route_policy=raw["drug_classes"]["route_policy"],
         indices=raw["indices"]["indices"],
         established=raw["established"],
+        percentiles=raw["percentiles"],
         sha256=digest.hexdigest(),
     )
     kb.factor_by_id = {f["id"]: f for f in kb.factors}
@@ -303,6 +305,8 @@ def _cross_check(kb: Knowledge) -> None:
                              item["kind"], v["bands"], None, need_refs)
     check_outcome(kb, problems, need_refs)
     _check_meaning(kb, problems)
+    from riskservice.core import percentiles
+    percentiles.check(kb.percentiles, kb, problems)
     if problems:
         raise KnowledgeError("knowledge files are inconsistent:\n  " + "\n  ".join(problems))
 

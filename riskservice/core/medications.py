@@ -5,12 +5,20 @@ Only systemic use scores (drug_classes.json ``route_policy`` says why), so the r
 the entry matters as much as the name. Unknown names get the closest known name by edit distance
 (rapidfuzz), so that a misspelling is reported, not silently ignored. Results are cached per
 distinct string: a batch repeats the same few hundred medication strings.
+
+Suggestions are the costly part (an edit-distance search over every known name), and distinct
+random names defeat any cache: 7,500 rows of 50 made-up names held a thread for 16 s (issue 22,
+finding 6). A caller that serves requests sets a budget per request with :func:`suggestion_budget`
+(the web adapter does, ``MEDICATION_SUGGESTIONS_PER_REQUEST``): each distinct unknown entry of
+the request is searched at most once, and past the budget unknown entries are reported without a
+"Did you mean". Without a budget (the CLI, Dask) every unknown entry gets its search.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import process
@@ -72,6 +80,33 @@ _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_%])")
 _DOSE = re.compile(r"^[0-9]+(?:[.,][0-9]+)?(?:mg|mcg|ug|µg|g|ml|iu|units?|mmol|%|x|h|hr|hrs|d)?$")
 
 
+class SuggestionBudget:
+    """The spelling searches one request may still run, and what it already found."""
+
+    def __init__(self, limit: int):
+        self.remaining = int(limit)
+        self.found: dict = {}
+
+    def lookup(self, content: tuple, search):
+        if content in self.found:
+            return self.found[content]
+        if self.remaining <= 0:
+            return None
+        self.remaining -= 1
+        hit = self.found[content] = search(content)
+        return hit
+
+
+_BUDGET: ContextVar[SuggestionBudget | None] = ContextVar("riskservice_medication_suggestions", default=None)
+
+
+def suggestion_budget(limit: int) -> SuggestionBudget:
+    """Start a budget of ``limit`` spelling searches for the current request (context)."""
+    budget = SuggestionBudget(limit)
+    _BUDGET.set(budget)
+    return budget
+
+
 @dataclass(frozen=True)
 class MedicationMatch:
     """What one medication entry means for scoring.
@@ -94,6 +129,7 @@ class MedicationMatch:
     systemic: bool = False
     insulin_resistance: bool = False
     route_stated: bool = False
+    unknown_words: tuple = field(default=(), compare=False, repr=False)   # what a suggestion is searched for
 
     @property
     def recognised(self) -> bool:
@@ -140,12 +176,19 @@ class MedicationIndex:
                     default_routes=frozenset(route_policy["counted_routes"]),
                     choices=sorted({v[0] for v in names.values()}, key=lambda s: (s != s.lower(), s.lower())))
         index._match = lru_cache(maxsize=CACHE_SIZE)(index._match_uncached)
+        index._suggest_cached = lru_cache(maxsize=CACHE_SIZE)(index._suggest)
         return index
 
     def match(self, entry) -> MedicationMatch:
         if not isinstance(entry, str):
             return MedicationMatch(entry="", excluded_reason="not a text entry")
-        return self._match(entry)
+        found = self._match(entry)
+        if not found.unknown_words:
+            return found
+        budget = _BUDGET.get()
+        hit = (self._suggest_cached(found.unknown_words) if budget is None
+               else budget.lookup(found.unknown_words, self._suggest_cached))
+        return replace(found, suggestion=hit) if hit else found
 
     # --- the parse --------------------------------------------------------------------------
     def _match_uncached(self, entry: str) -> MedicationMatch:
@@ -165,8 +208,7 @@ class MedicationIndex:
             if not content:
                 return MedicationMatch(entry=entry, route=route, route_stated=stated,
                                        excluded_reason="no medicine name, only a dose, form or route")
-            return MedicationMatch(entry=entry, route=route, route_stated=stated,
-                                   suggestion=self._suggest(content))
+            return MedicationMatch(entry=entry, route=route, route_stated=stated, unknown_words=tuple(content))
         ids = tuple(dict.fromkeys(f[2] for f in found))
         primary = next((f for f in found if self.classes[f[2]].get("insulin_resistance", True)), found[0])
         display, generic, class_id, brand_route = primary
@@ -223,9 +265,9 @@ class MedicationIndex:
                     best = (len(prefix), c)
         return best[1] if best else None
 
-    def _suggest(self, content: list) -> str | None:
+    def _suggest(self, content: tuple) -> str | None:
         """The closest generic or brand by edit distance: at most 1 edit for short words, 2 for longer."""
-        candidates = [" ".join(content)] + content if len(content) > 1 else content
+        candidates = [" ".join(content), *content] if len(content) > 1 else list(content)
         best = None
         for word in candidates:
             if not SUGGEST_MIN_LEN <= len(word) <= 40:

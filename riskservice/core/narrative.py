@@ -7,6 +7,9 @@ Citations are numbered in order of first use: [1] is ``references[0]`` of the re
 """
 from __future__ import annotations
 
+from riskservice.core import markdown
+from riskservice.core.units import DISPLAY
+
 AUDIENCES = ("clinician", "patient")
 PATIENT_MECHANISMS = 3  # the patient narrative stays short: the top routes only
 BAND_WORDS = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "very high"}
@@ -33,17 +36,22 @@ class Citations:
         return f" [{', '.join(nums)}]" if nums else ""
 
 
-def _value(c) -> str:
-    """The value as given, with its unit; empty for yes/no answers (the band label says it)."""
+def _value(c, audience: str = "clinician") -> str:
+    """The value as given, with its unit as people write it; empty for yes/no answers (the band
+    label says it). A value worked out here (an index: no unit was sent) has 3 significant digits,
+    and for patients no unit (its unit is a description such as 'ratio (mg/dL / mg/dL)'). Text the
+    caller or the EHR wrote (a medication entry) is escaped: it reads as text, never as markdown."""
     if c["factor"].startswith("medication:"):
-        return ", ".join(c["value"])
+        return ", ".join(markdown.text(v) for v in c["value"])
     value = c["value"]
     if isinstance(value, bool):
         return ""
     if isinstance(value, str):
-        return value.replace("_", " ")
-    unit = c["unit"] or c["canonical_unit"]
-    return f"{value:g} {unit}" if unit else f"{value:g}"
+        return markdown.text(value.replace("_", " "))
+    derived = c["unit"] is None and c["canonical_unit"] is not None
+    unit = None if derived and audience == "patient" else (c["unit"] or c["canonical_unit"])
+    shown = f"{value:.3g}" if derived else f"{value:g}"
+    return f"{shown} {DISPLAY.get(unit, unit)}" if unit else shown
 
 
 LABELS = {"hdl_cholesterol": "HDL cholesterol", "hba1c": "HbA1c", "alt": "ALT", "hs_crp": "hs-CRP"}
@@ -93,8 +101,8 @@ def build(result: dict, kb, audience: str) -> tuple:
 def _factor_text(c, kb, audience):
     """The stored text of a contribution's factor; a value in the diabetes range reads the
     diabetes-range text instead (never "prediabetes")."""
-    if c.get("diabetes_range"):
-        return kb.ruleset["diabetes_range"][f"{audience}_text"]
+    if c.get("diabetes_range"):     # the answer's text: confirmed by two tests, or to be confirmed
+        return c.get("text") or kb.ruleset["diabetes_range"][f"{audience}_text"]
     return kb.factor_by_id[c["factor"]][f"{audience}_text"]
 
 
@@ -104,7 +112,7 @@ def _model_sentence(r, audience: str) -> list:
     if not model:
         return []
     if model.get("probability") is None:
-        return [] if audience == "patient" else [f"\n**Model probability:** {model['withheld']}."]
+        return [] if audience == "patient" else [f"\n**Model probability:** not shown: {model['withheld']}."]
     if r.get("diabetes_range"):   # a risk estimate is moot once a value is in the diabetes range
         return [] if audience == "patient" else \
             ["\n**Model probability:** not shown: a value is already in the diabetes range."]
@@ -120,7 +128,7 @@ def _dysglycaemia_sentence(r, kb, audience: str) -> list:
     if not d:
         return []
     if d["probability"] is None:
-        return [] if audience == "patient" else [f"\n**Dysglycaemia model:** {d['withheld']}."]
+        return [] if audience == "patient" else [f"\n**Dysglycaemia model:** not shown: {d['withheld']}."]
     p = f"{d['probability']:.0%}"
     if audience == "patient":
         return [f"A second model, for a related outcome, puts the chance at {p} that "
@@ -272,11 +280,11 @@ def _patient(r, kb, cites) -> str:
                 if meds_done:
                     continue
                 meds_done = True
-                names = ", ".join(_value(m) for m in change if m["factor"].startswith("medication:"))
+                names = ", ".join(_value(m, "patient") for m in change if m["factor"].startswith("medication:"))
                 lines.append(f"- **Medicines** ({names}): " + kb.factor_by_id["medications"]["patient_text"]
                              + cites.cite(refs))
                 continue
-            value = _value(c)
+            value = _value(c, "patient")
             shown = f" ({value})" if value else ""
             lines.append(f"- **{c['label']}**{shown}: "
                          + _factor_text(c, kb, "patient") + cites.cite(c["references"]))

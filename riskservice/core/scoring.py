@@ -46,6 +46,17 @@ class Scorer:
             raise ValidationProblem(parsed.errors.by_row[0])
         return ev
 
+    def evaluate_rows(self, raws: list):
+        """One engine evaluation of several JSON objects (columnar, like a batch): (parsed, evaluation).
+        Row i failed when ``not ev.ok[i]``; its problems are in ``parsed.errors.by_row[i]``."""
+        parsed = from_records(raws, self.engine.cx)
+        return parsed, self.engine.evaluate(parsed)
+
+    def render_row(self, ev, i: int, request_id=None, audience="clinician", view="full") -> dict:
+        """Row ``i`` of an :meth:`evaluate_rows` evaluation, rendered like :meth:`score` renders."""
+        return render_view(self.engine, ev, i, audience, self.meta(request_id), view=view,
+                           require_approved=self.require_approved)
+
     def score(self, raw, request_id=None, audience="clinician", view="full") -> dict:
         """Score ``raw``; ``audience`` (clinician|patient) changes the texts, never the numbers;
         ``view`` (summary|standard|full) how much of the answer is built and returned.

@@ -33,3 +33,24 @@ def constant(kb, name: str) -> float:
 def bounds(kb, field: str):
     lo, hi = quantity(kb, field)["bounds"]
     return lo, hi
+
+
+#: Unit codes (UCUM, as the API and FHIR send them) as people write them, for pages and patient
+#: texts; a code missing here is already written the usual way (kg, mg/dL, mmol/L). Typography
+#: only: the conversions stay in knowledge/units.json.
+DISPLAY = {"[lb_av]": "lb", "[in_i]": "in", "kg/m2": "kg/m²", "min/wk": "min/week", "h/wk": "h/week",
+           "h/d": "h/day", "uU/mL": "µU/mL", "u[IU]/mL": "µIU/mL", "m[IU]/L": "mIU/L", "[IU]/L": "IU/L",
+           "ukat/L": "µkat/L"}
+
+
+def display_names(kb) -> dict:
+    """Every unit code of the knowledge -> the unit as people write it (``[lb_av]`` -> ``lb``)."""
+    return {code: DISPLAY.get(code, code) for q in kb.units["quantities"].values() for code in q["units"]}
+
+
+def display(kb, code: str | None) -> str:
+    """One unit code as people write it; unknown codes come back unchanged."""
+    if not code:
+        return ""
+    return DISPLAY.get(code, code)
+

@@ -124,7 +124,7 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
         if homa and not measured.get("leads"):
             rationale += f" {homa.get('text')}"
         if block.get("probability") is None and block.get("withheld"):
-            rationale += f" Model probability {block['withheld']}."
+            rationale += f" Model probability not shown: {block['withheld']}."
     prediction["rationale"] = rationale
     predictions = [prediction]
     dys = response.get("dysglycaemia") or {}

@@ -13,7 +13,7 @@ from pathlib import Path
 from .artifact import MANIFEST_SUFFIX, ROLES, ModelLoadError, load_model, manifest_role, read_manifest
 from .predict import LoadedModel
 
-ABSENT = "not shown: the {what} model is not installed on this server (MODEL_DIR)"
+ABSENT = "the {what} model is not installed on this server (MODEL_DIR)"
 WHAT = {"insulin_resistance": "insulin-resistance", "dysglycaemia": "dysglycaemia"}
 
 

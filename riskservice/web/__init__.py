@@ -24,4 +24,16 @@ def _setup(state):
         state.app.config["SECRET_KEY"] = os.urandom(32)
 
 
+@bp.app_template_filter("capitalize_first")
+def _capitalize_first(text: str) -> str:
+    """Upper-case the first letter only (Jinja's capitalize lower-cases the rest: HbA1c -> Hba1c)."""
+    return text[:1].upper() + text[1:]
+
+
+@bp.app_template_filter("lower_first")
+def _lower_first(text: str) -> str:
+    """Lower-case the first letter unless the word is an acronym (TyG, HOMA-IR stay)."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
 from riskservice.web import views  # noqa: E402, F401  (registers the routes on bp)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from riskservice.core import units
 from riskservice.core.fields import FIELD_BY_NAME, FIELDS
+from riskservice.web import wording
 
 # (section id, heading, field names), in the order the article groups the factors.
 GROUPS = (
@@ -42,7 +43,7 @@ class Widget:
     hint: str
     required: bool
     choices: tuple = ()          # (value, label)
-    units: tuple = ()            # accepted units, canonical first
+    units: tuple = ()            # accepted units (code, as people write it), canonical first
     range_text: str = ""
 
 
@@ -51,10 +52,7 @@ def humanise(value: str) -> str:
 
 
 def _label(kb, field) -> str:
-    quantities = kb.units["quantities"]
-    if field.name in quantities and quantities[field.name].get("label"):
-        return quantities[field.name]["label"]
-    return humanise(field.name).capitalize()
+    return wording.label(kb, field.name)
 
 
 def _number_format(x) -> str:
@@ -62,6 +60,7 @@ def _number_format(x) -> str:
 
 
 def widget(kb, field) -> Widget:
+    """One field: its label, the page's plain hint, choices, and units as people write them."""
     choices, unit_list, range_text = (), (), ""
     if field.kind == "enum":
         choices = tuple((c, humanise(c)) for c in field.choices)
@@ -70,10 +69,11 @@ def widget(kb, field) -> Widget:
     if field.kind == "number" and field.name in kb.units["quantities"]:
         canonical = units.canonical_unit(kb, field.name)
         accepted = units.accepted_units(kb, field.name)
-        unit_list = (canonical,) + tuple(u for u in accepted if u != canonical) if field.has_unit else ()
+        codes = (canonical,) + tuple(u for u in accepted if u != canonical) if field.has_unit else ()
+        unit_list = tuple((u, units.display(kb, u)) for u in codes)
         lo, hi = units.bounds(kb, field.name)
-        range_text = f"accepted {_number_format(lo)} to {_number_format(hi)} {canonical}"
-    return Widget(field.name, field.kind, _label(kb, field), field.description, field.required, choices,
+        range_text = f"accepted {_number_format(lo)} to {_number_format(hi)} {units.display(kb, canonical)}"
+    return Widget(field.name, field.kind, _label(kb, field), wording.HINTS[field.name], field.required, choices,
                   unit_list, range_text)
 
 

@@ -129,8 +129,9 @@ def exchange(settings: Settings, kept: dict, callback_url: str) -> dict:
     return token
 
 
-def read_patient(settings: Settings, iss: str, token: dict) -> list[tuple[dict, str | None]]:
-    """Patient plus its Observation, MedicationRequest/-Statement, Condition and FamilyMemberHistory."""
+def read_patient(settings: Settings, iss: str, token: dict) -> tuple[list[tuple[dict, str | None]], list[str]]:
+    """Patient plus its Observation, MedicationRequest/-Statement, Condition and FamilyMemberHistory,
+    and a note for each search that had more pages than this app reads (never dropped silently)."""
     headers = {"Authorization": f"Bearer {token['access_token']}", "Accept": "application/fhir+json"}
     base = iss + "/"
     pid = urllib.parse.quote(str(token["patient"]), safe="")
@@ -138,8 +139,11 @@ def read_patient(settings: Settings, iss: str, token: dict) -> list[tuple[dict, 
     if patient.get("resourceType") != "Patient":
         raise LaunchError("The EHR did not return the Patient resource.", 502)
     items = [(patient, f"{base}Patient/{pid}")]
+    notes = []
     for rtype in RESOURCES:
-        url, pages = f"{base}{rtype}?patient={pid}&_count=200", 0
+        # newest first where the server sorts, so a cut at MAX_PAGES keeps the recent ones
+        sort = "&_sort=-date" if rtype == "Observation" else ""
+        url, pages = f"{base}{rtype}?patient={pid}&_count=200{sort}", 0
         while url and pages < MAX_PAGES:
             bundle = _call(settings, "GET", url, headers=headers)
             if bundle.get("resourceType") != "Bundle":
@@ -150,7 +154,10 @@ def read_patient(settings: Settings, iss: str, token: dict) -> list[tuple[dict, 
                 raise LaunchError(f"The EHR's {rtype} search is not usable: {exc}.", 502) from None
             pages += 1
             url = _next(bundle, base)
-    return items
+        if url:
+            notes.append(f"The EHR has more {rtype} records than the {MAX_PAGES} pages this app reads; "
+                         "the rest were not read.")
+    return items, notes
 
 
 def _next(bundle: dict, base: str) -> str | None:

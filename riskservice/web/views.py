@@ -8,10 +8,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from riskservice.api import requestid
+from riskservice.core import whatif
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS
 from riskservice.ehr import fhir_in
-from riskservice.web import bp, chart, forms, smart
+from riskservice.web import answer, bp, chart, forms, smart, trend, whatif_form, wording
 
 # No inline script or style, nothing from another origin; forms post only here.
 CSP_WEB = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -21,7 +22,10 @@ AUDIENCES = ("clinician", "patient")
 def _md():
     """The markdown renderer, built on first use (importing markdown_it costs ~30 ms of start-up)."""
     from markdown_it import MarkdownIt
-    return MarkdownIt("commonmark", {"html": False})
+    # No raw HTML, links, images or autolinks: the narrative has none of its own, and text from the
+    # caller or the EHR inside it is escaped too (riskservice/core/markdown.py).
+    return MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink", "html_inline",
+                                                              "html_block"])
 
 
 @bp.after_request
@@ -32,6 +36,19 @@ def _csp(response):
 
 def _scorer():
     return current_app.extensions["riskservice"]
+
+
+def _plain() -> wording.Plain:
+    return wording.plain_for(current_app.extensions, _scorer().knowledge)
+
+
+@bp.context_processor
+def _wording():
+    """Every page template reads engine text through ``plain`` and names fields with ``label``."""
+    plain = _plain()
+    return {"plain": plain, "label": lambda name: wording.label(plain.kb, name),
+            "factor_value": lambda c: answer._value_text(c, plain), "percent": answer.percent,
+            "change_words": answer.change_words, "number": answer.number}
 
 
 def _audience(value) -> str:
@@ -53,11 +70,11 @@ def _origin_from(form) -> dict | None:
 
 
 def _score(values: dict, audience: str):
-    """(result, errors): the engine's answer for these form values."""
+    """(result, errors): the engine's answer for these form values; errors in plain words."""
     try:
         return _scorer().score(forms.to_raw(values), request_id=requestid.current(), audience=audience), None
     except ValidationProblem as exc:
-        return None, exc.errors
+        return None, _plain().errors(exc.errors)
 
 
 def provenance(origin: dict | None, values: dict) -> list[dict]:
@@ -85,28 +102,56 @@ def provenance(origin: dict | None, values: dict) -> list[dict]:
     return rows
 
 
-def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html"):
+def _narrative(result: dict) -> str:
+    """The engine's narrative for reading: the models named by their version, not their identifiers."""
+    text = result["explanation"]
+    for model in (result.get("model"), result.get("dysglycaemia")):
+        if model and model.get("model_id"):
+            text = text.replace(f"({model['model_id']} {model.get('version', '')})",
+                                f"(model {model.get('version', '')})")
+    return text
+
+
+def _what_if(values: dict, picked: dict, audience: str) -> dict:
+    """The what-if section: the defaults that apply, or the targets the clinician picked."""
+    kb = _scorer().knowledge
+    chosen, problems = whatif_form.scenarios(kb, picked)
+    raw = forms.to_raw(values)
+    result = whatif.what_if(_scorer(), raw, chosen, request_id=requestid.current(), audience=audience)
+    meds = raw.get("medications") if isinstance(raw.get("medications"), list) else []
+    return {"whatif": result, "whatif_problems": problems, "whatif_values": picked, "whatif_open": bool(picked),
+            "whatif_widgets": whatif_form.widgets(kb, picked), "whatif_meds": meds,
+            "whatif_smoker": str(raw.get("smoking", "")).lower() == "current"}
+
+
+def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html",
+          picked: dict | None = None):
     result, errors = _score(values, audience) if score else (None, None)
     inline, other = forms.errors_by_field(errors or {})
     kb = _scorer().knowledge
+    history = (origin or {}).get("trend") or []
     context = {
+        "trend": history, "trend_chart": trend.chart(history),
         "sections": forms.sections(kb), "values": values, "audience": audience, "result": result,
         "inline_errors": inline, "other_errors": other, "error_count": sum(len(v) for v in (errors or {}).values()),
         "disclaimer": kb.disclaimer, "provenance": provenance(origin, values), "origin": origin,
         "origin_token": _signer().dumps(origin) if origin else "",
     }
+    plain = _plain()
     if result is not None and not result["applicable"]:
-        context["explanation"] = Markup(_md().render(result["explanation"]))
+        context["explanation"] = Markup(_md().render(plain(_narrative(result))))
     elif result is not None:
         rules = result["rules"]
         refnum = {r["id"]: r["number"] for r in result["references"]}
         context.update(
             cite=lambda ids: sorted({refnum[i] for i in ids if i in refnum}),
-            chart=chart.contribution_bars(rules["contributions"]),
+            ans=answer.answer(result, plain),
+            percentiles=result.get("percentiles"),
+            chart=chart.contribution_bars(rules["contributions"], plain),
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),
-            band_basis=kb.ruleset["bands"]["basis"],
             top_mechanisms=result["mechanisms"][:3],
-            explanation=Markup(_md().render(result["explanation"])),
+            explanation=Markup(_md().render(plain(_narrative(result)))),
+            **(_what_if(values, picked or {}, audience) if not result["diabetes_range"] else {}),
         )
     status = 422 if errors else 200
     return render_template(template, **context), status
@@ -120,13 +165,15 @@ def index():
 @bp.post("/")
 def score_form():
     values = forms.form_values(request.form)
-    return _page(values, _audience(request.form.get("audience")), _origin_from(request.form))
+    return _page(values, _audience(request.form.get("audience")), _origin_from(request.form),
+                 picked=whatif_form.form_values(request.form))
 
 
 @bp.post("/handout")
 def handout():
     values = forms.form_values(request.form)
-    return _page(values, "patient", _origin_from(request.form), template="handout.html")
+    return _page(values, "patient", _origin_from(request.form), template="handout.html",
+                 picked=whatif_form.form_values(request.form))
 
 
 @bp.get("/batch")
@@ -177,10 +224,13 @@ def launch_callback():
     callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
     try:
         token = smart.exchange(settings, kept, callback_url)
-        items = smart.read_patient(settings, kept["iss"], token)
-        mapping = fhir_in.map_resources(items, smart.as_of(current_app.config),
-                                        fhir_in.Lookback.from_config(current_app.config),
-                                        _scorer().knowledge.drug_class_for)
+        items, notes = smart.read_patient(settings, kept["iss"], token)
+        config = current_app.config
+        as_of, lookback = smart.as_of(config), fhir_in.Lookback.from_config(config)
+        drugs = _scorer().knowledge.drug_class_for
+        mapping = fhir_in.map_resources(items, as_of, lookback, drugs)
+        history = trend.trend(_scorer(), items, as_of, lookback, drugs, int(config["SMART_TREND_VISIT_DAYS"]),
+                              int(config["SMART_TREND_MAX_VISITS"]), request_id=requestid.current())
     except smart.LaunchError as exc:
         return _launch_problem(exc.reason, exc.status)
     except fhir_in.BundleError as exc:
@@ -188,5 +238,6 @@ def launch_callback():
     values = forms.from_payload(mapping.payload)
     origin = {"values": values, "resources": len(mapping.basis),
               "assumptions": list(mapping.assumptions),
-              "unmapped": [i.get("diagnostics", "") for i in mapping.unmapped][:50]}
+              "unmapped": (notes + [i.get("diagnostics", "") for i in mapping.unmapped])[:50],
+              "trend": history}
     return _page(values, "clinician", origin)

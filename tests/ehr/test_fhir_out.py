@@ -63,7 +63,7 @@ def test_a_valid_measured_homa_ir_leads_and_withholds_the_probability(mapping, r
     response["leads"] = "measured_homa_ir"
     response["measured"] = {"leads": True, "statement": None,
                             "homa_ir": {"value": 4.9, "text": "Measured HOMA-IR 4.9: above the borderline zone."}}
-    response["model"] = {"probability": None, "withheld": "not shown: HOMA-IR was measured (valid)",
+    response["model"] = {"probability": None, "withheld": "HOMA-IR was measured and is valid",
                          "outcome": response["outcome"]["text"], "model_id": "ir", "version": "2.0"}
     ra = fhir_out.build_risk_assessment(response, mapping)
     (pred,) = ra["prediction"]

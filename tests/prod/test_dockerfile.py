@@ -68,7 +68,14 @@ def test_healthcheck_and_command(final_stage):
     health = values(stage, "HEALTHCHECK")
     assert health and "/healthz" in health[0]
     cmd = json.loads(values(stage, "CMD")[-1])
-    assert cmd[:3] == ["gunicorn", "-c", "python:riskservice.gunicorn_conf"]
+    assert cmd == ["python", "-m", "riskservice.deploy.serve"]   # nginx in front of the production gunicorn
+
+
+def test_the_image_has_nginx_and_a_writable_replay_store(final_stage):
+    stage, parser = final_stage
+    runs = " ".join(values(stage, "RUN"))
+    assert "apt-get install" in runs and " nginx" in runs and "rm -rf /var/lib/apt/lists" in runs
+    assert parser.envs["RISKSERVICE_REPLAY_DB"].startswith("/app/instance/") and "chown 10001:10001 /app/instance" in runs
 
 
 def test_dockerignore_keeps_the_context_small_but_not_the_model():

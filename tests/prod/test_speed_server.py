@@ -63,5 +63,6 @@ def test_recycled_workers_exit_cleanly_and_nothing_is_lost(tmp_path):
                             {"Content-Type": "application/json"})[0].status for _ in range(80)]
     text = real.log_text()
     assert statuses == [200] * 80
-    assert text.count("Worker exiting") >= 4 and text.count("Booting worker") >= 6
+    # 80 requests at most 16 per worker lifetime: at least 5 lifetimes (2 first boots, 3 recycles)
+    assert text.count("Worker exiting") >= 4 and text.count("Booting worker") >= 5
     assert "Exception during worker exit" not in text and "Traceback" not in text

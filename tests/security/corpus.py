@@ -12,7 +12,9 @@ header byte) for framing (status 0: the server closed the connection without an 
 ``expect`` (statuses), ``lines`` (CSV/NDJSON lines in a 200), ``body_contains``, ``not_in_body``,
 ``detail_contains``, ``not_in_headers``, ``max_seconds``; ``server`` ("keyed": API keys and CORS on);
 ``framing`` (the HTTP server itself refuses malformed framing with its own 4xx, not problem+json);
-``known_failure`` (owner and cause of a bug in another lane: the case runs as a strict xfail).
+``known_failure`` (owner and cause of a bug in another lane: the case runs as a strict xfail);
+``proxy`` (overrides, e.g. ``expect``, when the case goes through the shipped nginx) and
+``proxy_skip`` (why the case is not sent through nginx: a rule of nginx's own answers it).
 """
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from riskservice.deploy import serve
+from tests.proxyserver import ProxiedServer, require_nginx
 from tests.realserver import RealServer
 
 from .corpus import MARKERS, cases, send
@@ -23,7 +25,12 @@ def servers(tmp_path_factory):
     keyed = RealServer(logs / "keyed.log", RISKSERVICE_MODEL="off", RISKSERVICE_API_KEYS="corpus-key",
                        RISKSERVICE_CORS_ORIGINS="https://ehr.example.org")
     with main, keyed:
-        yield {"main": main, "keyed": keyed}
+        if serve.nginx_binary() is None:
+            yield {"main": main, "keyed": keyed}
+            return
+        # The same two servers behind the shipped nginx configuration (the deployment we ship).
+        with ProxiedServer(upstream=main, batch_max_body="1000000") as pmain, ProxiedServer(upstream=keyed) as pkeyed:
+            yield {"main": main, "keyed": keyed, "proxy:main": pmain, "proxy:keyed": pkeyed}
 
 
 def _id(item):
@@ -31,11 +38,30 @@ def _id(item):
     return f"{surface}: {case['name']}"
 
 
-@pytest.mark.parametrize("item", [pytest.param(i, marks=pytest.mark.xfail(reason=i[1]["known_failure"], strict=True))
-                                  if i[1].get("known_failure") else i for i in ALL], ids=[_id(i) for i in ALL])
-def test_corpus_case(servers, item):
+def _param(item, via):
+    marks = [pytest.mark.xfail(reason=item[1]["known_failure"], strict=True)] if item[1].get("known_failure") else []
+    return pytest.param(item, via, marks=marks, id=f"{via}: {_id(item)}")
+
+
+def _through_proxy(case):
+    """The case as sent through nginx: its ``proxy`` overrides applied; None when nginx answers it
+    by a rule of its own that the case says (``proxy_skip``), e.g. its own slow-client timeouts."""
+    if case.get("proxy_skip"):
+        return None
+    return {**case, **(case.get("proxy") or {})}
+
+
+@pytest.mark.parametrize("item, via", [_param(i, via) for via in ("direct", "proxy") for i in ALL])
+def test_corpus_case(servers, item, via):
     _surface, case = item
-    server = servers[case.get("server", "main")]
+    name = case.get("server", "main")
+    if via == "proxy":
+        require_nginx()
+        case = _through_proxy(case)
+        if case is None:
+            pytest.skip(item[1]["proxy_skip"])
+        name = "proxy:" + name
+    server = servers[name]
     before = len(server.log_text())
     answer = send(server.host, server.port, case)
     assert answer.status < 500, f"{answer.status}: {answer.body[:300]!r}"  # 0: closed without an answer

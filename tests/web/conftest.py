@@ -1,4 +1,5 @@
-"""Browser-test fixtures: the real app on 127.0.0.1, the test EHR, headless Debian Chromium.
+"""Browser-test fixtures: the real app behind the shipped nginx on 127.0.0.1, the test EHR, headless
+Debian Chromium.
 
 Chromium and its driver come from Debian (``apt-get install chromium chromium-driver``;
 ``.ci/run`` installs them). Nothing is downloaded at run time: Selenium is given the driver
@@ -10,13 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from riskservice.app import build_app
+from riskservice.deploy import serve
+from tests.proxyserver import ProxiedServer
+from tests.realserver import RealServer
 
 from .ehr_server import LocalEhr
 
@@ -40,15 +41,21 @@ def test_ehr():
 
 
 @pytest.fixture(scope="session")
-def live_server(test_ehr):
-    """The riskservice app, served by a real HTTP server on a free loopback port."""
-    app = build_app({"SMART_ISSUERS": test_ehr.fhir_base, "SMART_AS_OF": AS_OF, "SECRET_KEY": os.urandom(32)})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+def live_server(test_ehr, tmp_path_factory, two_model_dir):
+    """The riskservice app as it is deployed: production gunicorn behind the shipped nginx
+    (tests/proxyserver.py) on free loopback ports. Without nginx (locally), gunicorn alone. Both
+    models: the insulin-resistance one is the test fixture until the real one ships in models/."""
+    env = {"RISKSERVICE_SMART_ISSUERS": test_ehr.fhir_base, "RISKSERVICE_SMART_AS_OF": AS_OF,
+           "RISKSERVICE_SECRET_KEY": os.urandom(32).hex(), "RISKSERVICE_MODEL_DIR": str(two_model_dir)}
+    log = tmp_path_factory.mktemp("live") / "server.log"
+    if serve.nginx_binary() is None and not os.environ.get("CI"):
+        server = RealServer(log, **env)
+    else:
+        server = ProxiedServer(log, **env)
+    server_env = server.upstream.env if isinstance(server, ProxiedServer) else server.env
+    server_env["RISKSERVICE_PUBLIC_BASE_URL"] = server.base   # the address the browser uses
+    with server:
+        yield server.base
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """A small but real test EHR: a SMART authorization server and a FHIR server on 127.0.0.1.
 
-Built from ``tests/ehr/fixtures``. It checks what a real EHR checks (registered client and
+Built from ``tests/ehr/fixtures``: the "complete" patient (the default) and the "history" patient
+(four visits of dated observations, for the trend). It checks what a real EHR checks (registered client and
 redirect URI, ``aud``, the EHR ``launch`` token, S256 PKCE at the token endpoint, one-time
 codes, bearer tokens on every FHIR read) and pages search results, so the app's SMART client
 is exercised end to end. Sign-in is skipped: the "user" approves at once.
@@ -19,7 +20,7 @@ from flask import Flask, abort, jsonify, redirect, request
 from werkzeug.serving import make_server
 
 FIXTURES = Path(__file__).resolve().parent.parent / "ehr" / "fixtures"
-PAGE_SIZE = 5
+PAGE_SIZE = 10
 
 
 def load_resources(name: str) -> list[dict]:
@@ -32,9 +33,14 @@ def s256(verifier: str) -> str:
 
 
 class LocalEhr:
-    def __init__(self, fixture: str = "complete", client_id: str = "riskservice"):
-        self.resources = load_resources(fixture)
-        self.patient_id = next(r["id"] for r in self.resources if r["resourceType"] == "Patient")
+    def __init__(self, fixtures: tuple = ("complete", "history"), client_id: str = "riskservice"):
+        self.by_patient: dict[str, list[dict]] = {}
+        for name in fixtures:
+            found = load_resources(name)
+            self.by_patient[next(r["id"] for r in found if r["resourceType"] == "Patient")] = found
+        self.patient_id = next(iter(self.by_patient))   # the default patient (standalone launch too)
+        self.resources = self.by_patient[self.patient_id]
+        self.all_resources = [r for found in self.by_patient.values() for r in found]
         self.client_id = client_id
         self.redirect_uris: set[str] = set()
         self.launches: dict[str, str] = {}   # launch token -> patient id
@@ -61,9 +67,9 @@ class LocalEhr:
     def fhir_base(self) -> str:
         return f"{self.base}/fhir"
 
-    def new_launch(self) -> str:
+    def new_launch(self, patient_id: str | None = None) -> str:
         token = secrets.token_urlsafe(16)
-        self.launches[token] = self.patient_id
+        self.launches[token] = patient_id or self.patient_id
         return token
 
     # -- the servers -----------------------------------------------------------------------
@@ -75,7 +81,10 @@ class LocalEhr:
         def chart():
             """The EHR's own page with the app link, as an EHR renders it for a patient."""
             app_url = request.args["app"]
-            launch = ehr.new_launch()
+            patient = request.args.get("patient", ehr.patient_id)
+            if patient not in ehr.by_patient:
+                abort(404)
+            launch = ehr.new_launch(patient)
             link = app_url + "?" + urllib.parse.urlencode({"iss": ehr.fhir_base, "launch": launch})
             return (f'<!doctype html><html lang="en"><head><title>Test EHR chart</title></head><body><main>'
                     f'<h1>Test EHR: patient chart</h1><p><a id="open-app" href="{link}">Open insulin-resistance '
@@ -157,7 +166,7 @@ class LocalEhr:
             ehr.log.append(("read", "Patient"))
             if pid != patient:
                 abort(403)
-            return jsonify(next(r for r in ehr.resources if r["resourceType"] == "Patient"))
+            return jsonify(next(r for r in ehr.by_patient[pid] if r["resourceType"] == "Patient"))
 
         @app.get("/fhir/<rtype>")
         def search(rtype):
@@ -166,7 +175,7 @@ class LocalEhr:
                 abort(403)
             ehr.log.append(("search", rtype))
             ref = f"Patient/{patient}"
-            matches = [r for r in ehr.resources if r["resourceType"] == rtype
+            matches = [r for r in ehr.all_resources if r["resourceType"] == rtype
                        and (r.get("subject") or r.get("patient") or {}).get("reference") == ref]
             page = int(request.args.get("_page", "0"))
             chunk = matches[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]

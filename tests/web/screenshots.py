@@ -3,7 +3,8 @@
     PYTHONPATH=. python -m tests.web.screenshots [docs/screenshots]
 
 Starts the app and the local test EHR on 127.0.0.1, drives headless Chromium through the main
-views and saves full-page PNGs. Needs Debian's chromium and chromium-driver.
+views at the sizes the layout tests measure (1366x768, 390x844) and saves PNGs. Needs Debian's
+chromium and chromium-driver.
 """
 from __future__ import annotations
 
@@ -28,27 +29,36 @@ from .ehr_server import LocalEhr
 from .test_browser import PATIENT, UNITS, fill
 
 
-def _driver(width: int):
+def _driver():
     options = webdriver.ChromeOptions()
     options.binary_location = _chromium()
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                 f"--window-size={width},900", "--force-device-scale-factor=1",
+                 "--window-size=1366,768", "--force-device-scale-factor=1",
                  f"--user-data-dir={tempfile.mkdtemp(prefix='riskservice-shots-')}"):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
-def _full_page(driver, path: Path, max_height: int = 3200) -> None:
-    """A screenshot of the page's top ``max_height`` pixels (the sticky disclaimer stays at the bottom)."""
-    height = min(driver.execute_script("return document.documentElement.scrollHeight"), max_height)
+def _size(driver, width: int, height: int) -> None:
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": driver.execute_script("return window.innerWidth"), "height": height,
-                            "deviceScaleFactor": 1, "mobile": False})
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
-    path.write_bytes(base64.b64decode(shot["data"]))
-    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700})
+
+
+def _shot(driver, path: Path) -> None:
+    """What the current viewport shows (the sticky disclaimer bar at its bottom)."""
+    path.write_bytes(base64.b64decode(driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})["data"]))
     print("wrote", path)
+
+
+def _tall(driver, path: Path, width: int, height: int, top_id: str | None = None) -> None:
+    """A viewport ``height`` tall (starting at the element ``top_id`` when given)."""
+    _size(driver, width, height)
+    if top_id:
+        driver.execute_script("document.getElementById(arguments[0]).scrollIntoView()", top_id)
+    else:
+        driver.execute_script("window.scrollTo(0, 0)")
+    _shot(driver, path)
 
 
 def main(out: Path) -> None:
@@ -58,22 +68,36 @@ def main(out: Path) -> None:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
-    driver = _driver(1280)
+    driver = _driver()
     try:
+        _size(driver, 1366, 768)
         driver.get(base + "/")
-        _full_page(driver, out / "form.png", 1800)
+        _tall(driver, out / "form.png", 1366, 1400)
+        _size(driver, 1366, 768)
         fill(driver, dict(PATIENT, age="fifty"), UNITS)
         click_and_load(driver, driver.find_element(By.ID, "score-button"), "#error-summary")
-        _full_page(driver, out / "inline-error.png", 900)
-        fill(driver, {"age": "52"})
+        _tall(driver, out / "inline-error.png", 1366, 768)
+        fill(driver, {"age": "52", "hba1c": "6.9"})
         click_and_load(driver, driver.find_element(By.ID, "score-button"), "#band")
-        _full_page(driver, out / "result-clinician.png")
+        _tall(driver, out / "result-desktop.png", 1366, 768)            # the first screen the test measures
+        _tall(driver, out / "result-phone.png", 390, 1688)              # a phone's first two screens (390x844 each)
+        _size(driver, 1366, 768)
+        fill(driver, {"hba1c": ""})
+        click_and_load(driver, driver.find_element(By.ID, "score-button"), "#band")
+        driver.execute_script("for (const id of ['sec-percentiles', 'sec-whatif']) document.getElementById(id).open = true")
+        _tall(driver, out / "where-and-what-if.png", 1366, 1500, "sec-percentiles")
+        _size(driver, 390, 844)
+        driver.execute_script("document.getElementById('sec-factors').open = true")
+        _tall(driver, out / "factors-phone.png", 390, 1400, "sec-factors")
+        _size(driver, 1366, 768)
         click_and_load(driver, driver.find_element(By.ID, "switch-audience"), "#band")
-        _full_page(driver, out / "result-patient.png", 1600)
+        _tall(driver, out / "result-patient.png", 1366, 768)
         click_and_load(driver, driver.find_element(By.ID, "handout-button"), "#handout")
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-        _full_page(driver, out / "handout-print.png", 2400)
+        height = min(driver.execute_script("return document.documentElement.scrollHeight"), 2600)
+        _tall(driver, out / "handout-print.png", 900, height)
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        _size(driver, 1366, 768)
         driver.get(base + "/batch")
         sample = Path(tempfile.mkdtemp()) / "clinic.csv"
         sample.write_text("age,sex,bmi,waist,hs_crp\n52,male,31,104,4.1\n44,female,24,79,0.8\nabc,male,30,,\n",
@@ -81,18 +105,13 @@ def main(out: Path) -> None:
         driver.find_element(By.ID, "batch-file").send_keys(str(sample))
         driver.find_element(By.ID, "batch-submit").click()
         wait_visible(driver, "#batch-download")
-        _full_page(driver, out / "batch.png", 900)
-        driver.get(ehr.base + "/ehr/chart?" + urllib.parse.urlencode({"app": base + "/launch"}))
+        _tall(driver, out / "batch.png", 1366, 768)
+        driver.get(ehr.base + "/ehr/chart?" + urllib.parse.urlencode({"app": base + "/launch", "patient": "p-history"}))
         click_and_load(driver, driver.find_element(By.ID, "open-app"), "#band")
-        waist = driver.find_element(By.ID, "waist")
-        waist.clear()
-        waist.send_keys("98")
-        click_and_load(driver, driver.find_element(By.ID, "score-button"), "#band")
-        _full_page(driver, out / "smart-launch.png", 1200)
-        driver.execute_script("document.getElementById('ehr-title').scrollIntoView()")
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
-        (out / "smart-provenance.png").write_bytes(base64.b64decode(shot["data"]))
-        print("wrote", out / "smart-provenance.png")
+        _tall(driver, out / "smart-launch.png", 1366, 768)
+        driver.execute_script("document.getElementById('sec-trend').open = true")
+        _tall(driver, out / "smart-trend.png", 1366, 1000, "sec-trend")
+        _tall(driver, out / "smart-provenance.png", 1366, 900, "ehr-title")
     finally:
         driver.quit()
         server.shutdown()

@@ -16,6 +16,7 @@ from selenium.webdriver.support.ui import Select
 from riskservice.core.knowledge import load_knowledge
 from riskservice.core.scoring import Scorer
 from riskservice.ehr import fhir_in
+from riskservice.web import wording
 
 from .browser import assert_accessible, click_and_load, csp_violations, replaced, scroll_to, wait_for, wait_visible
 from .conftest import AS_OF
@@ -26,6 +27,9 @@ PATIENT = {  # as a clinician types it; glucose in mmol/L to use a unit picker
     "hs_crp": "4", "fasting_glucose": "5.8", "fasting_insulin": "18", "triglycerides": "190", "hdl_cholesterol": "38",
 }
 UNITS = {"fasting_glucose_unit": "mmol/L"}
+# without insulin: no measured HOMA-IR, so the page shows the insulin-resistance likelihood (a valid
+# measurement leads instead, and no likelihood of a measured outcome is shown)
+ESTIMATED = {k: v for k, v in PATIENT.items() if k != "fasting_insulin"}
 RAW = {"age": 52.0, "sex": "male", "weight": 98.0, "height": 175.0, "waist": 108.0, "mvpa_minutes_per_week": 60.0,
        "medications": ["prednisone"], "family_history_diabetes": "first_degree", "hs_crp": 4.0,
        "fasting_glucose": 5.8, "fasting_glucose_unit": "mmol/L", "fasting_insulin": 18.0, "triglycerides": 190.0,
@@ -56,6 +60,19 @@ def score_patient(driver, live_server, values=PATIENT, units=UNITS):
     return click_and_load(driver, driver.find_element(By.ID, "score-button"), "#band, #error-summary")
 
 
+def band_of(driver) -> str:
+    """The engine's band id the page shows (its class), after checking the words say the same."""
+    el = driver.find_element(By.ID, "band")
+    band = next(c[5:] for c in el.get_attribute("class").split() if c.startswith("band-"))
+    assert band.replace("_", " ") in el.text.lower()
+    return band
+
+
+def text_of(driver, css: str) -> str:
+    """Text of an element, also inside a closed section (WebDriver's .text is empty there)."""
+    return " ".join(driver.find_element(By.CSS_SELECTOR, css).get_attribute("textContent").split())
+
+
 def disclaimer_in_view(driver) -> bool:
     return driver.execute_script(
         "const r = document.getElementById('disclaimer').getBoundingClientRect();"
@@ -73,20 +90,15 @@ def test_form_scores_and_shows_the_band(browser, live_server, engine):
 
     score_patient(browser, live_server)
     expected = engine.score(RAW)
-    band = browser.find_element(By.ID, "band").text
-    assert band == "Band: " + expected["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == expected["rules"]["band"]
     assert browser.find_element(By.ID, "points").text.startswith(f"{expected['rules']['points']} of ")
     bars = browser.find_elements(By.CSS_SELECTOR, "#contribution-chart rect")
     assert len(bars) == len(expected["rules"]["contributions"])
     chains = browser.find_elements(By.CSS_SELECTOR, "ol.chain")
     assert len(chains) == min(3, len(expected["mechanisms"]))
-    assert "GLUT4" in chains[0].text
-    assert browser.find_element(By.ID, "band-outcome").text.endswith(expected["outcome"]["text"] + ".")
-    shown = browser.find_elements(By.ID, "probability")            # the model is on here: a probability,
-    withheld = browser.find_elements(By.ID, "probability-withheld")   # or why not (measured, not installed)
-    assert (shown and shown[0].text.endswith("outcome.")) or (withheld and "not shown" in withheld[0].text)
-    if expected["measured"]:
-        assert browser.find_element(By.ID, "measured-homa-ir").text.endswith(expected["measured"]["homa_ir"]["text"])
+    assert "GLUT4" in chains[0].get_attribute("textContent")
+    # RAW's HOMA-IR is measured and valid: it leads, and no likelihood of the measured outcome is shown
+    assert "HOMA-IR was measured" in browser.find_element(By.ID, "likelihood").text
     refs = browser.find_elements(By.CSS_SELECTOR, "ol.references li")
     assert len(refs) == len(expected["references"])
     # the disclaimer stays in view wherever the page is scrolled
@@ -107,7 +119,7 @@ def test_bad_value_shows_its_error_inline(browser, live_server, engine):
     for field in ("age", "fasting_glucose"):
         box = browser.find_element(By.ID, f"field-{field}")
         message = " ".join(box.find_element(By.CSS_SELECTOR, ".error").text.split())
-        assert message == "Error: " + " ".join(exc.value.errors[field])
+        assert message == "Error: " + " ".join(wording.Plain(engine.knowledge).errors(exc.value.errors)[field])
         assert box.find_element(By.ID, field).get_attribute("aria-invalid") == "true"
     assert browser.find_element(By.ID, "age").get_attribute("value") == "fifty"  # what was typed is kept
     assert browser.find_elements(By.ID, "band") == []
@@ -119,10 +131,10 @@ def test_switch_audience(browser, live_server, engine):
     clinician = engine.score(RAW)["rules"]["contributions"][0]["text"]
     patient = engine.score(RAW, audience="patient")["rules"]["contributions"][0]["text"]
     first_why = "table.contributions tbody tr:first-child td:last-child"
-    assert browser.find_element(By.CSS_SELECTOR, first_why).text.startswith(clinician)
+    assert text_of(browser, first_why).startswith(clinician)
     click_and_load(browser, browser.find_element(By.ID, "switch-audience"), "#band")
     assert "patient" in browser.find_element(By.ID, "audience-note").text
-    assert browser.find_element(By.CSS_SELECTOR, first_why).text.startswith(patient)
+    assert text_of(browser, first_why).startswith(patient)
     assert_accessible(browser)
     click_and_load(browser, browser.find_element(By.ID, "switch-audience"), "#band")
     assert "clinician" in browser.find_element(By.ID, "audience-note").text
@@ -140,8 +152,7 @@ def test_print_view_is_a_patient_handout(browser, live_server, engine):
         assert not browser.find_element(By.CSS_SELECTOR, "header.site").is_displayed()
         assert not browser.find_element(By.ID, "print-button").is_displayed()
         assert browser.find_element(By.ID, "patient-disclaimer").is_displayed()
-        assert browser.execute_script(
-            "return getComputedStyle(document.getElementById('disclaimer')).position") == "static"
+        assert not browser.find_element(By.ID, "disclaimer").is_displayed()  # the short line gives way to the whole text
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     pdf = base64.b64decode(browser.print_page())
@@ -195,7 +206,7 @@ def test_smart_ehr_launch_prefills_and_scores(browser, live_server, test_ehr, en
     click_and_load(browser, browser.find_element(By.ID, "open-app"), "#band, #launch-error")
     assert browser.find_elements(By.ID, "launch-error") == []
     mapping, expected = _expected_from_fixture(test_ehr, engine)
-    assert browser.find_element(By.ID, "band").text == "Band: " + expected["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == expected["rules"]["band"]
     assert browser.find_element(By.ID, "age").get_attribute("value") == f"{mapping.payload['age']:g}"
     assert browser.find_element(By.ID, "waist").get_attribute("value") == f"{mapping.payload['waist']:g}"
     statuses = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "table.provenance tbody td:last-child")]
@@ -213,9 +224,9 @@ def test_smart_ehr_launch_prefills_and_scores(browser, live_server, test_ehr, en
     waist.send_keys("80")
     click_and_load(browser, browser.find_element(By.ID, "score-button"), "#band")
     rescored = engine.score(dict(mapping.payload, waist=80.0))
-    assert browser.find_element(By.ID, "band").text == "Band: " + rescored["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == rescored["rules"]["band"]
     changed = browser.find_elements(By.CSS_SELECTOR, "table.provenance tr.changed")
-    assert [r.find_element(By.TAG_NAME, "th").text for r in changed] == ["waist"]
+    assert [r.find_element(By.TAG_NAME, "th").text for r in changed] == ["Waist circumference"]
     assert "changed by the clinician" in changed[0].text
     assert csp_violations(browser) == []
 
@@ -225,7 +236,7 @@ def test_smart_standalone_launch(browser, live_server, test_ehr, engine):
     assert_accessible(browser)
     click_and_load(browser, browser.find_element(By.LINK_TEXT, test_ehr.fhir_base), "#band, #launch-error")
     _, expected = _expected_from_fixture(test_ehr, engine)
-    assert browser.find_element(By.ID, "band").text == "Band: " + expected["rules"]["band"].replace("_", " ")
+    assert band_of(browser) == expected["rules"]["band"]
     assert any(what == "authorize" and "launch/patient" in detail.split() for what, detail in test_ehr.log)
 
 
@@ -260,5 +271,66 @@ def test_keyboard_only_use(browser, live_server, engine):
     browser.find_element(By.ID, "age").send_keys(Keys.ENTER)
     from selenium.webdriver.support.ui import WebDriverWait
     WebDriverWait(browser, 20).until(replaced(old))
-    expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"].replace("_", " ")
-    assert wait_for(browser, "#band").text == "Band: " + expected
+    expected = engine.score({"age": 61.0, "sex": "female"})["rules"]["band"]
+    wait_for(browser, "#band")
+    assert band_of(browser) == expected
+
+
+def test_what_if_shows_the_changed_likelihood(browser, live_server, two_model_scorer):
+    """The clinician picks a target; the page shows the likelihood a fresh score of the changed inputs gives."""
+    from riskservice.web.answer import percent
+    score_patient(browser, live_server, ESTIMATED)
+    assert "estimated likelihood of" in browser.find_element(By.ID, "likelihood").text
+    section = browser.find_element(By.CSS_SELECTOR, "#sec-whatif > summary")
+    scroll_to(browser, section)
+    section.click()
+    fill(browser, {"whatif_weight_percent": "-10", "whatif_mvpa": "200"})
+    click_and_load(browser, browser.find_element(By.ID, "whatif-button"), "#whatif-table")
+    raw = {k: v for k, v in RAW.items() if k != "fasting_insulin"}
+    weight = dict(raw, weight=98.0 * 0.9)
+    activity = dict(raw, mvpa_minutes_per_week=200.0)
+    for sid, changed in (("whatif_weight_percent", weight), ("whatif_mvpa", activity)):
+        expected = two_model_scorer.score(changed, view="summary")["probability"]["value"]
+        cell = browser.find_element(By.CSS_SELECTOR, f"#whatif-{sid} td.whatif-p strong")
+        assert cell.is_displayed() and cell.text == percent(expected), sid
+    assert browser.find_element(By.ID, "whatif_weight_percent").get_attribute("value") == "-10"
+    assert_accessible(browser)
+
+
+HISTORY_VISITS = ("2024-12-12", "2025-06-19", "2025-12-11", "2026-10-16")  # bundle-history.json: labs 2 days after vitals
+
+
+def test_smart_launch_shows_how_it_has_moved(browser, live_server, test_ehr, two_model_scorer):
+    """Four dated visits of the test EHR's history patient, each scored like a fresh launch on that
+    date, with the Observations (and their dates) behind every value."""
+    from datetime import date
+
+    from riskservice.web.answer import percent
+    browser.get(test_ehr.base + "/ehr/chart?" + urllib.parse.urlencode({"app": live_server + "/launch",
+                                                                         "patient": "p-history"}))
+    click_and_load(browser, browser.find_element(By.ID, "open-app"), "#band, #launch-error")
+    assert browser.find_elements(By.ID, "launch-error") == []
+    summary = browser.find_element(By.CSS_SELECTOR, "#sec-trend > summary")
+    scroll_to(browser, summary)
+    summary.click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#trend-table tbody tr")
+    assert len(rows) == len(HISTORY_VISITS) >= 3
+    items = [(r, None) for r in test_ehr.by_patient["p-history"]]
+    for row, day in zip(rows, HISTORY_VISITS, strict=True):
+        mapping = fhir_in.map_resources(items, date.fromisoformat(day),
+                                        drug_resolver=two_model_scorer.knowledge.drug_class_for)
+        expected = two_model_scorer.score(mapping.payload, view="summary")
+        assert row.find_element(By.TAG_NAME, "th").text.startswith(day)
+        value = expected["probability"]["value"]      # None: HOMA-IR measured (valid) at that visit
+        shown = [el.text for el in row.find_elements(By.CSS_SELECTOR, "td strong")]
+        assert shown == ([percent(value)] if value is not None else []) or (value is None and "" in shown), day
+        assert f"{expected['points']} points" in row.text
+        sources = row.find_element(By.CSS_SELECTOR, "ul.trend-values").text
+        for field in ("weight", "waist", "fasting_glucose", "hba1c"):
+            src = mapping.sources[field]
+            assert f"{src['effective'][:10]}" in sources and src["reference"] in sources, (day, field)
+    assert "How it has moved: 4 visits" in summary.text
+    from .devwords import developer_words
+    assert developer_words(browser.page_source) == []
+    assert_accessible(browser)
+    assert csp_violations(browser) == []

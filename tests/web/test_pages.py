@@ -17,8 +17,9 @@ from riskservice.config import DEFAULTS
 from riskservice.core import units
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.fields import FIELDS, UNIT_FIELDS
-from riskservice.web import forms, http, smart
+from riskservice.web import forms, http, smart, wording
 from riskservice.web.views import CSP_WEB, provenance
+from riskservice.web.whatif_form import FORM_KEYS
 
 FORM = {"age": "52", "sex": "male", "bmi": "31.2", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1",
         "medications": "prednisolone; olanzapine", "hypertension": "yes", "pcos": "", "fasting_glucose": "5.8",
@@ -72,21 +73,24 @@ def test_payload_round_trips_through_the_form(patient):
 def test_result_page_is_the_engine_result(wc, scorer):
     html = wc.post("/", data=FORM).get_data(as_text=True)
     expected = scorer.score(forms.to_raw(MultiDict(FORM)))
-    band = re.search(r'id="band">Band: <strong>([^<]+)</strong>', html).group(1)
-    assert band == expected["rules"]["band"].replace("_", " ")
+    band = re.search(r'class="band band-([a-z_]+)" id="band">', html).group(1)
+    assert band == expected["rules"]["band"]
     assert f"<strong>{expected['rules']['points']}</strong> of {expected['rules']['max_points']}" in html
     assert expected["disclaimer"] in html
 
 
-def test_bad_values_come_back_inline_with_the_engine_messages(wc, scorer):
-    form = dict(FORM, age="fifty", waist_unit="furlong")
+def test_bad_values_come_back_inline_with_the_engine_messages_in_plain_words(wc, scorer, kb):
+    form = dict(FORM, age="fifty", waist_unit="furlong", weight="900", weight_unit="[lb_av]")
     resp = wc.post("/", data=form)
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     with pytest.raises(ValidationProblem) as exc:
         scorer.score(forms.to_raw(MultiDict(form)))
-    inline, other = forms.errors_by_field(exc.value.errors)
-    assert set(inline) >= {"age", "waist"} and not other
+    inline, other = forms.errors_by_field(wording.Plain(kb).errors(exc.value.errors))
+    assert set(inline) >= {"age", "waist", "weight"} and not other
+    assert inline["age"] == ["Enter a number, for example 52 or 5.8."]      # not "send a JSON number"
+    assert inline["waist"] == ["Unit: Choose a unit from the list."]
+    assert " lb " in inline["weight"][0] and "[lb_av]" not in inline["weight"][0]
     for field, messages in inline.items():
         block = re.search(rf'<p class="error" id="err-{field}">(.*?)</p>', html, re.DOTALL).group(1)
         for message in messages:
@@ -269,7 +273,7 @@ def test_patient_view_card_links_to_the_smart_app():
 # Hostile form input: never a 500, the page always comes back (the API fuzz does not cover HTML)
 # ------------------------------------------------------------------------------------------
 
-_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"]
+_KEYS = [f.name for f in FIELDS] + list(UNIT_FIELDS) + ["audience", "ehr_origin", "unknown"] + list(FORM_KEYS)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -298,3 +302,171 @@ def test_diabetes_range_and_not_applicable_on_the_page(client):
     assert 'id="diabetes-range"' in page and page.index('id="diabetes-range"') < page.index('id="band"')
     page = client.post("/", data={"age": "55", "sex": "female", "known_diabetes": "yes"}).get_data(as_text=True)
     assert 'id="not-applicable"' in page and 'id="band"' not in page
+
+
+# ------------------------------------------------------------------------------------------
+# No developer words on any clinical or patient page
+# ------------------------------------------------------------------------------------------
+
+_EVERY_INPUT = dict(FORM, weight="200", weight_unit="[lb_av]", height="70", height_unit="[in_i]", bmi="",
+                    fasting_insulin="100", fasting_insulin_unit="pmol/L", smoking="current", ethnicity="south_asian",
+                    sleep_hours_per_night="5", hip="44", hip_unit="[in_i]", alt="40", il6="3", tnf_alpha="2",
+                    sedentary_hours_per_day="9", vegetables_fruit_daily="no", high_glucose_history="yes",
+                    hba1c="40", hba1c_unit="mmol/mol", triglycerides="2.1", triglycerides_unit="mmol/L",
+                    hdl_cholesterol="0.9", hdl_cholesterol_unit="mmol/L", mvpa_minutes_per_week="2",
+                    mvpa_minutes_per_week_unit="h/wk", family_history_diabetes="second_degree")
+
+
+@pytest.fixture(scope="module")
+def model_app(two_model_dir):
+    """With both models (the insulin-resistance one the test fixture until the real one ships): their
+    texts are on the page too."""
+    from riskservice.app import build_app
+    return build_app({"TESTING": True, "SMART_ISSUERS": "https://ehr.example.org/fhir",
+                      "MODEL_DIR": str(two_model_dir)})
+
+
+def _pages(client):
+    """Every clinical and patient page the server renders without a browser (the SMART result page
+    is scanned by the browser test of the launch)."""
+    yield "form", client.get("/")
+    for name, form in (("result", FORM), ("every input", _EVERY_INPUT),
+                       ("diabetes range", dict(FORM, hba1c="6.9")),
+                       ("not applicable", dict(FORM, known_diabetes="yes")),
+                       ("male with female-only answers", dict(FORM, pcos="yes", gestational_diabetes="no"))):
+        yield name, client.post("/", data=form)
+        yield name + " (patient texts)", client.post("/", data=dict(form, audience="patient"))
+        yield name + " (handout)", client.post("/handout", data=form)
+    yield "what-if targets", client.post("/", data=dict(_EVERY_INPUT, whatif_weight_percent="-10", whatif_mvpa="x",
+                                                       whatif_waist="90", whatif_sedentary="4", whatif_sleep="7",
+                                                       whatif_stop_smoking="yes", whatif_stop_med="olanzapine"))
+    yield "errors", client.post("/", data=dict(FORM, age="fifty", weight="900", weight_unit="[lb_av]",
+                                               waist_unit="furlong", medications="x" * 300, bmi="1e999"))
+    yield "launch", client.get("/launch")
+    yield "launch refused", client.get("/launch?iss=https://other.example.org/fhir&launch=1")
+    yield "launch expired", client.get("/launch/callback?code=a&state=b")
+
+
+def test_no_developer_words_on_any_clinical_or_patient_page(model_app):
+    from tests.web.devwords import developer_words
+    found = {}
+    for name, resp in _pages(model_app.test_client()):
+        assert resp.mimetype == "text/html", name
+        words = developer_words(resp.get_data(as_text=True))
+        if words:
+            found[name] = words[:5]
+    assert not found, "\n".join(f"{page}: {w}" for page, words in found.items() for w in words)
+
+
+@pytest.mark.parametrize("html, word", [
+    ("<option>[lb_av]</option>", "UCUM code"), ("<p>listed in `assumed`</p>", "'assumed'"),
+    ("<p>see models/MODEL_CARD.md</p>", "file name"), ("<p>run `riskservice derive-points`</p>", "backtick"),
+    ("<p>Regenerated by riskservice derive-points</p>", "program name"), ("<td>very_high</td>", "field name"),
+    ('<button aria-label="send a JSON number">x</button>', "JSON"),
+])
+def test_the_developer_word_scan_finds_each_kind(html, word):
+    from tests.web.devwords import developer_words
+    assert any(w.startswith(word) for w in developer_words(html)), developer_words(html)
+    assert developer_words("<p>HOMA-IR 2.6 mg/dL, doi:10.1000/a_b</p><input type=hidden value='a_b'>") == []
+
+
+def test_units_are_shown_as_people_write_them(kb, wc):
+    shown = units.display_names(kb)
+    for code, name in shown.items():
+        assert not re.search(r"[\[\]]", name), (code, name)
+    assert shown["[lb_av]"] == "lb" and shown["[in_i]"] == "in" and shown["mg/dL"] == "mg/dL"
+    html = wc.get("/").get_data(as_text=True)
+    assert '<option value="[lb_av]">lb</option>' in html
+
+
+def test_every_field_has_a_plain_label_and_hint(kb):
+    for field in FIELDS:
+        assert "_" not in wording.label(kb, field.name), field.name
+        hint = wording.HINTS[field.name]
+        assert hint and "`" not in hint and "[" not in hint and "JSON" not in hint, field.name
+
+
+# ------------------------------------------------------------------------------------------
+# What would change it
+# ------------------------------------------------------------------------------------------
+
+def _whatif_row(html: str, sid: str) -> str:
+    return re.search(rf'<tr id="whatif-{sid}">(.*?)</tr>', html, re.DOTALL).group(1)
+
+
+def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, two_model_scorer):
+    from riskservice.web.answer import percent
+    client = model_app.test_client()
+    form = dict(FORM, smoking="current", mvpa_minutes_per_week="60")
+    raw = forms.to_raw(MultiDict(form))
+    html = client.post("/", data=form).get_data(as_text=True)
+    assert "cross-sectional" in html and "not a promise" in html
+
+    def fresh(changed):
+        return two_model_scorer.score(changed, view="summary")["probability"]["value"]
+
+    # the defaults: BMI 5% lower (only BMI was given), 150 min/week, not smoking, all together
+    for sid, changed in (("weight", dict(raw, bmi=31.2 * 0.95)),
+                         ("activity", dict(raw, mvpa_minutes_per_week=150.0)),
+                         ("smoking", dict(raw, smoking="former")),
+                         ("together", dict(raw, bmi=31.2 * 0.95, mvpa_minutes_per_week=150.0, smoking="former"))):
+        assert f"<strong>{percent(fresh(changed))}</strong>" in _whatif_row(html, sid), sid
+    # targets the clinician picks, in the units shown next to them
+    html = client.post("/", data=dict(form, whatif_weight_percent="-10", whatif_mvpa="300", whatif_waist="90",
+                                      whatif_stop_med="olanzapine")).get_data(as_text=True)
+    assert 'id="sec-whatif" open' in html
+    for sid, changed in (("whatif_weight_percent", dict(raw, bmi=31.2 * 0.9)),
+                         ("whatif_waist", dict(raw, waist=90.0)),
+                         ("whatif_mvpa", dict(raw, mvpa_minutes_per_week=300.0)),
+                         ("whatif_stop_med", dict(raw, medications=["prednisolone"]))):
+        assert f"<strong>{percent(fresh(changed))}</strong>" in _whatif_row(html, sid), sid
+    html = client.post("/", data=dict(form, whatif_weight_percent="lots", whatif_sleep="0x7")).get_data(as_text=True)
+    problems = re.search(r'id="whatif-problems">(.*?)</div>', html, re.DOTALL).group(1)
+    assert "enter a number" in problems and problems.count("<li>") == 2
+
+
+def test_a_search_longer_than_the_pages_read_is_reported_not_dropped(monkeypatch):
+    from tests.web.ehr_server import LocalEhr
+    ehr = LocalEhr().start()
+    try:
+        ehr.tokens["t"] = "p-history"
+        settings = smart.Settings.from_config({**DEFAULTS, "SMART_ISSUERS": ehr.fhir_base})
+        token = {"access_token": "t", "patient": "p-history"}
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert notes == [] and sum(r["resourceType"] == "Observation" for r, _ in items) == 32
+        monkeypatch.setattr(smart, "MAX_PAGES", 1)
+        items, notes = smart.read_patient(settings, ehr.fhir_base, token)
+        assert sum(r["resourceType"] == "Observation" for r, _ in items) == 10
+        assert len(notes) == 1 and "more Observation records" in notes[0]
+    finally:
+        ehr.stop()
+
+
+def test_where_the_patient_stands_on_the_page_and_the_handout(model_app, full_scorer):
+    client = model_app.test_client()
+    expected = full_scorer.score(forms.to_raw(MultiDict(FORM)), view="standard")["percentiles"]
+    assert set(expected) >= {"bmi", "waist", "fasting_glucose"}
+    html = client.post("/", data=FORM).get_data(as_text=True)
+    for key, p in expected.items():
+        strip = re.search(rf'<li class="strip-row" id="pct-{key}">(.*?)</li>', html, re.DOTALL).group(1)
+        assert p["text"] in strip and f'x1="{p["percentile"]}"' in strip, key
+    handout = client.post("/handout", data=FORM).get_data(as_text=True)
+    for p in expected.values():
+        assert p["text"] in handout
+
+
+def test_every_screenshot_the_readme_shows_exists():
+    from tests.paths import REPO
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", readme)
+    assert len(shown) >= 10
+    assert [s for s in shown if not (REPO / s).is_file()] == []
+    unused = {p.name for p in (REPO / "docs" / "screenshots").glob("*.png")} - {s.rsplit("/", 1)[1] for s in shown}
+    assert unused == set()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picked=st.dictionaries(st.sampled_from(FORM_KEYS), st.text(max_size=12), max_size=6))
+def test_any_what_if_targets_get_a_page_not_a_crash(wc, picked):
+    resp = wc.post("/", data=dict(FORM, smoking="current", **picked))
+    assert resp.status_code == 200 and 'id="sec-whatif"' in resp.get_data(as_text=True)

@@ -75,7 +75,10 @@ def openapi(kb) -> dict:
     from riskservice.api.openapi.ehr import paths as ehr_paths
     for name, schema in cds_response_schemas().items():
         spec.components.schema(name, schema)
-    for path, operations in {**paths(kb), **ehr_paths()}.items():
+    from riskservice.api.openapi import whatif
+    for name, schema in whatif.schemas().items():
+        spec.components.schema(name, schema)
+    for path, operations in {**paths(kb), **whatif.paths(), **ehr_paths()}.items():
         spec.path(path=path, operations=operations)
     doc = spec.to_dict()
     # Optional auth: an empty requirement means "no key needed" when none is configured.

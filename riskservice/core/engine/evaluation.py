@@ -120,6 +120,7 @@ class Evaluation:
     probability_withheld: np.ndarray = None      # index into IR_WITHHELD, -1 when shown
     dysglycaemia_probability: np.ndarray = None  # the dysglycaemia model (NaN when withheld or no model)
     dysglycaemia_withheld: np.ndarray = None     # index into DYSGLYCAEMIA_WITHHELD, -1 when shown
+    percentiles: tuple = None            # (measure -> (percentile, beyond), age band): on demand
 
     def error_text(self, i: int) -> str | None:
         return self.parsed.errors.text(i) if i in self.parsed.errors.by_row else None

@@ -19,6 +19,7 @@ from riskservice.core.engine.mechanisms import MechanismSteps
 from riskservice.core.engine.medications import MedicationSteps
 from riskservice.core.engine.model import ModelSteps
 from riskservice.core.engine.outcome import OutcomeSteps
+from riskservice.core.engine.percentiles import PercentileSteps
 from riskservice.core.engine.rules import RuleSteps
 from riskservice.core.inputs import Parsed
 
@@ -36,7 +37,7 @@ def engine_for(knowledge, model=None) -> Engine:
 
 
 class Engine(InputSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps, MechanismSteps,
-             ApprovalSteps, ModelSteps, OutcomeSteps):
+             ApprovalSteps, ModelSteps, OutcomeSteps, PercentileSteps):
     """Compiled knowledge (and optionally the models), ready to evaluate columns.
 
     ``model`` is None (rules only), a :class:`~riskservice.model.modelset.ModelSet` (one model per
@@ -116,6 +117,7 @@ class Engine(InputSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps
         self._unit_factor, self._unit_offset = cx.factor.ravel(), cx.offset.ravel()   # (field x unit)
         self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
         self._sex_col = cx.coded_index["sex"]
+        self._percentile_setup()
         self._eth_col = cx.coded_index["ethnicity"]
         self._hypertension_col = cx.coded_index["hypertension"]
         self._antihypertensive_cols = (cx.coded_index["antihypertensive"],

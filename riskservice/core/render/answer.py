@@ -5,6 +5,7 @@ from __future__ import annotations
 from riskservice.core import review
 from riskservice.core.render import contributions, sections
 from riskservice.core.render import outcome as O
+from riskservice.core.render.percentiles import percentiles_of
 from riskservice.core.render.plan import plan_for
 from riskservice.core.render.row import RowView
 
@@ -80,6 +81,7 @@ def render_standard(engine, ev, i: int, audience: str, meta: dict, require_appro
         "model": sections.model_of(row),
         "dysglycaemia": O.dysglycaemia_of(row),
         "missing": missing_factors + missing_indices,
+        "percentiles": percentiles_of(row),
         "assumed": sections.assumed_of(row),
         "warnings": warnings,
         "disclaimer": disclaimer_for(kb, audience),

@@ -15,8 +15,8 @@ from riskservice.core.engine.evaluation import (
 )
 
 LEADS = ("measured_homa_ir", "risk_factor_estimate")
-NOT_APPLICABLE_WITHHELD = "not shown: the score does not apply to this patient (see not_applicable)"
-MODELS_OFF = "not shown: the models are switched off on this server (RISKSERVICE_MODEL=off)"
+NOT_APPLICABLE_WITHHELD = "the score does not apply to this patient (see not_applicable)"
+MODELS_OFF = "the models are switched off on this server (RISKSERVICE_MODEL=off)"
 
 
 def outcome_block(kb) -> dict:
@@ -32,9 +32,22 @@ def leads(row) -> str:
 
 
 def _percentile(row):
-    """The measured HOMA-IR's NHANES percentile for the patient's sex and age: None until the
-    percentile tables (riskservice/knowledge/percentiles.json, issue 23) are in the knowledge."""
-    return None
+    """The measured HOMA-IR's NHANES percentile for the patient's sex and age band (the answer's
+    ``percentiles`` entry for it), or None when the patient has no reference group."""
+    from riskservice.core.render.percentiles import percentiles_of
+
+    return percentiles_of(row).get("homa_ir")
+
+
+def _percentile_value(row):
+    """The percentile alone (1-99), for the summary."""
+    ev, i = row.ev, row.i
+    table = row.engine.percentile_table
+    if "homa_ir" not in table.measures:
+        return None
+    pct, _, band = row.engine.percentiles(ev)
+    p = float(pct[i][table.measures.index("homa_ir")])
+    return None if band[i] < 0 or math.isnan(p) else round(p, 1)
 
 
 def measured_of(row, audience: str = "clinician") -> dict | None:
@@ -83,7 +96,7 @@ def measured_summary(row) -> dict | None:
         return None
     valid = bool(ev.homa_valid[i])
     return {"value": float(ev.indices["homa_ir"][i]), "cutoff": row.kb.ruleset["outcome"]["cutoff"],
-            "status": HOMA_STATUS[int(ev.homa_status[i])], "valid": valid, "percentile": _percentile(row),
+            "status": HOMA_STATUS[int(ev.homa_status[i])], "valid": valid, "percentile": _percentile_value(row),
             "leads": valid}
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
+from riskservice.core import markdown
+
 from .. import fhir_in
 from ..fhir_out import BAND_LABEL, top_contributions, top_mechanisms
 from .fetch import Collected
@@ -95,13 +97,13 @@ def _head_lines(response: dict) -> list[str]:
         lines += ["", f"**Model probability:** {float(model['probability']):.2f} (0-1 scale; "
                       f"{model.get('model_id')} {model.get('version')}) for: {model.get('outcome') or outcome}"]
     elif model.get("withheld"):
-        lines += ["", f"**Model probability:** {model['withheld']}"]
+        lines += ["", f"**Model probability:** not shown: {model['withheld']}"]
     dys = response.get("dysglycaemia") or {}
     if dys.get("probability") is not None:
         lines += ["", f"**Dysglycaemia model:** {float(dys['probability']):.2f} (0-1 scale; "
                       f"{dys.get('model_id')} {dys.get('version')}) for: {dys.get('outcome')}"]
     elif dys.get("withheld"):
-        lines += ["", f"**Dysglycaemia model:** {dys['withheld']}"]
+        lines += ["", f"**Dysglycaemia model:** not shown: {dys['withheld']}"]
     return lines
 
 
@@ -157,7 +159,7 @@ def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: C
     if not_used:
         lines += ["", f"**Records not used:** {len(not_used)} (codes or units this service does not map)"]
     if mapping.assumptions:
-        lines += ["", "**Assumed:** " + "; ".join(mapping.assumptions)]
+        lines += ["", "**Assumed:** " + "; ".join(markdown.text(a) for a in mapping.assumptions)]
     lines += ["", f"_{response.get('disclaimer') or 'Decision support only; not a diagnosis.'}_"]
     return "\n".join(lines)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Callable
 
+from riskservice.core import markdown
+
 from .. import fhir_in
 from ..fhir_out import BAND_LABEL, top_contributions
 from .cards import SUMMARY_MAX
@@ -81,7 +83,8 @@ def order_select_cards(drafts: list[dict], resolver, response: dict | None, know
         summary = f"{drug[:1].upper() + drug[1:]} ({class_name}) can worsen insulin resistance; patient's band: {BAND_LABEL.get(band, band) if band else 'unknown'}"
         if len(summary) > SUMMARY_MAX:
             summary = f"{class_name} can worsen insulin resistance; band: {BAND_LABEL.get(band, band) if band else 'unknown'}"[:SUMMARY_MAX]
-        lines = [f"- **Drug:** {drug} (matched by {path})", f"- **Class:** {class_name}",
+        # The drug as the EHR wrote it is text, never markdown (riskservice/core/markdown.py).
+        lines = [f"- **Drug:** {markdown.text(drug)} (matched by {markdown.text(path)})", f"- **Class:** {class_name}",
                  "- **Mechanism:** " + (", ".join(mech_names) if mech_names else "see the knowledge base"),
                  f"- **Patient's current insulin-resistance band:** {band_text}"]
         if response:

@@ -1,0 +1,1 @@
+"""The shipped deployment: nginx in front of gunicorn (nginx.conf, serve.py)."""
