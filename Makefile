@@ -20,11 +20,14 @@ LOCKFLAGS ?=
 # (build backend from the lock too: --no-build-isolation). `pip check` fails here when
 # setup.cfg asks for something the lock does not hold: run `make lock`.
 $(STAMP): $(LOCK) setup.cfg pyproject.toml
+	@echo '==> $(VENV): installing the locked dependencies ($(LOCK)); the first time takes about a minute'
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --require-hashes -r $(LOCK)
-	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(VENV)/bin/python -m pip install --no-input --disable-pip-version-check --require-hashes -r $(LOCK)
+	@echo '==> $(VENV): installing riskservice itself (editable)'
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(VENV)/bin/python -m pip check || { echo 'setup.cfg asks for what $(LOCK) lacks: run make lock' >&2; exit 1; }
 	touch $(STAMP)
+	@echo '==> $(VENV) is ready'
 
 # Resolves setup.cfg (install_requires + test + train extras) and requirements/build.in for
 # Python 3.11; keeps the existing pins unless LOCKFLAGS says otherwise. Needs the package index.

@@ -36,11 +36,13 @@ def make(rows: int, seed: int = 20261125) -> pd.DataFrame:
         "hypertension": rng.choice(["true", "false"], rows, p=[0.3, 0.7]),
         "sleep_hours_per_night": rng.normal(7, 1.2, rows).clip(3, 12).round(1),
         "hs_crp": rng.lognormal(np.log(2), 0.9, rows).clip(0.1, 80).round(2),
+        "hs_crp_unit": "mg/L",        # unitless, most hs-CRP values are plausible in mg/L and mg/dL: an error
         "fasting_glucose": np.where(glucose_mmol, (glucose / 18.016).round(2), glucose.round(0)),
         "fasting_glucose_unit": np.where(glucose_mmol, "mmol/L", "mg/dL"),
         "fasting_insulin": np.where(insulin_pmol, (insulin * 6).round(0), insulin.round(1)),
         "fasting_insulin_unit": np.where(insulin_pmol, "pmol/L", "uU/mL"),
         "triglycerides": rng.lognormal(np.log(130), 0.45, rows).clip(30, 2000).round(0),
+        "triglycerides_unit": "mg/dL",
         "hdl_cholesterol": rng.normal(np.where(male, 45, 55), 12, rows).clip(15, 120).round(0),
         "hba1c": rng.normal(5.6, 0.5, rows).clip(4, 12).round(1),
         "medications": rng.choice(["", "", "", "prednisolone", "atenolol;simvastatin", "metformin",

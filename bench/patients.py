@@ -16,7 +16,8 @@ def patient(rng: random.Random) -> dict:
          "family_history_diabetes": rng.choice(("none", "second_degree", "first_degree")),
          "hs_crp": round(rng.uniform(0.2, 10), 1), "fasting_glucose": rng.randint(70, 125),
          "fasting_glucose_unit": "mg/dL", "fasting_insulin": round(rng.uniform(2, 30), 1),
-         "triglycerides": rng.randint(50, 400), "hdl_cholesterol": rng.randint(25, 90)}
+         "fasting_insulin_unit": "uU/mL", "hs_crp_unit": "mg/L",
+         "triglycerides": rng.randint(50, 400), "triglycerides_unit": "mg/dL", "hdl_cholesterol": rng.randint(25, 90)}
     if rng.random() < 0.7:
         p["medications"] = rng.choice(MEDICATIONS)
     if rng.random() < 0.5:

@@ -37,12 +37,13 @@ sys.path.insert(0, str(ROOT))
 from tests.realserver import RealServer  # noqa: E402
 from tests.security.corpus import send  # noqa: E402
 
-PATIENT = '{"age":52,"sex":"male","bmi":31.2,"waist":104,"fasting_glucose":104,"fasting_insulin":14}'
+PATIENT = '{"age":52,"sex":"male","bmi":31.2,"waist":104,"fasting_glucose":104,"fasting_insulin":14,"fasting_insulin_unit":"uU/mL"}'
 WRITE_TIMEOUT = 10.0   # the worker's default write deadline (riskservice/writegate.py, GUNICORN_WRITE_TIMEOUT)
 
 
 def batch_body(rows: int) -> bytes:
-    lines = ["patient_id,age,sex,bmi,waist,fasting_glucose,fasting_insulin,triglycerides,hdl_cholesterol,medications"]
+    lines = ["patient_id,age,sex,bmi,waist,fasting_glucose,Fasting insulin (uU/mL),Triglycerides (mg/dL),hdl_cholesterol,"
+             "medications"]
     lines += [f"P{i},{30 + i % 50},{'male' if i % 2 else 'female'},{22 + i % 15},{80 + i % 40},{90 + i % 30},"
               f"{5 + i % 20},{100 + i % 150},{35 + i % 30},prednisolone" for i in range(rows)]
     return ("\n".join(lines) + "\n").encode()

@@ -58,14 +58,15 @@ def as_csv_text(table):
     return pa.table(columns, names=table.column_names)
 
 
-def score_arrow(table, scorer):
-    """Result table (passthrough + result columns) for one Arrow table of patients."""
+def score_arrow(table, scorer, mapping=None):
+    """Result table (passthrough + result columns) for one Arrow table of patients; its columns are
+    recognised as the CSV path recognises a header (synonyms, units in names, ``mapping``)."""
     import pyarrow as pa
 
     from riskservice.core import header
 
     names = [str(n) for n in table.column_names]
-    plan = header.plan_columns(names)
+    plan = header.plan_columns(names, scorer.knowledge, mapping)
     if plan.problems:
         from riskservice.rows.batch import HeaderProblem
         raise HeaderProblem(plan.problems)
@@ -81,29 +82,32 @@ def score_arrow(table, scorer):
 SLICE_ROWS = 25_000   # rows the engine holds at once inside a task (its arrays, not the task, set the memory)
 
 
-def score_slices(table, scorer):
+def score_slices(table, scorer, mapping=None):
     """Result tables for ``table`` in slices of SLICE_ROWS rows (one empty result for an empty table),
     so the engine's arrays never cover more than one slice."""
     for start in range(0, max(table.num_rows, 1), SLICE_ROWS):
-        yield score_arrow(table.slice(start, SLICE_ROWS), scorer)
+        yield score_arrow(table.slice(start, SLICE_ROWS), scorer, mapping)
 
 
-def _score_partition(df, knowledge_dir, model_dir, model, audience):
+def _score_partition(df, knowledge_dir, model_dir, model, audience, mapping=None):
     import pandas as pd
     import pyarrow as pa
 
     table = pa.Table.from_pandas(df, preserve_index=False)
-    out = pa.concat_tables(score_slices(table, _batch_scorer(knowledge_dir, model_dir, model, audience)))
+    out = pa.concat_tables(score_slices(table, _batch_scorer(knowledge_dir, model_dir, model, audience), mapping))
     result = out.to_pandas(types_mapper=pd.ArrowDtype)
     result.index = df.index
     return result
 
 
-def score_dataframe(ddf, *, model: bool = True, audience: str = "clinician", knowledge_dir=None, model_dir=None):
+def score_dataframe(ddf, *, model: bool = True, audience: str = "clinician", knowledge_dir=None, model_dir=None,
+                    mapping=None):
     """A lazy Dask DataFrame of results: one row per input row, same partitions and index.
 
-    ``ddf`` has the CSV path's columns (``age``, ``sex``, ... and ``<field>_unit``), typed or
-    text; other columns pass through. Results are Arrow-typed (points int64, probability double).
+    ``ddf`` has columns as a CSV header has them (field names, synonyms such as ``Gender`` or
+    ``HDL-C (mmol/L)``, ``<field>_unit``; ``mapping``, a :class:`riskservice.core.mapping.Mapping`,
+    names the others), typed or text; other columns pass through. Results are Arrow-typed
+    (points int64, probability double).
     """
     import pandas as pd
     import pyarrow as pa
@@ -111,9 +115,9 @@ def score_dataframe(ddf, *, model: bool = True, audience: str = "clinician", kno
     knowledge_dir = str(knowledge_dir) if knowledge_dir else None
     model_dir = str(model_dir) if model_dir else None
     sample = pa.Table.from_pandas(ddf._meta, preserve_index=False)
-    meta = score_arrow(sample, _batch_scorer(knowledge_dir, model_dir, model, audience)).to_pandas(
+    meta = score_arrow(sample, _batch_scorer(knowledge_dir, model_dir, model, audience), mapping).to_pandas(
         types_mapper=pd.ArrowDtype)
-    return ddf.map_partitions(_score_partition, knowledge_dir, model_dir, model, audience, meta=meta,
+    return ddf.map_partitions(_score_partition, knowledge_dir, model_dir, model, audience, mapping, meta=meta,
                               enforce_metadata=False, align_dataframes=False)
 
 
@@ -146,7 +150,7 @@ def plan_partitions(infile, rows_per_partition: int = PARTITION_ROWS) -> list:
     return parts
 
 
-def score_partition_file(path, groups, out_path, knowledge_dir, model_dir, model, audience) -> tuple:
+def score_partition_file(path, groups, out_path, knowledge_dir, model_dir, model, audience, mapping=None) -> tuple:
     """One task: read these row groups, score them slice by slice into ``out_path``; (rows in,
     rows out, errors). Slicing keeps a worker's memory to one slice's arrays: one 250,000-row task
     peaked at 1,708-1,713 MiB scored at once (Dask's memory monitor paused workers at that) and at
@@ -157,7 +161,7 @@ def score_partition_file(path, groups, out_path, knowledge_dir, model_dir, model
     rows_out = errors = 0
     writer = None
     try:
-        for out in score_slices(table, _batch_scorer(knowledge_dir, model_dir, model, audience)):
+        for out in score_slices(table, _batch_scorer(knowledge_dir, model_dir, model, audience), mapping):
             if writer is None:
                 writer = pq.ParquetWriter(out_path, out.schema)
             writer.write_table(out)
@@ -170,23 +174,25 @@ def score_partition_file(path, groups, out_path, knowledge_dir, model_dir, model
 
 
 def score_parquet(infile, outdir, *, client=None, model: bool = True, audience: str = "clinician",
-                  rows_per_partition: int = PARTITION_ROWS, knowledge_dir=None, model_dir=None) -> dict:
+                  rows_per_partition: int = PARTITION_ROWS, knowledge_dir=None, model_dir=None, mapping=None) -> dict:
     """Score the Parquet file or dataset ``infile`` into ``outdir`` (part-00000.parquet, ...).
 
     One Dask task per partition (whole row groups, about ``rows_per_partition`` rows), run on
     ``client`` (a dask.distributed Client) or the current Dask scheduler; the files must be
     readable where the workers run. Parts are numbered in input order. Returns {"rows_in",
-    "rows_out", "errors", "partitions", "seconds"}; raises if a row went missing.
+    "rows_out", "errors", "partitions", "seconds", "columns"} (``columns``: which column became
+    which field, and which were ignored); raises if a row went missing.
     """
     import dask
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     from riskservice.core import header
+    from riskservice.core.knowledge import load_knowledge
 
     start = time.perf_counter()
     names = ds.dataset(str(infile), format="parquet").schema.names
-    plan = header.plan_columns([str(n) for n in names])
+    plan = header.plan_columns([str(n) for n in names], load_knowledge(knowledge_dir), mapping)
     if plan.problems:   # refuse before any task runs, as score-csv refuses a bad header
         from riskservice.rows.batch import HeaderProblem
         raise HeaderProblem(plan.problems)
@@ -196,15 +202,15 @@ def score_parquet(infile, outdir, *, client=None, model: bool = True, audience: 
     model_dir = str(model_dir) if model_dir else None
     task = dask.delayed(score_partition_file, pure=False)
     parts = plan_partitions(infile, rows_per_partition)
-    tasks = [task(path, groups, str(outdir / f"part-{k:05d}.parquet"), knowledge_dir, model_dir, model, audience)
-             for k, (path, groups) in enumerate(parts)]
+    tasks = [task(path, groups, str(outdir / f"part-{k:05d}.parquet"), knowledge_dir, model_dir, model, audience,
+                  mapping) for k, (path, groups) in enumerate(parts)]
     counts = client.gather(client.compute(tasks)) if client is not None else dask.compute(*tasks)
     rows_in, rows_out = sum(c[0] for c in counts), sum(c[1] for c in counts)
     expected = sum(pq.ParquetFile(f).metadata.num_rows for f in ds.dataset(str(infile), format="parquet").files)
     if not (rows_in == rows_out == expected == parquet_rows(outdir)):
         raise RuntimeError(f"{expected} rows in the input, {rows_in} read, {rows_out} scored")
     return {"rows_in": rows_in, "rows_out": rows_out, "errors": sum(c[2] for c in counts),
-            "partitions": len(parts), "seconds": time.perf_counter() - start}
+            "partitions": len(parts), "seconds": time.perf_counter() - start, "columns": plan.report()}
 
 
 @click.command("score-parquet")

@@ -16,8 +16,9 @@ CORRUPTIONS = [
     (None, None, "fields, the header has"),
 ]
 HEADER = ["patient_id", "age", "sex", "weight", "height", "bmi", "waist", "mvpa_minutes_per_week",
-          "smoking", "hs_crp", "fasting_glucose", "fasting_glucose_unit", "fasting_insulin",
-          "triglycerides", "hdl_cholesterol", "medications", "pcos", "hypertension", "site"]
+          "smoking", "hs_crp", "hs_crp_unit", "fasting_glucose", "fasting_glucose_unit", "fasting_insulin",
+          "fasting_insulin_unit", "triglycerides", "triglycerides_unit", "hdl_cholesterol", "medications", "pcos",
+          "hypertension", "site"]
 
 
 def make_csv(n=10_000, bad_every=10, seed=7):
@@ -32,9 +33,10 @@ def make_csv(n=10_000, bad_every=10, seed=7):
             "patient_id": f"P{i:05d}", "age": str(rng.randint(20, 85)), "sex": sex,
             "weight": f"{rng.uniform(50, 120):.1f}", "height": f"{rng.uniform(150, 195):.1f}", "bmi": "",
             "waist": f"{rng.uniform(65, 130):.1f}", "mvpa_minutes_per_week": str(rng.choice([0, 60, 150, 300])),
-            "smoking": rng.choice(["never", "former", "current"]), "hs_crp": f"{rng.uniform(0.2, 8):.2f}",
+            "smoking": rng.choice(["never", "former", "current"]), "hs_crp": f"{rng.uniform(0.2, 8):.2f}", "hs_crp_unit": "mg/L",
             "fasting_glucose": f"{rng.uniform(4.2, 7.5):.2f}", "fasting_glucose_unit": "mmol/L",
-            "fasting_insulin": f"{rng.uniform(3, 30):.1f}", "triglycerides": f"{rng.uniform(60, 300):.0f}",
+            "fasting_insulin": f"{rng.uniform(3, 30):.1f}", "fasting_insulin_unit": "uU/mL",
+            "triglycerides": f"{rng.uniform(60, 300):.0f}", "triglycerides_unit": "mg/dL",
             "hdl_cholesterol": f"{rng.uniform(30, 80):.0f}", "medications": rng.choice(["", "prednisolone", "atenolol;simvastatin", "metformin"]),
             "pcos": "false" if sex == "female" else "", "hypertension": rng.choice(["true", "false", ""]),
             "site": rng.choice(["north", "south, annex"]),

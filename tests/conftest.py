@@ -12,6 +12,8 @@ ACCEPTANCE_PATIENT = {
     "age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
     "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
     "fasting": True, "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
+    "fasting_insulin_unit": "uU/mL",
+    "hs_crp_unit": "mg/L",
     "triglycerides": 180, "hdl_cholesterol": 38,
 }
 

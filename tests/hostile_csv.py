@@ -11,8 +11,8 @@ import csv
 import io
 import random
 
-HEADER = ["patient_id", "age", "sex", "weight", "height", "bmi", "waist", "hs_crp", "fasting_glucose",
-          "fasting_glucose_unit", "triglycerides", "hdl_cholesterol", "medications", "site", "note"]
+HEADER = ["patient_id", "age", "sex", "weight", "height", "bmi", "waist", "hs_crp", "hs_crp_unit", "fasting_glucose",
+          "fasting_glucose_unit", "triglycerides", "triglycerides_unit", "hdl_cholesterol", "medications", "site", "note"]
 BIG_NOTE_LINES = 90_000   # x ~105 bytes: about 9 MiB inside one quoted cell
 
 
@@ -23,9 +23,10 @@ def _q(text: str) -> str:
 def _base(rng, i):
     return {"patient_id": f"P{i:05d}", "age": str(rng.randint(20, 85)), "sex": rng.choice(["female", "male"]),
             "weight": f"{rng.uniform(50, 120):.1f}", "height": f"{rng.uniform(150, 195):.1f}", "bmi": "",
-            "waist": f"{rng.uniform(65, 130):.1f}", "hs_crp": f"{rng.uniform(0.2, 8):.2f}",
+            "waist": f"{rng.uniform(65, 130):.1f}", "hs_crp": f"{rng.uniform(0.2, 8):.2f}", "hs_crp_unit": "mg/L",
             "fasting_glucose": f"{rng.uniform(4.2, 7.5):.2f}", "fasting_glucose_unit": "mmol/L",
-            "triglycerides": f"{rng.uniform(60, 300):.0f}", "hdl_cholesterol": f"{rng.uniform(30, 80):.0f}",
+            "triglycerides": f"{rng.uniform(60, 300):.0f}", "triglycerides_unit": "mg/dL",
+            "hdl_cholesterol": f"{rng.uniform(30, 80):.0f}",
             "medications": rng.choice(["", "prednisolone", "atenolol;simvastatin"]),
             "site": rng.choice(["north", "south, annex"]), "note": ""}
 

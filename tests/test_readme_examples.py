@@ -42,8 +42,11 @@ def test_a_stale_block_in_the_ehr_guide_is_reported(tmp_path, monkeypatch, capsy
     script = _script()
     doc = tmp_path / "ehr.md"
     text = script.EHR_DOC.read_text(encoding="utf-8")
-    assert '"indicator": "warning"' in text
-    doc.write_text(text.replace('"indicator": "warning"', '"indicator": "info"', 1), encoding="utf-8")
+    start = text.index("<!-- readme-example: cds-patient-view -->")
+    at = text.index('"indicator": "', start) + len('"indicator": "')
+    end = text.index('"', at)
+    other = "critical" if text[at:end] != "critical" else "info"
+    doc.write_text(text[:at] + other + text[end:], encoding="utf-8")
     monkeypatch.setattr(script, "EHR_DOC", doc)
     assert script.main([]) == 1
     assert "docs/ehr.md cds-patient-view: STALE" in capsys.readouterr().out

@@ -75,7 +75,7 @@ def scrubbed_stack(exc: BaseException) -> list[str]:
 
 def validation_response(exc: ValidationProblem) -> Response:
     extra = {"errors": exc.errors}
-    if any("Unknown field." in msgs for msgs in exc.errors.values()):
+    if any(m.startswith("Unknown field.") for msgs in exc.errors.values() for m in msgs):
         extra["known_fields"] = list(ALL_KEYS)
     count = sum(len(v) for v in exc.errors.values())
     return problem(422, exc.title, f"{count} problem(s) in {len(exc.errors)} field(s); "

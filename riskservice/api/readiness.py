@@ -11,7 +11,7 @@ from riskservice.core.errors import UnapprovedKnowledge
 PROBE = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
          "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
          "fasting": True, "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
-         "triglycerides": 180, "hdl_cholesterol": 38}
+         "fasting_insulin_unit": "uU/mL", "hs_crp_unit": "mg/L", "triglycerides": 180, "hdl_cholesterol": 38}
 # A patient without labs: nothing is measured or established, so each loaded model must give its probability.
 PROBE_NO_LABS = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "hypertension": True}
 

@@ -16,6 +16,7 @@ import numpy as np
 from riskservice.core import units as unit_table
 from riskservice.core.errors import KnowledgeError
 from riskservice.core.fields import ETHNICITY, FIELD_BY_NAME, FIELDS, SEX
+from riskservice.core.names import names_for
 
 NUMERIC = tuple(f.name for f in FIELDS if f.kind == "number")
 CODED = tuple(f.name for f in FIELDS if f.kind in ("enum", "bool"))
@@ -68,6 +69,7 @@ class Compiled:
     items: dict = field(default_factory=dict)   # "factors" / "established" / "cutoffs" -> (num, cat)
     index_ids: tuple = ()                          # index values follow the fields in the value matrix
     slots: ItemSlots = None                      # every item on one axis, for the engine
+    names: object = None                         # core.names.Names: spellings of headers, units and answers
 
 
 def compile_knowledge(kb) -> Compiled:
@@ -121,7 +123,7 @@ def compile_knowledge(kb) -> Compiled:
         canonical_unit=canonical, unit_names=names, unit_lower=[[u.lower() for u in us] for us in names],
         unit_lookup=lookups, unit_choices_message=messages, factor=factor, offset=offset,
         lower=lower, upper=upper, choices=choices, choice_lookup=choice_lookup,
-        choices_message=choices_message,
+        choices_message=choices_message, names=names_for(kb),
     )
     cx.index_ids = tuple(ix["id"] for ix in kb.indices)
     index_ids = set(cx.index_ids)

@@ -25,7 +25,7 @@ from riskservice.core.medications import (
 
 FILES = (
     "ruleset", "units", "references", "mechanisms", "factors",
-    "drug_classes", "indices", "established", "medication_synonyms", "percentiles",
+    "drug_classes", "indices", "established", "medication_synonyms", "input_synonyms", "percentiles",
 )
 SCHEMA_FILE = "knowledge.schema.json"
 SEXES = ("female", "male")
@@ -62,6 +62,7 @@ class Knowledge:
     medication_classes: list = field(default_factory=list)   # drug_classes plus recognised-only classes
     medication_synonyms: list = field(default_factory=list)
     route_policy: dict = field(default_factory=dict)
+    input_synonyms: dict = field(default_factory=dict)    # how tabular inputs are recognised (core/names.py)
     _medication_index: MedicationIndex | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -143,6 +144,7 @@ def load_knowledge(directory=None) -> Knowledge:
         medication_classes=raw["drug_classes"]["classes"],
         medication_synonyms=raw["medication_synonyms"]["synonyms"],
         route_policy=raw["drug_classes"]["route_policy"],
+        input_synonyms=raw["input_synonyms"],
         indices=raw["indices"]["indices"],
         established=raw["established"],
         percentiles=raw["percentiles"],
@@ -167,9 +169,8 @@ def derived_points(effect: dict, unit: float) -> int:
 
 
 def sullivan_points(derivation: dict, unit: float) -> int:
-    """Generated points: round((coefficient x (reference value - base value) - base category's
-    coefficient) / B). A categorical factor whose zero is a category other than the fit's reference
-    names it in ``category_base``; lab factors whose base is a typical value may score negative."""
+    """Generated points: round((coefficient x (reference value - base value) - the coefficient of the
+    factor's lowest-risk category, when that is not the fit's reference) / B)."""
     d = derivation
     shift = d.get("category_base", {}).get("coefficient", 0.0)
     return _round_half_away((d["coefficient"] * (d["reference_value"] - d["base_value"]) - shift) / unit)
@@ -287,6 +288,11 @@ def _cross_check(kb: Knowledge) -> None:
     if dupes:
         problems.append(f"drug_classes.json: names in more than one class: {dupes}")
     problems.extend(check_medications(kb.medication_classes, kb.medication_synonyms, kb.route_policy))
+    from riskservice.core.names import build as build_names
+    try:
+        build_names(kb.input_synonyms, kb.units)
+    except ValueError as exc:
+        problems.append(str(exc))
     need_refs("drug_classes.json route_policy", kb.route_policy["references"])
     from riskservice.core.indices import FORMULAS
     for ix in kb.indices:
@@ -417,6 +423,13 @@ def _check_points(problems, where, entry, base, coefficients=None):
         if entry["points"] != 0:
             problems.append(f"{where}: {entry['points']} points without a cited effect size")
         return
+    conv = effect.get("conversion")
+    if conv is not None:
+        d = -math.log(1 + conv["insulin_sensitivity_change"])
+        if abs(d - conv["d_log_homa_ir"]) > 1e-6 or abs(math.exp(1.7 * d / conv["residual_sd"]) - effect["estimate"]) \
+                > 1e-4 * effect["estimate"]:
+            problems.append(f"{where}: the converted estimate does not follow from its insulin-sensitivity change "
+                            "(d = -ln(1 + change), estimate = exp(1.7 x d / s))")
     expected = derived_points(effect, base)
     if expected != entry["points"]:
         problems.append(f"{where}: points {entry['points']} but the effect size gives {expected}")

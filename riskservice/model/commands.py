@@ -66,13 +66,16 @@ train = train_command  # the name the brief asks for
               show_default=True, help="README whose generated points section is replaced.")
 @click.option("--knowledge", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Knowledge directory to regenerate (default: the one the service ships).")
-def derive_points_command(models_dir, readme, knowledge):
-    """Fit the NHANES logistic model, regenerate the knowledge point tables and bands, and report."""
+@click.option("--decisions", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/factor-decisions.md"),
+              show_default=True, help="Where the table of every factor's decision is written.")
+def derive_points_command(models_dir, readme, knowledge, decisions):
+    """Fit the insulin-resistance points on the NHANES fasting table, regenerate the knowledge point tables
+    and bands, validate through the service and write the model card, README section and decision table."""
     from .derive import run
 
     t0 = time.perf_counter()
     try:
-        doc = run(out_models=models_dir, readme=readme, knowledge=knowledge, log=click.echo)
+        doc = run(out_models=models_dir, readme=readme, knowledge=knowledge, log=click.echo, decisions=decisions)
     except TrainingDataError as exc:
         raise click.UsageError(str(exc)) from exc
     failed = [k for k, v in doc["acceptance"].items() if not v["pass"]]

@@ -44,6 +44,19 @@ CREATED_AT_NOTE = ("training-specification date (or SOURCE_DATE_EPOCH), not the 
                    "differ by date")
 
 
+def card_name(is_default: bool) -> str:
+    """The shipped dysglycaemia model's card sits next to the insulin-resistance card (MODEL_CARD.md)."""
+    return "MODEL_CARD_dysglycaemia.md" if is_default else "MODEL_CARD.md"
+
+
+def manifest_role_of(path: Path) -> str:
+    import json
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8")).get("role", "dysglycaemia")
+    except (OSError, ValueError):
+        return "dysglycaemia"
+
+
 def _created_at() -> str:
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     if sde:
@@ -101,7 +114,9 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
     log(f"data: {source['file']} sha256 {data_sha[:16]}..., n={flow['n']}, events={flow['positives']}")
     afile = f"{model_id}-{version}.joblib"
     mname = f"{model_id}-{version}.manifest.json"
-    others = sorted(p.name for p in out.glob("*.manifest.json") if p.name != mname) if out.is_dir() else []
+    # the service loads one model per role (insulin_resistance, dysglycaemia) from a directory
+    others = sorted(p.name for p in out.glob("*.manifest.json") if p.name != mname
+                    and manifest_role_of(p) == "dysglycaemia") if out.is_dir() else []
     if others:
         raise TrainingDataError(
             f"{out} already holds another model ({', '.join(others)}); the service loads exactly one model per "
@@ -213,5 +228,5 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
     if card:
         from .report import write_model_card
 
-        write_model_card(manifest, out / "MODEL_CARD.md")
+        write_model_card(manifest, out / card_name(is_default))
     return manifest

@@ -19,6 +19,7 @@ from riskservice.core import header as core
 from riskservice.core.engine import engine_for
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.inputs import from_columns, from_records
+from riskservice.core.mapping import Mapping
 from riskservice.core.render import render_rows
 from riskservice.csvio import records as csvrec
 from riskservice.csvio.dialect import CsvOptions, delimiter_hint, detect_delimiter
@@ -68,6 +69,10 @@ class CsvHeader:
     def out_names(self):
         return [*self.plan.passthrough, *RESULT_COLUMNS]
 
+    def report(self) -> dict:
+        """Which column became which field (and unit), and which columns were ignored."""
+        return self.plan.report()
+
 
 class BatchScorer:
     """Scores CSV streams and JSON arrays with one knowledge base and optional model."""
@@ -80,13 +85,16 @@ class BatchScorer:
         self.engine = engine_for(knowledge, model)
 
     # ------------------------------------------------------------------ CSV
-    def open_csv(self, raw, options: CsvOptions = DEFAULT_OPTIONS, max_columns: int | None = None):
+    def open_csv(self, raw, options: CsvOptions = DEFAULT_OPTIONS, max_columns: int | None = None,
+                 mapping: Mapping | None = None):
         """(UTF-8 stream positioned after the header, CsvHeader) for a raw byte stream."""
         stream, _ = open_input(raw, options.encoding)
-        return stream, self.read_header(stream, options, max_columns)
+        return stream, self.read_header(stream, options, max_columns, mapping)
 
-    def read_header(self, stream, options: CsvOptions = DEFAULT_OPTIONS, max_columns: int | None = None) -> CsvHeader:
-        """Read and check the header line (UTF-8 bytes); HeaderProblem (422) when unusable.
+    def read_header(self, stream, options: CsvOptions = DEFAULT_OPTIONS, max_columns: int | None = None,
+                    mapping: Mapping | None = None) -> CsvHeader:
+        """Read and check the header line (UTF-8 bytes) under the synonyms and ``mapping``;
+        HeaderProblem (422) when unusable.
 
         The column count is checked before the names are matched against the fields, so a
         file with 100,000 columns is refused at once.
@@ -108,7 +116,7 @@ class BatchScorer:
         if max_columns is not None and len(names) > max_columns:
             raise HeaderProblem({"_header": [f"{len(names)} columns exceed the limit of {max_columns} "
                                              "(BATCH_MAX_COLUMNS)."]}, title="Too many columns")
-        plan = core.plan_columns(names)
+        plan = core.plan_columns(names, self.knowledge, mapping)
         if len(set(names)) != len(names):
             plan.problems.setdefault("_header", []).append("column names must be unique")
         hint = delimiter_hint(names, delimiter)
@@ -120,7 +128,8 @@ class BatchScorer:
 
     def iter_csv(self, stream, stats: Stats | None = None, header: CsvHeader | None = None,
                  write_header: bool = True, first_line: int = 2, options: CsvOptions = DEFAULT_OPTIONS,
-                 request_id: str | None = None, max_columns: int | None = None, overlap: bool = True):
+                 request_id: str | None = None, max_columns: int | None = None, overlap: bool = True,
+                 mapping: Mapping | None = None):
         """Yield the output CSV (bytes) block by block.
 
         ``stream`` is raw bytes, opened and its header read here, unless ``header`` is given
@@ -133,7 +142,7 @@ class BatchScorer:
         """
         stats = stats if stats is not None else Stats()
         if header is None:
-            stream, header = self.open_csv(stream, options, max_columns)
+            stream, header = self.open_csv(stream, options, max_columns, mapping)
         if write_header:
             yield csv_line(header.out_names, options.csv_safe)
         pending = guarded(csvrec.split_blocks(stream, header.delimiter, blocks.BLOCK_SIZE, first_line), request_id)
@@ -194,14 +203,16 @@ class BatchScorer:
     def score_table(self, record_batch, plan) -> pa.Table:
         n = record_batch.num_rows
         columns = {key: single_chunk(record_batch.column(src)) for key, src in plan.fields.items()}
-        out = self.score_columns(columns, n)
+        out = self.score_columns(columns, n, plan)
         arrays = [record_batch.column(name) for name in plan.passthrough]
         arrays += [out[name] for name in RESULT_COLUMNS]
         return pa.table(arrays, names=[*plan.passthrough, *RESULT_COLUMNS])
 
-    def score_columns(self, columns: dict, n: int) -> dict:
-        """Result arrays (pyarrow) for ``n`` rows of text columns (field or unit key -> column)."""
-        return self._render(from_columns(columns, n, self.engine.cx))
+    def score_columns(self, columns: dict, n: int, plan: core.ColumnPlan | None = None) -> dict:
+        """Result arrays (pyarrow) for ``n`` rows of text columns (field or unit key -> column),
+        with the units and value maps of the column plan."""
+        units, values = (plan.units, plan.values) if plan is not None else ({}, {})
+        return self._render(from_columns(columns, n, self.engine.cx, units=units, values=values))
 
     def _render(self, parsed) -> dict:
         ev = self.engine.evaluate(parsed)
@@ -210,22 +221,28 @@ class BatchScorer:
         return out
 
     # ------------------------------------------------------------------ JSON arrays
-    def score_records(self, records: list) -> list:
-        """Score a JSON array of objects; one result dict per record, in order. The records go
-        through the same adapter as a single ``POST /v1/score`` body."""
+    def plan_records(self, records: list, mapping: Mapping | None = None) -> core.ColumnPlan:
+        """The column plan of a JSON array's keys (in order of first use); HeaderProblem when unusable.
+        A required field missing is each record's own error, as in a single object."""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
-        keys = set()
+        keys = {}
         for rec in records:
             if isinstance(rec, dict):
-                keys.update(rec)
-        plan = core.plan_columns(sorted(keys | {"age", "sex"}))
+                keys.update(dict.fromkeys(rec))
+        plan = core.plan_columns(list(keys), self.knowledge, mapping, require=False)
         if plan.problems:
-            raise HeaderProblem(plan.problems)
-        passthrough = set(plan.passthrough)
-        cleaned = [{k: v for k, v in rec.items() if k not in passthrough} if isinstance(rec, dict) else rec
+            raise HeaderProblem(plan.problems, title="Unusable keys")
+        return plan
+
+    def score_records(self, records: list, mapping: Mapping | None = None, plan=None) -> list:
+        """Score a JSON array of objects; one result dict per record, in order. The records go
+        through the same adapter as a single ``POST /v1/score`` body, their keys read as columns."""
+        plan = plan or self.plan_records(records, mapping)
+        rename = {column: key for key, column in plan.fields.items()}
+        cleaned = [{rename[k]: v for k, v in rec.items() if k in rename} if isinstance(rec, dict) else rec
                    for rec in records]
-        out = self._render(from_records(cleaned, self.engine.cx))
+        out = self._render(from_records(cleaned, self.engine.cx, units=plan.units, values=plan.values))
         lists = {name: out[name].to_pylist() for name in RESULT_COLUMNS}
         rows = []
         for i, rec in enumerate(records):

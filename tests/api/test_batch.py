@@ -52,7 +52,10 @@ def test_json_array_answers_json_lines(client):
     assert r.status_code == 200 and r.mimetype == "application/x-ndjson"
     lines = [json.loads(x) for x in r.get_data(as_text=True).splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]
-    assert lines[0]["points"] == 11 and lines[0]["dysglycaemia_probability"] is not None and lines[0]["error"] is None
+    single = client.post("/v1/score", json={"age": 52, "sex": "male", "bmi": 31.2}).get_json()
+    assert lines[0]["points"] == single["rules"]["points"] and lines[0]["error"] is None
+    assert "probability" in lines[0]
+    assert lines[0]["dysglycaemia_probability"] is not None
     assert lines[0]["leads"] == "risk_factor_estimate" and lines[0]["measured_homa_ir"] is None
     assert "sex: Must be one of" in lines[1]["error"]
 

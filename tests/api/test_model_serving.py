@@ -32,9 +32,12 @@ def test_model_off_gives_null(patient):
     client = create_app({"TESTING": True, "MODEL": "off"}).test_client()
     body = client.post("/v1/score", json=patient).get_json()
     assert body["model"] is None and "model_id" not in body["meta"]
-    # age 52: 7, BMI 31.2: 4, HDL 38: 4, first-degree family history: 4, hs-CRP 4.1: 1, glucose 104: 3,
-    # prednisolone: 3, TG/HDL 180/38 = 4.7 (at or above 3.046): 2 (waist and activity are recorded with 0 points)
-    assert body["rules"]["points"] == 28
+    # the points do not depend on the model: BMI, waist, HDL and triglycerides (when fasting) score; age, family
+    # history, hs-CRP, glucose and prednisolone are recorded with 0 points
+    with_model = create_app({"TESTING": True}).test_client().post("/v1/score", json=patient).get_json()
+    assert body["rules"]["points"] == with_model["rules"]["points"]
+    by = {c["factor"]: c["points"] for c in body["rules"]["contributions"]}
+    assert by["bmi"] > 0 and by["waist"] > 0 and by["age"] == 0 and by["fasting_glucose"] == 0
 
 
 def test_model_off_from_environment(monkeypatch, patient):

@@ -78,11 +78,13 @@ def test_errors_are_problem_json(client, kwargs, status):
 
 
 def test_422_lists_every_field_and_known_fields(client):
-    r = client.post("/v1/score", json={"age": 200, "sex": "m", "wieght": 80, "bmi": -1})
+    r = client.post("/v1/score", json={"age": 200, "sex": "x", "wieght": 80, "bmi": -1, "gender": "m"})
     body = r.get_json()
     assert r.status_code == 422
-    assert set(body["errors"]) == {"age", "sex", "wieght", "bmi"}
+    assert set(body["errors"]) == {"age", "sex", "wieght", "bmi", "gender"}
     assert "weight" in body["known_fields"]
+    assert body["errors"]["wieght"] == ["Unknown field. Did you mean 'weight'?"]
+    assert body["errors"]["gender"] == ["Unknown field. Did you mean 'sex'?"]
 
 
 def test_body_over_limit_is_413():

@@ -20,6 +20,8 @@ UNITS = {
     "fasting_glucose": [("mg/dL", 1.0), ("mmol/L", 1 / 18.0)], "triglycerides": [("mg/dL", 1.0), ("mmol/L", 1 / 88.57)],
     "hdl_cholesterol": [("mg/dL", 1.0), ("mmol/L", 1 / 38.67)], "height": [("cm", 1.0), ("m", 0.01)],
 }
+# labs whose unitless values are often plausible in two units (an error by design): sent with a unit
+WITH_UNIT = {"hs_crp": "mg/L", "fasting_insulin": "uU/mL", "triglycerides": "mg/dL", "alt": "U/L"}
 MEDS = ["prednisolone", "atenolol", "simvastatin", "metformin", "olanzapine", "tacrolimus", "H02AB06",
         "hydrochlorothiazide", "unknownium", "ritonavir"]
 
@@ -45,6 +47,8 @@ def random_patient(rng: random.Random) -> dict:
             unit, factor = rng.choice(UNITS[name])
             value, p[f"{name}_unit"] = round(value * factor, 4), unit
         p[name] = value
+        if name in WITH_UNIT and f"{name}_unit" not in p:
+            p[f"{name}_unit"] = WITH_UNIT[name]
     if "weight" in p and "height" in p and "bmi" in p:
         del p["bmi"]
     for name, choices in (("ethnicity", ETHNICITY), ("family_history_diabetes", FAMILY_HISTORY),

@@ -9,6 +9,7 @@ import pytest
 from riskservice.core import header as core
 from riskservice.core.errors import ValidationProblem
 from riskservice.core.render import INDEX_COLUMNS
+from riskservice.core.scoring import Scorer
 from riskservice.rows.batch import BatchScorer, HeaderProblem
 
 ETH = ["europid", "south_asian", "east_asian", "japanese", "asian", "african", "hispanic", "middle_eastern", "other"]
@@ -68,6 +69,10 @@ def random_patient(rng: random.Random, messy: bool) -> dict:
         else:
             p["hba1c"] = rng.choice([5.6, 5.7, 6.0, 6.5, round(rng.uniform(4.5, 8), 1)])
     maybe("alt", round(rng.uniform(8, 120), 1), 0.3)
+    # these labs' unitless values are often plausible in two units (an error by design): sent with a unit
+    for name, unit in (("hs_crp", "mg/L"), ("fasting_insulin", "uU/mL"), ("triglycerides", "mg/dL"), ("alt", "U/L")):
+        if name in p and f"{name}_unit" not in p:
+            p[f"{name}_unit"] = unit
     if messy:
         kind = rng.randrange(7)
         if kind == 0:
@@ -170,8 +175,8 @@ def test_batch_equals_single_on_2000_random_patients(kb, model, full_scorer):
     assert 200 < errors < 400
 
 
-def test_header_mapping_is_case_insensitive_and_passes_other_columns_through():
-    plan = core.plan_columns(["MRN", " Age ", "SEX", "BMI", "clinic note"])
+def test_header_mapping_is_case_insensitive_and_passes_other_columns_through(kb):
+    plan = core.plan_columns(["MRN", " Age ", "SEX", "BMI", "clinic note"], kb)
     assert plan.fields == {"age": " Age ", "sex": "SEX", "bmi": "BMI"}
     assert plan.passthrough == ["MRN", "clinic note"] and not plan.problems
 
@@ -180,8 +185,8 @@ def test_header_mapping_is_case_insensitive_and_passes_other_columns_through():
     (["age", "bmi"], "sex"), (["sex", "bmi"], "age"), (["age", "sex", "wieght"], "wieght"),
     (["age", "sex", "fasting_glucos"], "fasting_glucos"), (["age", "sexe"], "sexe"),
 ])
-def test_bad_headers_are_refused_before_scoring(header, column):
-    assert column in core.plan_columns(header).problems
+def test_bad_headers_are_refused_before_scoring(kb, header, column):
+    assert column in core.plan_columns(header, kb).problems
 
 
 def test_csv_stream_keeps_every_row_in_order(kb):
@@ -194,11 +199,13 @@ def test_csv_stream_keeps_every_row_in_order(kb):
     body = b"".join(BatchScorer(kb).iter_csv(io.BytesIO(text.encode())))
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert [r["id"] for r in rows] == ["a", "b", "", "d", "e"]
-    assert rows[0]["points"] == "11" and rows[0]["error"] == ""  # age 52: 7, BMI 31: 4
+    single = Scorer(kb).score({"age": 52, "sex": "male", "bmi": 31})["rules"]["points"]
+    assert rows[0]["points"] == str(single) and rows[0]["error"] == ""   # BMI 31 scores; age does not
     assert "not a number" in rows[1]["error"]
     assert "line 4" in rows[2]["error"]
     assert "18-120" in rows[3]["error"]
-    assert rows[4]["note"] == "multi, comma" and rows[4]["points"] == "13"  # age 60: 10, BMI 27: 3
+    older = Scorer(kb).score({"age": 60, "sex": "female", "bmi": 27})["rules"]["points"]
+    assert rows[4]["note"] == "multi, comma" and rows[4]["points"] == str(older)
 
 
 def test_empty_csv_is_refused(kb):
@@ -206,15 +213,24 @@ def test_empty_csv_is_refused(kb):
         list(BatchScorer(kb).iter_csv(io.BytesIO(b"")))
 
 
-def test_json_records_strict_types(kb):
+def test_json_records_read_values_as_people_write_them(kb):
     rows = BatchScorer(kb).score_records([
         {"id": 7, "age": 52, "sex": "male", "bmi": 31.2},
         {"age": "52", "sex": "male"},
         "not an object",
         {"age": 40, "sex": "female", "medications": ["prednisolone"], "pcos": True},
+        {"age": "52 years", "sex": "M", "bmi": "31.2"},
+        {"age": "fifty", "sex": "male"},
+        {"age": True, "sex": "male"},
+        {"age": 52, "sex": "male"},
     ])
-    assert [r["row"] for r in rows] == [1, 2, 3, 4]
-    assert rows[0]["id"] == 7 and rows[0]["points"] == 11 and rows[0]["error"] is None
-    assert "age: Not a number" in rows[1]["error"]
+    assert [r["row"] for r in rows] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert rows[0]["id"] == 7 and rows[0]["error"] is None
+    assert rows[0]["points"] == Scorer(kb).score({"age": 52, "sex": "male", "bmi": 31.2})["rules"]["points"]
+    assert {**rows[1], "row": 8} == rows[7]    # "52" is unambiguously 52
     assert rows[2]["error"].startswith("_row") or "age" in rows[2]["error"]
-    assert rows[3]["points"] == 5 + 3 + 6  # age 40, a glucocorticoid, PCOS
+    pcos = next(b for b in kb.factor_by_id["pcos"]["variants"][0]["bands"] if b["id"] == "yes")["points"]
+    assert rows[3]["points"] == pcos  # age and the glucocorticoid add no points; PCOS does
+    assert {k: v for k, v in rows[4].items() if k != "row"} == {k: v for k, v in rows[0].items() if k not in ("row", "id")}
+    assert rows[5]["error"] == "age: 'fifty' is not a number"
+    assert rows[6]["error"] == "age: Not a number: send a JSON number."

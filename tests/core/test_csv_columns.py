@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from riskservice.core import inputs
 from riskservice.core.engine import engine_for
+from riskservice.core.inputs import columns as adapter
 
 CELLS = ["5.1", " 5.1", "5.1 ", "\u00a05.1", "5.1\u2003", "", "NA", "n/a", " ", "abc", "1e400", "inf", "-0", None,
          "\t7", "7\r", "é", "1,5", "+3", ".5"]
@@ -45,10 +45,10 @@ def _same(a, b):
 def test_shortcuts_match_the_general_path(kb, monkeypatch, wide, sliced, cells):
     cx = engine_for(kb, None).cx
     columns, n = _columns(cells, WORDS, wide, sliced)
-    fast = inputs.from_columns(columns, n, cx)
-    monkeypatch.setattr(inputs, "_empty_as_null", lambda col: None)
-    monkeypatch.setattr(inputs, "_as_numpy", lambda arr, fill: _general_numpy(arr, fill))
-    _same(fast, inputs.from_columns(columns, n, cx))
+    fast = adapter.from_columns(columns, n, cx)
+    monkeypatch.setattr(adapter, "_empty_as_null", lambda col: None)
+    monkeypatch.setattr(adapter, "_as_numpy", lambda arr, fill: _general_numpy(arr, fill))
+    _same(fast, adapter.from_columns(columns, n, cx))
 
 
 def _general_numpy(arr, fill):
@@ -58,8 +58,8 @@ def _general_numpy(arr, fill):
 
 def test_whitespace_only_where_trimming_matters():
     col = pa.array(["1", "", None, "22"])
-    out = inputs._empty_as_null(col)
+    out = adapter._empty_as_null(col)
     assert out.to_pylist() == ["1", None, None, "22"]
-    assert inputs._empty_as_null(pa.array(["1", " 2"])) is None
-    assert inputs._empty_as_null(pa.array(["1", "2\u00a0"])) is None
-    assert inputs._empty_as_null(pa.array(["1 2", "3"])).to_pylist() == ["1 2", "3"]  # inside a cell: kept
+    assert adapter._empty_as_null(pa.array(["1", " 2"])) is None
+    assert adapter._empty_as_null(pa.array(["1", "2\u00a0"])) is None
+    assert adapter._empty_as_null(pa.array(["1 2", "3"])).to_pylist() == ["1 2", "3"]  # inside a cell: kept

@@ -58,9 +58,21 @@ def test_a_block_and_single_rows_evaluate_alike(engine):
             np.testing.assert_array_equal(whole, one_by_one, err_msg=name)
 
 
-def test_exclusive_groups_tabulated_or_computed_row_by_row_agree(engine, kb, two_models):
+def test_exclusive_groups_tabulated_or_computed_row_by_row_agree(kb, two_models, tmp_path):
     """A group's table is the same function evaluated once for every context and slot; an
-    engine that computes the group per row gives the same evaluation."""
+    engine that computes the group per row gives the same evaluation. The shipped ruleset has no
+    exclusive group today, so the test adds one to a copy of the knowledge."""
+    import shutil
+
+    from riskservice.core.knowledge import default_dir, load_knowledge
+    copy = tmp_path / "knowledge"
+    shutil.copytree(default_dir(), copy)
+    ruleset = json.loads((copy / "ruleset.json").read_text())
+    ruleset["exclusive_groups"] = [{"id": "adiposity", "label": "Adiposity", "factors": ["bmi", "waist"],
+                                    "reason": "test: only the higher of BMI and waist counts"}]
+    (copy / "ruleset.json").write_text(json.dumps(ruleset))
+    kb = load_knowledge(copy)
+    engine = Engine(kb, two_models)
     assert engine._groups and all(group[3] is not None for group in engine._groups)
     direct = Engine(kb, two_models)
     for group in direct._groups:

@@ -59,7 +59,7 @@ def test_whtr():
 
 
 def test_indices_in_a_response_name_cutoff_population_and_flag(scorer):
-    result = scorer.score({"age": 50, "sex": "male", "fasting_glucose": 104, "fasting_insulin": 14,
+    result = scorer.score({"age": 50, "sex": "male", "fasting_glucose": 104, "fasting_insulin": 14, "fasting_insulin_unit": "uU/mL",
                            "triglycerides": 180, "hdl_cholesterol": 38, "bmi": 31.2})
     homa = result["indices"]["homa_ir"]
     assert homa["value"] == pytest.approx(3.5951, rel=REL)
@@ -85,7 +85,7 @@ def test_missing_index_inputs_are_named(scorer):
 
 
 def test_molar_units_give_the_same_indices(scorer):
-    mass = scorer.score({"age": 50, "sex": "male", "fasting_glucose": 100, "fasting_insulin": 10,
+    mass = scorer.score({"age": 50, "sex": "male", "fasting_glucose": 100, "fasting_insulin": 10, "fasting_insulin_unit": "uU/mL",
                          "triglycerides": 150, "hdl_cholesterol": 40})["indices"]
     molar = scorer.score({"age": 50, "sex": "male", "fasting_glucose": 100 / 18.016, "fasting_glucose_unit": "mmol/L",
                           "fasting_insulin": 60, "fasting_insulin_unit": "pmol/L",

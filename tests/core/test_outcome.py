@@ -7,7 +7,8 @@ import pytest
 from riskservice.core.render.outcome import MODELS_OFF
 from riskservice.rows.batch import BatchScorer
 
-VALID = {"age": 45, "sex": "female", "bmi": 24, "fasting": True, "fasting_glucose": 95, "fasting_insulin": 22}
+VALID = {"age": 45, "sex": "female", "bmi": 24, "fasting": True, "fasting_glucose": 95, "fasting_glucose_unit": "mg/dL",
+         "fasting_insulin": 22, "fasting_insulin_unit": "uU/mL"}
 NO_LABS = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104}
 
 
@@ -48,8 +49,9 @@ def test_status_against_the_borderline_zone(scorer, insulin, status):
 
 
 def test_measured_below_with_a_high_band_says_they_disagree(scorer, kb):
-    raw = {"age": 72, "sex": "male", "bmi": 36, "family_history_diabetes": "first_degree", "hdl_cholesterol": 30,
-           "medications": ["prednisolone"], "fasting": True, "fasting_glucose": 90, "fasting_insulin": 5}
+    raw = {"age": 60, "sex": "male", "bmi": 38, "waist": 125, "hypertension": True, "hdl_cholesterol": 30,
+           "hdl_cholesterol_unit": "mg/dL", "triglycerides": 300, "triglycerides_unit": "mg/dL", "fasting": True,
+           "fasting_glucose": 90, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 5, "fasting_insulin_unit": "uU/mL"}
     full = scorer.score(raw)
     assert full["rules"]["band"] in ("high", "very_high") and full["measured"]["homa_ir"]["status"] == "below"
     assert full["measured"]["statement"] == kb.ruleset["measured"]["agreement"]["below"]["disagree_text"]
@@ -145,12 +147,16 @@ def test_error_5_factor_texts_read_their_numbers_from_the_knowledge(kb, knowledg
 
     from riskservice.core.errors import KnowledgeError
     from riskservice.core.knowledge import load_knowledge
-    pcos = kb.factor_by_id["pcos"]
-    yes = next(b for b in pcos["variants"][0]["bands"] if b["id"] == "yes")
-    assert f"{yes['effect']['measure']} {yes['effect']['estimate']:g}" in pcos["clinician_text"]
+    assert "2.87" not in kb.factor_by_id["pcos"]["clinician_text"]     # the unadjusted OR its points never used
     path = knowledge_copy / "factors.json"
     doc = json.loads(path.read_text())
-    next(f for f in doc["factors"] if f["id"] == "pcos")["clinician_text"] = "PCOS: {effect:nope}."
+    pcos = next(f for f in doc["factors"] if f["id"] == "pcos")
+    scored = next(b for b in pcos["variants"][0]["bands"] if b.get("effect"))
+    pcos["clinician_text"] = f"PCOS: {{effect:{scored['id']}}}, {{points:{scored['id']}}} points."
+    path.write_text(json.dumps(doc))
+    text = load_knowledge(knowledge_copy).factor_by_id["pcos"]["clinician_text"]
+    assert text == f"PCOS: {scored['effect']['measure']} {scored['effect']['estimate']:g}, {scored['points']} points."
+    pcos["clinician_text"] = "PCOS: {effect:nope}."
     path.write_text(json.dumps(doc))
     with pytest.raises(KnowledgeError, match="names no band"):
         load_knowledge(knowledge_copy)

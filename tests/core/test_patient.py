@@ -26,7 +26,7 @@ def test_bmi_weight_height_disagreement_over_5_percent_is_rejected(scorer):
 
 
 def test_every_problem_is_reported_at_once(scorer):
-    errs = errors_of(scorer, {"age": 15, "sex": "other", "bmi": "31", "waist": 500, "smoking": "sometimes",
+    errs = errors_of(scorer, {"age": 15, "sex": "other", "bmi": "thirty-one", "waist": 500, "smoking": "sometimes",
                               "fasting_glucose": 70, "fasting_glucose_unit": "mmol/L", "hba1c_unit": "g",
                               "colour": "blue"})
     assert set(errs) == {"age", "sex", "bmi", "waist", "smoking", "fasting_glucose", "hba1c_unit", "colour"}
@@ -40,16 +40,23 @@ def test_out_of_range_message_names_value_unit_and_range(scorer):
     assert "9000 pmol/L" in msg and "(= 1500 uU/mL)" in msg and "3-6000 pmol/L" in msg
 
 
-def test_no_string_or_boolean_coercion(scorer):
-    errs = errors_of(scorer, {"age": "52", "sex": "male", "pcos": "yes", "hs_crp": True})
-    assert set(errs) == {"age", "pcos", "hs_crp"}
+def test_strings_are_read_only_where_unambiguous(scorer):
+    """"52", "yes" and "F" mean one thing; a boolean for a number, or "1,5", does not."""
+    errs = errors_of(scorer, {"age": "52", "sex": "F", "pcos": "yes", "hs_crp": True, "bmi": "31,5"})
+    assert set(errs) == {"hs_crp", "bmi"}
+    assert "decimal point" in errs["bmi"][0]
+    written = scorer.score({"age": "52 years", "sex": "F", "pcos": "yes", "waist": "94 cm",
+                            "medications": "prednisolone 5 mg; metformin 500 mg"})
+    plain = scorer.score({"age": 52, "sex": "female", "pcos": True, "waist": 94, "waist_unit": "cm",
+                          "medications": ["prednisolone 5 mg", "metformin 500 mg"]})
+    assert written["rules"] == plain["rules"]
 
 
 def test_female_only_history_rejected_for_men(scorer):
     errs = errors_of(scorer, {"age": 40, "sex": "male", "pcos": True, "gestational_diabetes": True})
     assert set(errs) == {"pcos", "gestational_diabetes"}
     rules = scorer.score({"age": 40, "sex": "male", "pcos": False})["rules"]
-    assert rules["points"] == 5  # age 40-44 only: PCOS does not apply to men
+    assert rules["points"] == 0  # nothing scored: age did not help, and PCOS does not apply to men
     assert "pcos" not in {c["factor"] for c in rules["contributions"]}
 
 

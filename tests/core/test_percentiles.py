@@ -38,10 +38,10 @@ def _weighted(values: pd.Series, weights: pd.Series):
 
 
 @pytest.mark.parametrize("patient, measure, column, sex, ages", [
-    ({"age": 45, "sex": "female", "fasting_glucose": 101, "fasting_insulin": 16}, "fasting_insulin",
+    ({"age": 45, "sex": "female", "fasting_glucose": 101, "fasting_insulin": 16, "fasting_insulin_unit": "uU/mL"}, "fasting_insulin",
      "fasting_insulin_uu_ml", "female", (40, 49)),
     ({"age": 63, "sex": "male", "bmi": 31.0}, "bmi", "bmi", "male", (60, 69)),
-    ({"age": 77, "sex": "female", "fasting_glucose": 100, "fasting_insulin": 12}, "homa_ir", "homa_ir", "female",
+    ({"age": 77, "sex": "female", "fasting_glucose": 100, "fasting_insulin": 12, "fasting_insulin_unit": "uU/mL"}, "homa_ir", "homa_ir", "female",
      (70, 200)),
 ])
 def test_three_percentiles_recomputed_from_the_shipped_table(scorer, adults, patient, measure, column, sex, ages):

@@ -35,8 +35,9 @@ def test_every_stated_edge_gives_the_same_band_in_both_units(scorer, kb):
 @pytest.mark.parametrize("factor, value, unit, band", [
     ("fasting_glucose", 6.1, "mmol/L", "ifg_who"), ("fasting_glucose", 110, "mg/dL", "ifg_who"),
     ("fasting_glucose", 7.0, "mmol/L", "diabetes_range"), ("fasting_glucose", 5.59, "mmol/L", "normal"),
-    ("hba1c", 42, "mmol/mol", "prediabetes_high"), ("hba1c", 6.0, "%", "prediabetes_high"),
-    ("hba1c", 41.9, "mmol/mol", "prediabetes_ada"), ("hba1c", 48, "mmol/mol", "diabetes_range"),
+    ("hba1c", 42, "mmol/mol", "hba1c_6_6p1"), ("hba1c", 6.0, "%", "hba1c_6_6p1"),
+    ("hba1c", 41.9, "mmol/mol", "hba1c_5p9_6"), ("hba1c", 39, "mmol/mol", "hba1c_5p7_5p8"),
+    ("hba1c", 48, "mmol/mol", "hba1c_ge6p5"), ("hba1c", 6.5, "%", "hba1c_ge6p5"),
 ])
 def test_guideline_edges_in_either_unit(scorer, factor, value, unit, band):
     c = contribution(scorer, factor, value, unit)

@@ -11,10 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jsonschema
 
 from riskservice.ehr import cds_hooks, fhir_in
-from tests.paths import shared_file
+from tests.paths import CDS_RESPONSE_SCHEMA
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
-SHARED_SCHEMA = ("contracts", "cds-hooks-2.0-response.schema.json")
 PATIENTS = ["complete", "sparse", "molar", "duplicates", "unknown"]
 # The test apps use this very list as CDS_FHIR_SERVER_ALLOWLIST: a running FhirServer adds its base
 # URL, so the operator allow-list is exercised rather than bypassed.
@@ -78,8 +77,8 @@ def hook_request(name: str, hook: str = "patient-view", prefetch: dict | None = 
 def assert_valid_cds_response(body: dict) -> None:
     problems = cds_hooks.response_problems(body)
     assert problems == [], problems
-    # also against the shared contract itself, not only the packaged copy
-    jsonschema.validate(body, json.loads(shared_file(*SHARED_SCHEMA).read_text()),
+    # also against the vendored contract itself (tests/vendor/cds-hooks), not only the packaged copy
+    jsonschema.validate(body, json.loads(CDS_RESPONSE_SCHEMA.read_text()),
                         cls=jsonschema.Draft202012Validator)
 
 

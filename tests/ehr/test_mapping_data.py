@@ -6,9 +6,7 @@ import pytest
 
 from riskservice import ehr
 from riskservice.ehr import fhir_in
-from tests.paths import shared_file
-
-from .helpers import SHARED_SCHEMA
+from tests.paths import CDS_RESPONSE_SCHEMA
 
 MAPPING = pathlib.Path(ehr.__file__).parent / "mapping"
 FILES = sorted(p for p in MAPPING.glob("*.json") if not p.name.endswith(".schema.json"))
@@ -70,6 +68,6 @@ def test_relationship_groups_are_disjoint_and_half_siblings_second_degree():
     assert {"STPFTH", "STPMTH", "ADOPTF", "ADOPTM"} <= none
 
 
-def test_packaged_cds_schema_is_the_shared_contract():
+def test_packaged_cds_schema_is_the_vendored_contract():
     packaged = pathlib.Path(ehr.__file__).parent / "cds-hooks-2.0-response.schema.json"
-    assert json.loads(packaged.read_text()) == json.loads(shared_file(*SHARED_SCHEMA).read_text())
+    assert json.loads(packaged.read_text()) == json.loads(CDS_RESPONSE_SCHEMA.read_text())

@@ -32,7 +32,7 @@ def test_train_reproduces_shipped_metrics(retrained, models_dir):
     assert new["metrics"]["cv"]["fold_auc"] == pytest.approx(shipped["metrics"]["cv"]["fold_auc"], abs=1e-6)
     for k in ("brier", "calibration_slope", "calibration_intercept"):
         assert new["metrics"]["cv"][k] == pytest.approx(shipped["metrics"]["cv"][k], abs=5e-4)
-    for f in ("calibration.png", "coefficients.png", "MODEL_CARD.md"):
+    for f in ("calibration.png", "coefficients.png", "MODEL_CARD_dysglycaemia.md"):
         assert (retrained / f).stat().st_size > 1000
 
 
@@ -78,10 +78,10 @@ def test_train_writes_a_verified_json_next_to_the_joblib(retrained):
 
 
 def test_model_card_has_the_required_sections(models_dir):
-    card = (models_dir / "MODEL_CARD.md").read_text()
+    card = (models_dir / "MODEL_CARD_dysglycaemia.md").read_text()
     for s in ("## Intended use", "## Training data", "## Outcome", "## Performance", "## Calibration",
               "## Limitations", "## Ethical considerations", "calibration.png", "coefficients.png",
-              "Reaven & Miller", "RULES-AUC:BEGIN", "NOT a measured insulin-resistance probability"):
+              "Reaven & Miller", "NOT a measured insulin-resistance probability"):
         assert s in card, s
     m = json.loads(find_manifest(models_dir).read_text())
     assert m["artifact"]["sha256"] in card and m["serving"]["sha256"] in card and m["serving"]["file"] in card
@@ -170,17 +170,3 @@ def test_refuses_to_mix_models_in_one_directory(tmp_path, models_copy):
     res = CliRunner().invoke(train_cmd, ["--data", str(csv), "--outcome", "ir", "--out", str(models_copy)])
     assert res.exit_code == 2 and "already holds another model" in res.output
     assert len(list(models_copy.glob("*.manifest.json"))) == 1
-
-
-def test_regenerating_the_card_keeps_the_rules_section(tmp_path, models_dir):
-    from riskservice.model.report import RULES_BEGIN, RULES_END, write_model_card
-
-    m = json.loads(find_manifest(models_dir).read_text())
-    card = tmp_path / "MODEL_CARD.md"
-    write_model_card(m, card)
-    text = card.read_text()
-    i, j = text.index(RULES_BEGIN) + len(RULES_BEGIN) + 1, text.index(RULES_END)
-    card.write_text(text[:i] + "| rules score without fasting glucose | 112 | 0.700 (0.600-0.800) |\n" + text[j:])
-    write_model_card(m, card)
-    assert "0.700 (0.600-0.800)" in card.read_text()
-    assert "_pending_" not in card.read_text()

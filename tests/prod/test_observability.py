@@ -7,7 +7,7 @@ from riskservice.api.accesslog import JsonFormatter
 
 # Values no real request would carry, so any occurrence in a log line is a leak.
 DISTINCTIVE = {"age": 87.123, "sex": "female", "weight": 123.456, "height": 171.717, "waist": 119.191,
-               "fasting_glucose": 6.789, "fasting_glucose_unit": "mmol/L", "fasting_insulin": 23.456,
+               "fasting_glucose": 6.789, "fasting_glucose_unit": "mmol/L", "fasting_insulin": 23.456, "fasting_insulin_unit": "uU/mL",
                "triglycerides": 2.345, "triglycerides_unit": "mmol/L", "hdl_cholesterol": 1.0987,
                "hdl_cholesterol_unit": "mmol/L", "medications": ["zzqvaxolimab"], "ethnicity": "south_asian"}
 NEEDLES = ["87.123", "123.456", "171.717", "119.191", "6.789", "23.456", "2.345", "1.0987",

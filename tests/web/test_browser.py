@@ -33,7 +33,10 @@ ESTIMATED = {k: v for k, v in PATIENT.items() if k != "fasting_insulin"}
 RAW = {"age": 52.0, "sex": "male", "weight": 98.0, "height": 175.0, "waist": 108.0, "mvpa_minutes_per_week": 60.0,
        "medications": ["prednisone"], "family_history_diabetes": "first_degree", "hs_crp": 4.0,
        "fasting_glucose": 5.8, "fasting_glucose_unit": "mmol/L", "fasting_insulin": 18.0, "triglycerides": 190.0,
-       "hdl_cholesterol": 38.0}
+       "hdl_cholesterol": 38.0,
+       # the page's unit pickers send the canonical unit with every filled lab
+       "hs_crp_unit": "mg/L", "fasting_insulin_unit": "uU/mL", "triglycerides_unit": "mg/dL",
+       "hdl_cholesterol_unit": "mg/dL"}
 
 
 @pytest.fixture(scope="module")

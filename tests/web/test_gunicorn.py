@@ -55,7 +55,7 @@ def test_smart_launches_complete_across_workers(gunicorn, ehr):
 
 def test_form_scores_under_gunicorn(gunicorn):
     base, log = gunicorn
-    page = requests.post(base + "/", data={"age": "47", "sex": "female", "waist": "93.4567", "hs_crp": "6.2"},
+    page = requests.post(base + "/", data={"age": "47", "sex": "female", "waist": "93.4567", "hs_crp": "6.2", "hs_crp_unit": "mg/L"},
                          timeout=30)
     assert page.status_code == 200 and 'id="band"' in page.text
     assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")

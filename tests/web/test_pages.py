@@ -21,7 +21,7 @@ from riskservice.web import forms, http, smart, wording
 from riskservice.web.views import CSP_WEB, provenance
 from riskservice.web.whatif_form import FORM_KEYS
 
-FORM = {"age": "52", "sex": "male", "bmi": "31.2", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1",
+FORM = {"age": "52", "sex": "male", "bmi": "31.2", "waist": "104", "waist_unit": "cm", "hs_crp": "4.1", "hs_crp_unit": "mg/L",
         "medications": "prednisolone; olanzapine", "hypertension": "yes", "pcos": "", "fasting_glucose": "5.8",
         "fasting_glucose_unit": "mmol/L", "sleep_hours_per_night_unit": "h/d"}
 
@@ -58,6 +58,7 @@ def test_the_form_draws_every_field_with_the_knowledge_units(wc, kb):
 def test_form_text_becomes_the_engine_input():
     raw = forms.to_raw(MultiDict(FORM))
     assert raw == {"age": 52.0, "sex": "male", "bmi": 31.2, "waist": 104.0, "waist_unit": "cm", "hs_crp": 4.1,
+                   "hs_crp_unit": "mg/L",
                    "medications": ["prednisolone", "olanzapine"], "hypertension": True, "fasting_glucose": 5.8,
                    "fasting_glucose_unit": "mmol/L"}
     assert forms.to_raw({"age": "fifty", "sex": "male"})["age"] == "fifty"  # the engine reports it

@@ -17,9 +17,10 @@ VIEW = {"name": "view", "in": "query", "required": False,
         "schema": {"type": "string", "enum": ["summary", "standard", "full"], "default": "full"}}
 
 EXAMPLE_PATIENT = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
-                   "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
-                   "fasting": True, "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
-                   "triglycerides": 180, "hdl_cholesterol": 38}
+                   "family_history_diabetes": "first_degree", "hs_crp": 4.1, "hs_crp_unit": "mg/L",
+                   "medications": ["prednisolone"], "fasting": True,
+                   "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL",
+                   "fasting_insulin": 14, "fasting_insulin_unit": "uU/mL", "triglycerides": 180, "hdl_cholesterol": 38}
 
 _PROBLEMS = {
     400: ("about:blank", "Bad Request", "The body is not valid JSON: Expecting value: line 1 column 1 (char 0)", {}),

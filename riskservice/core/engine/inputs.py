@@ -29,7 +29,8 @@ class InputSteps:
             for i, j in zip(*np.nonzero(outside), strict=True):
                 name = cx.numeric[j]
                 unit = cx.unit_names[j][parsed.unit[i, j]]
-                parsed.errors.add(i, name, range_message(self.kb, name, raw[i, j], unit, values[i, j]))
+                parsed.errors.add(i, name, range_message(self.kb, name, raw[i, j], unit, values[i, j])
+                                  + self._other_unit(j, raw[i, j], parsed.unit[i, j]))
             values[outside] = np.nan
         return np.greater(raw == raw, parsed.unit_given) & self._multi_unit
 

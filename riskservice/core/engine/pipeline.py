@@ -21,6 +21,7 @@ from riskservice.core.engine.model import ModelSteps
 from riskservice.core.engine.outcome import OutcomeSteps
 from riskservice.core.engine.percentiles import PercentileSteps
 from riskservice.core.engine.rules import RuleSteps
+from riskservice.core.engine.units import UnitSteps
 from riskservice.core.inputs import Parsed
 
 _ENGINES: dict = {}
@@ -36,7 +37,7 @@ def engine_for(knowledge, model=None) -> Engine:
 
 
 
-class Engine(InputSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps, MechanismSteps,
+class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps, MechanismSteps,
              ApprovalSteps, ModelSteps, OutcomeSteps, PercentileSteps):
     """Compiled knowledge (and optionally the models), ready to evaluate columns.
 
@@ -115,7 +116,10 @@ class Engine(InputSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps
             group[3] = self._group_table(group[2], group[1])
         self._unit_base = (np.arange(nf, dtype=np.intp) * cx.factor.shape[1])[:, None]
         self._unit_factor, self._unit_offset = cx.factor.ravel(), cx.offset.ravel()   # (field x unit)
-        self._multi_unit = np.array([len(u) > 1 for u in cx.unit_names])
+        self._units_plan = self._unit_plan()
+        inferred = {j for j, *_ in self._units_plan}
+        # "canonical unit assumed" is reported for the body measures; a lab's unit is inferred per value
+        self._multi_unit = np.array([len(u) > 1 and j not in inferred for j, u in enumerate(cx.unit_names)])
         self._sex_col = cx.coded_index["sex"]
         self._percentile_setup()
         self._eth_col = cx.coded_index["ethnicity"]
@@ -175,6 +179,7 @@ class Engine(InputSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps
         # one column-major source matrix: canonical values, index values, values as sent, codes
         source = np.empty((n, self._width), order="F")
         values = source[:, self._values_at]
+        inferred = self._infer_units(parsed)
         assumed = self._convert(parsed, values)
         bmi_derived = self._derive_bmi(values, errors, parsed.numbers_sent)
         codes = parsed.codes
@@ -198,7 +203,8 @@ class Engine(InputSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps
                         established=(Items(results, e_num), Items(results, e_cat)),
                         cutoffs=(Items(results, c_num), Items(results, c_cat)),
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
-        ev.implausible = self._implausible(values, given)
+        ev.implausible = self._implausible(values, given) + self._implausible_units(parsed, values)
+        ev.unit_inferred = inferred
         ev.triglycerides_unscored = (codes[:, self._fasting_col] != 1) & ~np.isnan(values[:, self._triglycerides_col])
         # the factors' records in knowledge order, gathered again from the tables (cheaper than
         # copying them out of the strided views)

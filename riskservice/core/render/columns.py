@@ -5,7 +5,7 @@ import numpy as np
 
 from riskservice.core.engine.evaluation import HOMA_STATUS, MEASURED_INVALID
 from riskservice.core.render.outcome import LEADS
-from riskservice.core.render.sections import medication_message
+from riskservice.core.render.sections import medication_message, unit_inferred_message
 
 INDEX_COLUMNS = ("homa_ir", "quicki", "tyg", "tg_hdl", "mets_ir", "mcauley", "spise")
 BATCH_SCORES = ("findrisc", "ada")
@@ -209,10 +209,10 @@ def _warnings_column(engine, ev, bad, audience="clinician"):
     no_bmi = np.isnan(ev.values[:, jb])
     parts.append((w_given & ~h_given & no_bmi, "weight: weight without height: BMI not derived"))
     parts.append((h_given & ~w_given & no_bmi, "height: height without weight: BMI not derived"))
-    for j, name in enumerate(cx.numeric):
-        mask = p.unit_given[:, j] & np.isnan(p.raw[:, j])
-        if mask.any():
-            parts.append((mask, f"{name}_unit: {name}_unit was given without {name}; ignored"))
+    # a unit cell beside an empty lab cell is how exports look: nothing to warn about on each row
+    for mask, j, u, basis in ev.unit_inferred:
+        name = cx.numeric[j]
+        parts.append((mask, f"{name}: {unit_inferred_message(cx.unit_names[j][u], basis)}"))
     unknown = []
     for entries in p.med_lists:
         notes = engine.classes_of(entries).notes

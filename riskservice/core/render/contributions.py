@@ -57,11 +57,29 @@ def rules_of(row):
     }
     if headroom:
         result["band_if_missing_were_maximal"] = thresholds[int(ev.band_if_max[i])]["id"]
-        result["lower_bound_statement"] = (
-            f"{len([m for m in missing if m['max_points']])} factor(s) were not given"
-            f"{' (or not scored)' if any(m['kind'] == 'not_scored' for m in missing) else ''} and could add up to "
-            f"{headroom} point(s): the total of {total} is a lower bound.")
+        statement = (f"{len([m for m in missing if m['max_points']])} factor(s) were not given"
+                     f"{' (or not scored)' if any(m['kind'] == 'not_scored' for m in missing) else ''} and could add up to "
+                     f"{headroom} point(s): the total of {total} is a lower bound")
+        floors = _lowest_points(kb)
+        below = sum(floors.get(m.get("factor"), 0) for m in missing if m["kind"] == "factor")
+        if below < 0:
+            statement += (f" for the risk factors; labs not given count as typical values (0 points) and could also "
+                          f"lower it, by up to {-below} point(s)")
+        result["lower_bound_statement"] = statement + "."
     return result, missing
+
+
+_FLOORS: dict = {}
+
+
+def _lowest_points(kb) -> dict:
+    """factor id -> its lowest band's points when below 0 (the labs, whose base is a typical value)."""
+    floors = _FLOORS.get(kb.sha256)
+    if floors is None:
+        floors = _FLOORS[kb.sha256] = {
+            f["id"]: low for f in kb.factors
+            if (low := min((b["points"] for v in f.get("variants", []) for b in v["bands"]), default=0)) < 0}
+    return floors
 
 
 def _missing(factor, top):

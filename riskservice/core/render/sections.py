@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from riskservice.core.messages import exact, fmt
+
 
 def indices_of(row):
     ev, i, kb = row.ev, row.i, row.kb
@@ -128,11 +130,35 @@ def warnings_of(row):
     for mask, field, message in ev.implausible:
         if mask[i]:
             out.append({"field": field, "code": "implausible", "message": message})
+    for mask, j, u, basis in ev.unit_inferred:
+        if mask[i]:
+            out.append({"field": row.cx.numeric[j], "code": "unit_inferred",
+                        "message": unit_inferred_message(row.cx.unit_names[j][u], basis)})
     w, h = row.number("weight"), row.number("height")
     if (w is None) != (h is None) and row.number("bmi") is None:
         which = "weight" if w is not None else "height"
         other = "height" if w is not None else "weight"
         out.append({"field": which, "message": f"{which} without {other}: BMI not derived"})
+    return out
+
+
+def unit_inferred_message(unit: str, basis: str) -> str:
+    """The warning for a lab value read in the only unit that makes it plausible (the same text in
+    the single answer and in a batch row; the single answer's ``assumed`` adds the numbers)."""
+    return f"no unit given, so read as {unit}, the only unit in which the value lies within {basis}"
+
+
+def inferred_units(row) -> list:
+    """(text, field) for each lab value of this row whose unit was inferred (engine/units.py)."""
+    ev, i, cx = row.ev, row.i, row.cx
+    out = []
+    for mask, j, u, basis in ev.unit_inferred:
+        if mask[i]:
+            name, unit = cx.numeric[j], cx.unit_names[j][u]
+            raw, canonical = row.raw[j], cx.unit_names[j][cx.canonical_unit[j]]
+            same = "" if unit == canonical else f" (= {fmt(row.values[j])} {canonical})"
+            out.append((f"no unit given: {exact(raw)} read as {unit}{same}, the only unit in which it lies "
+                        f"within {basis}", name))
     return out
 
 
@@ -143,6 +169,8 @@ def assumed_of(row):
     for j, name in enumerate(cx.numeric):
         if assumed[j]:
             out.append({"field": f"{name}_unit", "assumption": f"not given: {cx.unit_names[j][cx.canonical_unit[j]]} assumed"})
+    for text, name in inferred_units(row):
+        out.append({"field": f"{name}_unit", "assumption": text})
     if row.ethnicity is None and (row.number("bmi") is not None or row.number("waist") is not None):
         out.append({"field": "ethnicity", "assumption":
                     "not given: WHO/Europid BMI and waist cut-offs were applied"})
