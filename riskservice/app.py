@@ -39,10 +39,11 @@ def build_app(test_config=None) -> Flask:
 
     _init_operations(app)
     _init_compression(app)
-    from riskservice.api import batch, meta, score
+    from riskservice.api import batch, columns, meta, score
     app.register_blueprint(meta.bp)
     app.register_blueprint(score.bp)
     app.register_blueprint(batch.bp)
+    app.register_blueprint(columns.bp)
     from riskservice.ehr.blueprint import bp as ehr_bp
     app.register_blueprint(ehr_bp)
     from riskservice.web import bp as web_bp

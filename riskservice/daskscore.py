@@ -13,12 +13,8 @@ scheduler and workers. Needs the ``dask`` extra: ``pip install riskservice[dask]
 """
 from __future__ import annotations
 
-import os
-import sys
 import time
 from pathlib import Path
-
-import click
 
 _SCORERS: dict = {}
 
@@ -211,41 +207,3 @@ def score_parquet(infile, outdir, *, client=None, model: bool = True, audience: 
         raise RuntimeError(f"{expected} rows in the input, {rows_in} read, {rows_out} scored")
     return {"rows_in": rows_in, "rows_out": rows_out, "errors": sum(c[2] for c in counts),
             "partitions": len(parts), "seconds": time.perf_counter() - start, "columns": plan.report()}
-
-
-@click.command("score-parquet")
-@click.argument("infile", type=click.Path(exists=True))
-@click.argument("outdir", type=click.Path(file_okay=False))
-@click.option("--scheduler", help="Address of a running dask.distributed scheduler (default: a local cluster).")
-@click.option("--workers", type=int, default=None, help="Local cluster: worker processes (default: one per core).")
-@click.option("--no-model", is_flag=True, help="Rules and indices only (probability left empty).")
-@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician",
-              help="patient: plain-language mechanism labels.")
-def score_parquet_command(infile, outdir, scheduler, workers, no_model, audience):
-    """Score a Parquet file or dataset with Dask into the Parquet directory OUTDIR.
-
-    Same columns as score-csv's output; one output row per input row. Exit status: 0 when
-    every row scored, 2 when some rows had errors (in their `error` column), 1 on a fatal error.
-    """
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise click.ClickException("score-parquet needs Dask: pip install 'riskservice[dask]'") from None
-    if Path(outdir).exists() and any(Path(outdir).iterdir()):
-        raise click.ClickException(f"{outdir} exists and is not empty")
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
-            client = Client(cluster)
-        with client:
-            stats = score_parquet(infile, outdir, client=client, model=not no_model, audience=audience)
-    finally:
-        if cluster is not None:
-            cluster.close()
-    click.echo(f"{stats['rows_out']} rows ({stats['rows_out'] - stats['errors']} scored, {stats['errors']} with "
-               f"errors) in {stats['seconds']:.1f} s -> {outdir}", err=True)
-    sys.exit(2 if stats["errors"] else 0)

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from riskservice.api import requestid
+from riskservice.api.columns import add_report_headers, request_mapping
 from riskservice.api.errors import UnsupportedType
 from riskservice.api.jsonbody import json_body
 from riskservice.api.metrics import record_batch_rows
@@ -47,7 +48,9 @@ def score_batch():
     mimetype = request.mimetype or ""
     if mimetype == "application/json" or mimetype.endswith("+json"):
         return _json_array()
+    form = None
     if mimetype == "multipart/form-data":
+        form = request.form
         upload = request.files.get("file") or next(iter(request.files.values()), None)
         if upload is None:
             from riskservice.api.errors import problem
@@ -59,9 +62,10 @@ def score_batch():
         raise UnsupportedType("Send text/csv, a multipart upload of a CSV file, or a JSON array.")
     scorer = batch_scorer()
     options = csv_options(charset)
+    mapping = request_mapping(form)
     spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"], int(current_app.config["BATCH_SPOOL_QUOTA"]))
     try:  # HeaderProblem -> 422 before any row is scored
-        stream, header = scorer.open_csv(spooled, options, int(current_app.config["BATCH_MAX_COLUMNS"]))
+        stream, header = scorer.open_csv(spooled, options, int(current_app.config["BATCH_MAX_COLUMNS"]), mapping)
     except Exception:
         spooled.close()
         raise
@@ -82,7 +86,7 @@ def score_batch():
     response.headers["X-Disclaimer"] = kb.disclaimer
     response.headers["X-Ruleset-Version"] = kb.version
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return add_report_headers(response, header.report())
 
 
 def csv_options(charset) -> CsvOptions:
@@ -134,11 +138,13 @@ def _json_array():
     records = json_body()
     if isinstance(records, list) and len(records) > current_app.config["BATCH_MAX_ROWS"]:
         raise TooManyRows(f"{len(records)} records exceed the limit of {current_app.config['BATCH_MAX_ROWS']}.")
-    rows = batch_scorer().score_records(records)
+    scorer = batch_scorer()
+    plan = scorer.plan_records(records, request_mapping())
+    rows = scorer.score_records(records, plan=plan)
     record_batch_rows(len(rows))
     kb = current_app.extensions["riskservice"].knowledge
     from riskservice.rows.output import records_to_jsonl
     response = Response(records_to_jsonl(rows), mimetype="application/x-ndjson")
     response.headers["X-Disclaimer"] = kb.disclaimer
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return add_report_headers(response, plan.report())

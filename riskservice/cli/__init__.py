@@ -13,6 +13,7 @@ if "numpy" not in sys.modules:
 
 import click
 
+from riskservice.cli.columns import build_mapping, mapping_options
 from riskservice.core.errors import KnowledgeError, UnapprovedKnowledge, ValidationProblem
 
 
@@ -64,14 +65,19 @@ def score_cmd(infile, no_model, audience, view):
 @click.option("--encoding", default=None, help="utf-8 (default), utf-16, latin-1 or windows-1252; a BOM wins.")
 @click.option("--no-csv-safe", is_flag=True,
               help="Do not prefix text cells starting with = + - @ tab or CR with an apostrophe.")
-def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, encoding, no_csv_safe):
+@mapping_options
+def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, encoding, no_csv_safe,
+              maps, map_file, ignores, units):
     """Score a CSV file (or - for stdin), one output row per input record, in order.
 
+    Columns are recognised by name, by a listed synonym (Gender, HDL-C (mmol/L), LBXGLU) or by the
+    mapping options; which column became which field, and which were ignored, is printed first.
     Exit status: 0 when every row scored, 2 when some rows had errors (each error is in its
     row's `error` column), 1 on a fatal error (unreadable file, unusable header).
     """
     from riskservice.csvio.dialect import CsvOptions, DialectError
     from riskservice.csvio.encoding import UnknownEncoding, codec_for
+    mapping = build_mapping(maps, map_file, ignores, units)
     try:
         codec = codec_for(encoding)
         options = CsvOptions.parse(delimiter, decimal, encoding, csv_safe=not no_csv_safe)
@@ -84,7 +90,7 @@ def score_csv(infile, outfile, quiet, no_model, audience, delimiter, decimal, en
     try:
         from riskservice.cli.batch import run_score_csv
         code = run_score_csv(infile, outfile, quiet=quiet, model=not no_model, audience=audience, options=options,
-                             prescan=prescan)
+                             prescan=prescan, mapping=mapping)
     finally:
         if prescan is not None:
             prescan.close()
@@ -115,7 +121,7 @@ from riskservice.cli.percentiles import derive_percentiles_command  # noqa: E402
 
 main.add_command(derive_percentiles_command)
 
-from riskservice.daskscore import score_parquet_command  # noqa: E402  (imports Dask only when run)
+from riskservice.cli.parquet import score_parquet_command  # noqa: E402  (imports Dask only when run)
 
 main.add_command(score_parquet_command)
 

@@ -18,6 +18,7 @@ import time
 
 import click
 
+from riskservice.cli.columns import problems_text, report_text
 from riskservice.cli.heap import keep_freed_pages
 from riskservice.cli.scorer import build_scorer, setting
 from riskservice.cli.segments import PARALLEL_MIN_BYTES, segments
@@ -63,10 +64,12 @@ class _Counting:
 
 def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = True,
                   workers: int | None = None, audience: str = "clinician",
-                  options: CsvOptions | None = None, prescan=None) -> int:
+                  options: CsvOptions | None = None, prescan=None, mapping=None) -> int:
     """Score ``infile`` into ``outfile``; the exit status. ``prescan``: a
     :class:`riskservice.cli.prescan.Prescan` started for this file, whose segments the
-    parallel path takes where they agree with its own reading of the header."""
+    parallel path takes where they agree with its own reading of the header. ``mapping``:
+    the columns the caller named (:mod:`riskservice.core.mapping`). The column report is
+    printed to standard error before the first row is scored."""
     options = options or CsvOptions()
     try:
         scorer = build_scorer(model)
@@ -84,11 +87,11 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     workers = workers or os.cpu_count() or 1
     try:
         if infile != "-" and workers > 1 and os.path.getsize(infile) >= PARALLEL_MIN_BYTES:
-            stats = _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan)
+            stats = _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan, mapping)
         else:
-            stats = _serial(batch, infile, outfile, show, start, options, max_columns)
+            stats = _serial(batch, infile, outfile, show, start, options, max_columns, mapping)
     except HeaderProblem as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo("error: " + problems_text(exc), err=True)
         return 1
     except OSError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -107,7 +110,7 @@ def run_score_csv(infile: str, outfile: str, quiet: bool = False, model: bool = 
     return 0 if stats.errors == 0 else 2
 
 
-def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
+def _serial(batch, infile, outfile, show, start, options, max_columns, mapping=None) -> Stats:
     _pyarrow_without_pandas()   # a small file's first row should not wait for pandas either
     keep_freed_pages()
     src = sys.stdin.buffer if infile == "-" else open(infile, "rb")
@@ -115,7 +118,9 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
     dst = sys.stdout.buffer if outfile == "-" else open(outfile, "wb")
     stats, counting, last = Stats(), _Counting(src), 0.0
     try:
-        for chunk in batch.iter_csv(counting, stats, options=options, max_columns=max_columns):
+        stream, header = batch.open_csv(counting, options, max_columns, mapping)
+        click.echo(report_text(header.report()), err=True)
+        for chunk in batch.iter_csv(stream, stats, header=header, options=options):
             dst.write(chunk)
             now = time.perf_counter()
             if show and now - last > 0.2:
@@ -131,7 +136,7 @@ def _serial(batch, infile, outfile, show, start, options, max_columns) -> Stats:
     return stats
 
 
-def _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan=None) -> Stats:
+def _parallel(batch, infile, outfile, workers, show, start, options, max_columns, prescan=None, mapping=None) -> Stats:
     """Score a UTF-8 file with ``workers`` forked processes that write the output themselves.
 
     The record boundaries (the same block reader as the workers, so a quoted line break is
@@ -145,9 +150,10 @@ def _parallel(batch, infile, outfile, workers, show, start, options, max_columns
     with open(infile, "rb") as f:
         stream, codec = open_input(f, options.encoding)
         if codec != "utf-8":  # byte offsets of a transcoded file do not map to records
-            return _serial(batch, infile, outfile, show, start, options, max_columns)
-        header = batch.read_header(stream, options, max_columns)
+            return _serial(batch, infile, outfile, show, start, options, max_columns, mapping)
+        header = batch.read_header(stream, options, max_columns, mapping)
         header_end = f.tell()
+    click.echo(report_text(header.report()), err=True)
     ctx = mp.get_context("fork")
     counter = ctx.Value("q", header_end)
     turn = _Turn(ctx)

@@ -31,7 +31,7 @@ class ColumnPlan:
     values: dict = field(default_factory=dict)      # field -> {cell text (lower case): value}
     used: list = field(default_factory=list)        # the report: one entry per used column
     ignored_on_request: list = field(default_factory=list)
-    unit_from: dict = field(default_factory=dict)   # field -> "header" | "name" (NHANES) | "mapping"
+    unit_from: dict = field(default_factory=dict)   # field -> "header" | "NHANES name" | "mapping"
 
     def report(self) -> dict:
         """Which column became which field (and unit), and which columns were ignored."""
@@ -63,7 +63,7 @@ def plan_columns(header, kb, mapping: Mapping | None = None, require: bool = Tru
             head = names.header(column)
             if head is not None and head.field == name and head.unit:
                 plan.units[name] = head.unit
-                plan.unit_from[name] = "header" if head.unit_text else "name"
+                plan.unit_from[name] = "header" if head.unit_text else f"{head.by} name"
             if head is not None and head.field == name and head.values:
                 plan.values[name] = dict(head.values)
     ignore = {c for wanted in mapping.ignore if (c := _find(wanted, header)) is not None}
@@ -86,7 +86,7 @@ def plan_columns(header, kb, mapping: Mapping | None = None, require: bool = Tru
                 by[head.key] = head.by
                 if head.unit and head.key == head.field:
                     plan.units[head.field] = head.unit
-                    plan.unit_from[head.field] = "header" if head.unit_text else "name"
+                    plan.unit_from[head.field] = "header" if head.unit_text else f"{head.by} name"
                 if head.values:
                     plan.values[head.field] = dict(head.values)
                 continue
@@ -103,7 +103,8 @@ def plan_columns(header, kb, mapping: Mapping | None = None, require: bool = Tru
         if required not in plan.fields:
             plan.problem(required, f"required column {required!r} is missing: no column is named or recognised "
                                    f"as {required}; map one (CLI --map {required}=COLUMN, HTTP map={required}:COLUMN)")
-    plan.used = _report(plan, kb, by)
+    position = {c: k for k, c in enumerate(header)}
+    plan.used = sorted(_report(plan, kb, by), key=lambda entry: position[entry["column"]])
     return plan
 
 
@@ -152,7 +153,7 @@ def _report(plan, kb, by) -> list:
                 entry["unit"], entry["unit_from"] = None, ("each value: written in the cell, else the only unit in "
                                                            "which the value is plausible (two: an error)")
             else:
-                entry["unit"], entry["unit_from"] = quantities[name]["canonical"], "default (no unit given)"
+                entry["unit"], entry["unit_from"] = quantities[name]["canonical"], "the default (no unit given)"
         if name in plan.values:
             entry["values"] = len(plan.values[name])
         out.append(entry)

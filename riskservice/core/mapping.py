@@ -112,6 +112,7 @@ def parse(doc) -> Mapping:
         kind = FIELD_BY_NAME[name].kind
         clean = {}
         for text, value in table.items():
+            value = None if value == "" else value      # "" (TOML has no null): not given
             problem = _value_problem(name, kind, value)
             if problem:
                 bad(f"values.{name}", f"{text!r}: {problem}")

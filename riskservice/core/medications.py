@@ -223,7 +223,7 @@ class MedicationIndex:
         must_state = {n.lower() for n in cls.get("route_must_be_stated", [])}
         reason = None
         if not counted:
-            reason = f"{cls['name'].lower()}: never scored ({display} acts locally)"
+            reason = cls.get("never_scored_message") or f"{cls['name'].lower()}: never scored ({display} acts locally)"
             systemic = False
         elif route == "unstated":
             systemic = generic.lower() not in must_state

@@ -112,6 +112,7 @@ class Names:
         if hit is None:
             return None
         name, fixed_unit, values, source = hit
+        source = {"spelling": "synonym", "nhanes": "NHANES"}.get(source, source)
         f = FIELD_BY_NAME[name]
         if unit_column:
             if not f.has_unit or unit_text is not None:

@@ -182,6 +182,17 @@ def fit_document(frame, y, design, data_sha: str, cutoff: float) -> dict:
     }
 
 
+def dysglycaemia_figures(models: Path) -> dict | None:
+    """The second estimate's own cross-validated AUC, from its manifest (riskservice train writes it)."""
+    found = sorted(Path(models).glob("nhanes1718_dysglycaemia_logreg-*.manifest.json")) or \
+        sorted(Path(__file__).resolve().parents[2].joinpath("models").glob("nhanes1718_dysglycaemia_logreg-*.manifest.json"))
+    if not found:
+        return None
+    m = json.loads(found[-1].read_text(encoding="utf-8"))
+    return {"model": f"{m['model_id']} {m['version']}", "cv_auc": m["metrics"]["cv"]["auc"]["auc"],
+            "ci": [m["metrics"]["cv"]["auc"]["ci_low"], m["metrics"]["cv"]["auc"]["ci_high"]]}
+
+
 def fit_fn_for(data_sha: str, cutoff: float):
     def fit_fn(frame, y, design):
         return fit_document(frame.reset_index(drop=True), y, design, data_sha, cutoff)
@@ -247,8 +258,10 @@ def run(out_models: Path = Path("models"), readme: Path | None = Path("README.md
     write_knowledge(doc, knowledge)
     ev = V.evaluate(cohort, cutoff, doc, knowledge, fit_fn, log)
     lowest = sum(min(b["points"] for b in bands) for bands in P.tables(doc["fit"]).values())
+    held_out = {r["id"]: r["prevalence"] for r in ev["primary"]["cycle"]["bands"][R.MAIN_CONFIGS[0]]}
     doc["bands"] = [{"id": b["id"], "min_points": lowest if b["min_points"] is None else b["min_points"],
-                     "label": R.band_label(b)} for b in ev["bands"]]
+                     "label": R.band_label(b, held_out[b["id"]])} for b in ev["bands"]]
+    ev["dysglycaemia"] = dysglycaemia_figures(out_models)
     doc["points_to_risk"] = ev["recalibration"]
     doc["caveats"] = subgroup_caveats(ev)
     write_knowledge(doc, knowledge)

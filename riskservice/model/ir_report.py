@@ -16,7 +16,9 @@ MARGINS = {"primary": (0.0, 0.02, 0.03), "secondary": (0.01, 0.02, 0.03)}
 OUTCOME_NAMES = {"primary": "HOMA-IR > 3.51 (primary)", "secondary": "HOMA-IR >= 2.5 (secondary)"}
 
 
-def band_label(b: dict) -> str:
+def band_label(b: dict, observed: float | None = None) -> str:
+    """The band's words: its predicted-risk range, and the share of NHANES adults in it (held-out cycle, risk
+    factors only) who were insulin resistant, so a low band says how many it still holds."""
     lo, hi = next((lo, hi) for band_id, lo, hi in BAND_RISKS if band_id == b["id"])
     words = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "very high"}[b["id"]]
     if hi >= 1.0:
@@ -25,7 +27,10 @@ def band_label(b: dict) -> str:
         rng = f"under {hi:.0%}"
     else:
         rng = f"{lo:.0%} to under {hi:.0%}"
-    return f"{words}: predicted insulin resistance (HOMA-IR above 3.51) {rng}"
+    text = f"{words}: predicted insulin resistance (HOMA-IR above 3.51) {rng}"
+    if observed is not None:
+        text += f"; {observed:.0%} of NHANES adults in this band were insulin resistant (held-out data)"
+    return text
 
 
 def _pct(x) -> str:
@@ -77,6 +82,10 @@ def acceptance(ev: dict) -> dict:
             bad = [f"{g['sex']} {g['ethnicity']} {g['observed_expected']:.2f}" for g in groups
                    if not 0.8 <= g["observed_expected"] <= 1.25]
             item(f"{scheme}/{cfg}: O/E in 0.8-1.25 for sex x ethnicity groups of n >= 200", bad or "all", not bad)
+    d = ev.get("dysglycaemia")
+    if d is not None:
+        item("dysglycaemia_probability keeps NHANES CV AUC >= 0.78 (its own outcome)", round(d["cv_auc"], 4),
+             d["cv_auc"] >= 0.78)
     return out
 
 
@@ -218,7 +227,7 @@ def short_section(doc: dict, kb) -> str:
         f"Reaven-Miller 1979 ({rm['label']}, n = {rm['n']}): points (BMI only there) "
         f"{_auc(rm['points_female'])}; BMI alone {_auc(rm['bmi_alone'])}.",
         "",
-        "**Bands** (risk cut-offs fixed in advance): " + "; ".join(band_label(b) for b in doc["bands"]) + ".",
+        "**Bands** (risk cut-offs fixed in advance): " + "; ".join(b["label"] for b in doc["bands"]) + ".",
         "",
         "The whole derivation, calibration, bands with their observed prevalence, subgroups and limits are in "
         "[models/MODEL_CARD.md](models/MODEL_CARD.md).",

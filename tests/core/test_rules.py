@@ -219,4 +219,21 @@ def test_medications_scored_per_class_and_unknown_echoed(scorer):
     assert meds["medication:atypical_antipsychotics"]["points"] == 0
     assert "no points" in meds["medication:atypical_antipsychotics"]["note"]
     unknown = [w for w in result["warnings"] if w.get("field") == "medications"]
-    assert unknown[0]["unrecognised"] == ["metformin", "Wonderpill"]
+    assert unknown[0]["unrecognised"] == ["Wonderpill"]
+    assert unknown[0]["not_scored"] == ["metformin"]      # recognised: a glucose-lowering medicine
+
+
+@pytest.mark.parametrize("entry", ["Metformin 500mg BD", "A10BA02", "insulin glargine 20 units nocte",
+                                   "semaglutide 1 mg weekly", "gliclazide"])
+def test_glucose_lowering_medicines_are_recognised_with_a_warning_not_scored(scorer, entry):
+    """Metformin and the other A10 drugs usually mean known diabetes (where the score does not apply) or
+    treatment of prediabetes or PCOS: named as such, never a risk factor, never 'not in the vocabulary'."""
+    base = scorer.score({"age": 50, "sex": "female", "medications": ["Prednisolone 5 mg od"]})
+    result = scorer.score({"age": 50, "sex": "female", "medications": [entry, "Prednisolone 5 mg od"]})
+    warning = next(w for w in result["warnings"] if w.get("field") == "medications")
+    assert warning["not_scored"] == [entry] and warning["unrecognised"] == []
+    assert "glucose-lowering" in warning["message"] and "known_diabetes" in warning["message"]
+    assert "PCOS" in warning["message"] or "polycystic" in warning["message"]
+    meds = [c["factor"] for c in result["rules"]["contributions"] if c["input"] == "medications"]
+    assert meds == ["medication:glucocorticoids"]
+    assert result["rules"] == base["rules"]

@@ -4,9 +4,6 @@ Content-Security-Policy violations."""
 from __future__ import annotations
 
 import base64
-import csv
-import io
-import time
 import urllib.parse
 
 import pytest
@@ -18,7 +15,7 @@ from riskservice.core.scoring import Scorer
 from riskservice.ehr import fhir_in
 from riskservice.web import wording
 
-from .browser import assert_accessible, click_and_load, csp_violations, replaced, scroll_to, wait_for, wait_visible
+from .browser import assert_accessible, click_and_load, csp_violations, replaced, scroll_to, wait_for
 from .conftest import AS_OF
 
 PATIENT = {  # as a clinician types it; glucose in mmol/L to use a unit picker
@@ -160,41 +157,6 @@ def test_print_view_is_a_patient_handout(browser, live_server, engine):
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     pdf = base64.b64decode(browser.print_page())
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
-
-
-def test_batch_upload_and_download(browser, live_server, download_dir, tmp_path, engine):
-    rows = [{"age": "52", "sex": "male", "bmi": "31", "fasting_glucose": "5.8", "fasting_glucose_unit": "mmol/L"},
-            {"age": "abc", "sex": "male", "bmi": "31", "fasting_glucose": "", "fasting_glucose_unit": ""},
-            {"age": "40", "sex": "female", "bmi": "22", "fasting_glucose": "90", "fasting_glucose_unit": "mg/dL"}]
-    source = tmp_path / "clinic.csv"
-    with source.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    for old in download_dir.glob("*"):
-        old.unlink()
-    browser.get(live_server + "/batch")
-    assert_accessible(browser)
-    browser.find_element(By.ID, "batch-file").send_keys(str(source))
-    scroll_to(browser, browser.find_element(By.ID, "batch-submit"))
-    browser.find_element(By.ID, "batch-submit").click()
-    link = wait_visible(browser, "#batch-download")
-    assert browser.find_element(By.ID, "batch-message").text == "Done: 3 rows scored."
-    assert browser.find_element(By.ID, "batch-progress").get_attribute("value") == "100"
-    assert_accessible(browser)
-    scroll_to(browser, link)
-    link.click()
-    target = download_dir / "scored-clinic.csv"
-    deadline = time.monotonic() + 20
-    while not target.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    scored = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
-    assert len(scored) == 3  # no row lost, the bad one carries its error
-    assert scored[0]["band"] == engine.score({"age": 52.0, "sex": "male", "bmi": 31.0, "fasting_glucose": 5.8,
-                                              "fasting_glucose_unit": "mmol/L"})["rules"]["band"]
-    assert scored[1]["band"] == "" and "age" in scored[1]["error"]
-    assert scored[2]["band"] == engine.score({"age": 40.0, "sex": "female", "bmi": 22.0, "fasting_glucose": 90.0,
-                                              "fasting_glucose_unit": "mg/dL"})["rules"]["band"]
 
 
 def _expected_from_fixture(test_ehr, engine):

@@ -43,6 +43,36 @@ _PROBLEMS = {
 }
 
 
+MAPPING_PARAMETERS = [
+    {"name": "map", "in": "query", "required": False, "explode": True,
+     "description": "FIELD:COLUMN, repeatable: read COLUMN as FIELD (e.g. map=sex:Gender). Without it a column is "
+                    "read by its name or a listed synonym (Gender, HDL-C (mmol/L), LBXGLU; "
+                    "riskservice/knowledge/input_synonyms.json); a unit written in the header sets the column's unit.",
+     "schema": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_]+:.+$"}}},
+    {"name": "unit", "in": "query", "required": False, "explode": True,
+     "description": "FIELD:UNIT, repeatable: the unit of FIELD's column when its header does not say.",
+     "schema": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_]+:.+$"}}},
+    {"name": "ignore", "in": "query", "required": False, "explode": True,
+     "description": "COLUMN, repeatable: pass the column through unread although it looks like a field "
+                    "(a look-alike such as Glucose, or a near-miss spelling, is otherwise a 422).",
+     "schema": {"type": "array", "items": {"type": "string"}}},
+    {"name": "mapping", "in": "query", "required": False,
+     "description": "A mapping object as JSON: {\"columns\": {field: column or {\"column\", \"unit\"}}, "
+                    "\"values\": {field: {cell text: value}}, \"ignore\": [column]} (also a multipart field).",
+     "schema": {"type": "string"}},
+]
+REPORT_HEADERS = {
+    "X-Columns-Used": {"description": "JSON array, one entry per column read: {column, field, by (name, synonym, "
+                                      "NHANES, mapping), unit and unit_from for a field with several units, values "
+                                      "(the number of mapped values)}. Sent before the first row.",
+                       "schema": {"type": "string"}},
+    "X-Columns-Ignored": {"description": "JSON array of the columns passed through unread (cut at 4 KiB, with "
+                                         "\"... N more\").", "schema": {"type": "string"}},
+    "X-Columns-Ignored-Count": {"description": "How many columns were passed through unread.",
+                                "schema": {"type": "integer"}},
+}
+
+
 def problem(status: int, description: str, instance: str, example_override: dict | None = None) -> dict:
     """A problem+json response with a realistic example body."""
     type_, title, detail, extra = _PROBLEMS[status]
@@ -91,11 +121,13 @@ def paths(kb) -> dict:
             }}},
         "/v1/score/batch": {"post": {
             "summary": "Score many patients: CSV (body or multipart file) or a JSON array; streamed back",
-            "operationId": "score_batch", "parameters": [AUDIENCE],
+            "operationId": "score_batch", "parameters": [AUDIENCE, *MAPPING_PARAMETERS],
             "requestBody": {"required": True, "content": {
                 "text/csv": {"schema": text, "example": "age,sex,bmi\n52,male,31.2\n61,female,24.0\n"},
                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                    "file": {"type": "string", "format": "binary", "description": "A CSV file"}}}},
+                    "file": {"type": "string", "format": "binary", "description": "A CSV file"},
+                    "mapping": {"type": "string", "description": "A mapping object as JSON (see the mapping "
+                                                                 "parameter)"}}}},
                 "application/json": {"schema": {"type": "array", "items": {
                     "description": "A record shaped like PatientIn. Rows are checked one by one: an invalid "
                     "row (or an item that is not an object) gets its error in its own output row and never "
@@ -111,7 +143,7 @@ def paths(kb) -> dict:
                                        "measured_homa_ir is a valid measured HOMA-IR (it then leads and "
                                        "probability is empty), homa_ir_status above/borderline/below (not_valid "
                                        "when given but not valid, the warnings say why), leads what leads.",
-                        "headers": HEADERS,
+                        "headers": {**HEADERS, **REPORT_HEADERS},
                         "content": {"text/csv": {"schema": text},
                                     "application/x-ndjson": {"schema": text}}},
                 "400": problem(400, "Malformed JSON, or a multipart upload without a file", "/v1/score/batch"),
@@ -123,8 +155,37 @@ def paths(kb) -> dict:
                                 "detail": "1000001 data rows exceed the limit of 1000000."}),
                 "415": problem(415, "Neither CSV, multipart nor JSON", "/v1/score/batch",
                                {"detail": "Send text/csv, a multipart upload of a CSV file, or a JSON array."}),
-                "422": problem(422, "Unusable CSV header, a JSON body that is not an array, or a bad audience",
+                "422": problem(422, "Unusable CSV header (a required column missing, a column that looks like a "
+                                    "field but is not used, two columns for one field, a unit the field does not "
+                                    "have), a malformed mapping, a JSON body that is not an array, or a bad audience",
                                "/v1/score/batch"),
+            }}},
+        "/v1/score/batch/columns": {"post": {
+            "summary": "How a header would be read: which column becomes which field and unit, which are "
+                       "ignored, and the problems a batch would refuse with; nothing is scored",
+            "operationId": "preview_columns", "parameters": MAPPING_PARAMETERS,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "required": ["columns"], "properties": {
+                    "columns": {"type": "array", "items": {"type": "string"}},
+                    "mapping": {"type": "object", "description": "As the mapping parameter"}}},
+                "example": {"columns": ["MRN", "Age", "Gender", "Fasting glucose (mmol/L)", "Glucose"],
+                            "mapping": {"ignore": ["Glucose"]}}}}},
+            "responses": {
+                "200": ok("The report (used, ignored), the problems (empty: a batch would be accepted), the "
+                          "mapping as read, and the fields a column may be mapped to", "application/json",
+                          {"type": "object", "required": ["used", "ignored", "problems", "fields"], "properties": {
+                              "used": {"type": "array", "items": {"type": "object"}},
+                              "ignored": {"type": "array", "items": {"type": "string"}},
+                              "problems": {"type": "object", "additionalProperties": {
+                                  "type": "array", "items": {"type": "string"}}},
+                              "mapping": {"type": "object"},
+                              "fields": {"type": "array", "items": {"type": "object"}}}}),
+                "400": problem(400, "Malformed JSON", "/v1/score/batch/columns"),
+                **_auth("/v1/score/batch/columns"),
+                "413": problem(413, "Body larger than MAX_CONTENT_LENGTH", "/v1/score/batch/columns"),
+                "415": problem(415, "Not application/json", "/v1/score/batch/columns"),
+                "422": problem(422, "Not {columns: [...]}, too many columns, or a malformed mapping",
+                               "/v1/score/batch/columns"),
             }}},
         "/v1/knowledge": {"get": {
             "summary": "The rules, mechanisms, drug classes, indices and references, for clinical review",

@@ -55,8 +55,8 @@ class MedicationSteps:
                         member[self._class_pos[cid]] = True
                         matches.setdefault(cid, []).append(entry)
                 blood_pressure |= bool(bp_classes.intersection(m.class_ids))
-                if self._glucose_lowering_classes.intersection(m.class_ids):
-                    glucose_lowering.append(entry)
+            if m.recognised and self._glucose_lowering_classes.intersection(m.class_ids):
+                glucose_lowering.append(entry)       # never scored, but a measured HOMA-IR is not valid under it
             message = m.message()
             if message:
                 notes.append((entry, message, m.recognised))
