@@ -120,7 +120,8 @@ def likelihood(result: dict, plain) -> dict | None:
     if value is None and not withheld:
         withheld = "not computed for this patient"
     outcome = (result.get("outcome") or {}).get("text") or model.get("outcome", "")
-    return {"value": value, "percent": percent(value), "outcome": plain(outcome),
+    first = outcome.split(". ")[0].rstrip(".") + "." if outcome else ""
+    return {"value": value, "percent": percent(value), "outcome": plain(outcome), "outcome_first": plain(first),
             "name": plain(outcome_name(outcome)), "withheld": plain(withheld) if withheld else None,
             "model": f"{model.get('model_id', '')} {model.get('version', '')}".strip()}
 
@@ -135,6 +136,15 @@ def dysglycaemia(result: dict, plain) -> dict | None:
             "withheld": plain(d["withheld"]) if d.get("withheld") else None}
 
 
+def band_description(kb, band: str, plain) -> str:
+    """What the band means, from the ruleset's threshold label without its leading name
+    ('very high: predicted insulin resistance ... 50% or more; 67% of ...' -> 'Predicted ...')."""
+    label = next((t.get("label", "") for t in kb.ruleset["bands"]["thresholds"] if t["id"] == band), "")
+    head, _, rest = label.partition(": ")
+    text = rest if rest and head.replace("_", " ") == band.replace("_", " ") else label
+    return plain(text[:1].upper() + text[1:]) if text else ""
+
+
 def answer(result: dict, plain) -> dict:
     """Everything the first screen shows, in reading order."""
     rules = result["rules"]
@@ -147,6 +157,8 @@ def answer(result: dict, plain) -> dict:
         "band": {"id": band, "words": plain(rules.get("band_label") or BAND_WORDS.get(band, band)),
                  "points": rules["points"], "max_points": rules["max_points"],
                  "lower_bound": bool(rules.get("lower_bound")),
+                 "statement": plain(rules.get("lower_bound_statement") or ""),
+                 "description": band_description(plain.kb, band, plain),
                  "if_missing_worst": (BAND_WORDS.get(rules.get("band_if_missing_were_maximal"))
                                       if rules.get("band_if_missing_were_maximal") not in (None, band) else None)},
         "top_factors": top_factors(result, plain),

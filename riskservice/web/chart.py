@@ -9,26 +9,38 @@ from __future__ import annotations
 
 
 def contribution_bars(contributions: list, label=str) -> dict:
-    """One bar per scored factor, longest for the most points; zero-point factors drawn empty."""
-    top = max([c["points"] for c in contributions] + [1])
-    bars = [{"label": label(c["label"]), "points": c["points"], "counted": c["points"] > 0,
-             "width": round(100 * max(c["points"], 0) / top, 1)} for c in contributions]
-    return {"bars": bars}
+    """One bar per scored factor on a shared axis with zero marked: points that raise the total
+    go right of zero, points that lower it (a favourable value) left; zero-point factors get a tick."""
+    points = [c["points"] for c in contributions]
+    lo, hi = min(points + [0]), max(points + [1])
+    span = hi - lo
+    zero = round(100 * -lo / span, 2)
+    bars = []
+    for c in contributions:
+        p = c["points"]
+        width = round(100 * abs(p) / span, 2)
+        bars.append({"label": label(c["label"]), "points": p, "counted": p != 0, "lowers": p < 0,
+                     "x": zero if p >= 0 else round(zero - width, 2), "width": width if p else 0.8})
+    return {"bars": bars, "zero": zero, "has_negative": lo < 0}
 
 
 def band_scale(points: int, max_points: int, thresholds: list) -> dict:
-    """The points axis 0..max with the band thresholds of the ruleset and this patient's mark."""
-    span = max(max_points, 1)
+    """The points axis (from the lowest band's start, or the patient's total if lower, to the
+    highest possible total) with the band thresholds of the ruleset and this patient's mark."""
+    lo = min(thresholds[0]["min_points"], points, 0)
+    hi = max(max_points, points, lo + 1)
+    span = hi - lo
 
     def x(p):
-        return round(100 * min(max(p, 0), span) / span, 2)
+        return round(100 * (min(max(p, lo), hi) - lo) / span, 2)
 
     segments = []
     for i, t in enumerate(thresholds):
-        end = thresholds[i + 1]["min_points"] if i + 1 < len(thresholds) else span
-        last = i + 1 == len(thresholds)
+        end = thresholds[i + 1]["min_points"] if i + 1 < len(thresholds) else hi
+        first, last = i == 0, i + 1 == len(thresholds)
         segments.append({"id": t["id"], "x": x(t["min_points"]), "width": round(x(end) - x(t["min_points"]), 2),
                          "label": t["id"].replace("_", " "),
                          "range": (f"{t['min_points']} or more points" if last
+                                   else f"up to {end - 1} points" if first
                                    else f"{t['min_points']} to {end - 1} points")})
-    return {"segments": segments, "marker_x": x(points), "points": points, "max": max_points}
+    return {"segments": segments, "marker_x": x(points), "points": points, "max": max_points, "min": lo}
