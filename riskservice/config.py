@@ -16,6 +16,8 @@ DEFAULTS = {
     # Batch limits: bytes per upload and data rows per request (413 beyond them).
     "BATCH_MAX_BYTES": 256 * 1024 * 1024,
     "BATCH_MAX_ROWS": 1_000_000,
+    # Bytes of a JSON-array batch (413 beyond it); it is spooled, checked and answered block by block.
+    "BATCH_JSON_MAX_BYTES": 128 * 1024 * 1024,
     # Bytes all uploads being scored may hold at once in one worker process (memory and TMPDIR
     # together); an upload past it gets 507, as does one that meets a full disk.
     "BATCH_SPOOL_QUOTA": 1024 * 1024 * 1024,

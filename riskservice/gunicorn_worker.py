@@ -207,7 +207,9 @@ class DeadlineThreadWorker(ProblemErrors, ThreadWorker):
         if conn.pipelined >= MAX_PIPELINED:
             resp.force_close()   # answered this many while the next was already waiting: enough
         exchange = _Exchange(self, conn, req, resp, environ, gate, contextvars.copy_context())
-        exchange.iterator = exchange.context.run(self.wsgi, environ, resp.start_response)
+        exchange.respiter = exchange.context.run(self.wsgi, environ, resp.start_response)
+        # An iterable (a file wrapper, a list), not always an iterator: iterate it, close the original.
+        exchange.iterator = exchange.context.run(iter, exchange.respiter)
         return exchange.pump()
 
     def _resume(self, exchange):
@@ -284,7 +286,7 @@ class _Exchange:
     def __init__(self, worker, conn, req, resp, environ, gate, context):
         self.worker, self.conn, self.req, self.resp = worker, conn, req, resp
         self.environ, self.gate, self.context = environ, gate, context
-        self.iterator = None
+        self.respiter = self.iterator = None
         self.exhausted = False
         self.closed_response = False
         self.ended = False
@@ -329,8 +331,8 @@ class _Exchange:
         self.ended = True
         self.environ["riskservice.aborted"] = aborted
         try:
-            if hasattr(self.iterator, "close"):
-                self.context.run(self.iterator.close)
+            if hasattr(self.respiter, "close"):
+                self.context.run(self.respiter.close)
         except Exception:
             self.worker.log.error("closing a response failed (%s)", _where())
         try:

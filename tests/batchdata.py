@@ -2,6 +2,7 @@
 import csv
 import io
 import random
+import re
 
 CORRUPTIONS = [
     ("age", "fifty", "not a number"),
@@ -77,3 +78,17 @@ def check_output(body: bytes, expected):
             errors += 1
         assert row["disclaimer"]
     return scored, errors
+
+
+TRAILER = re.compile(rb"#riskservice-end rows=(\d+) scored=(\d+) errors=(\d+)\n\Z")
+
+
+def without_trailer(body: bytes) -> bytes:
+    """An HTTP CSV answer without its end marker, which must be its last line and count its rows."""
+    m = TRAILER.search(body)
+    assert m, f"no end marker: ...{body[-200:]!r}"
+    rest = body[:m.start()]
+    records = list(csv.reader(io.StringIO(rest.decode("utf-8"), newline="")))
+    assert int(m.group(1)) == len(records) - 1, (m.group(0), len(records) - 1)
+    assert int(m.group(2)) + int(m.group(3)) == int(m.group(1))
+    return rest

@@ -2,7 +2,9 @@
 
 Only the request id, method, route template (``/cds-services/<service_id>``, not the path),
 status, latency and byte counts are written, so no patient data can reach the log. The
-query string is not logged either.
+query string is not logged either. A streamed answer (a batch) is logged when it ends, as
+``completed`` or ``aborted``, with its bytes and rows (issue 22, finding 8: a cut stream used to
+look complete, logged at its first byte with ``response_bytes: null``).
 """
 from __future__ import annotations
 
@@ -119,17 +121,72 @@ def init_app(app):
         req, state = request._get_current_object(), g._get_current_object()  # one context look-up each
         started = getattr(state, "started", None)
         latency_ms = (time.perf_counter() - started) * 1000 if started else None
-        _emit({
+        fields = {
             "request_id": requestid.of(state),
             "method": req.method,
             "route": route_of(req),
             "status": response.status_code,
             "latency_ms": round(latency_ms, 3) if latency_ms is not None else None,
             "request_bytes": request_bytes(req.environ),
-            # None for streamed answers (batch), whose size is not known up front.
-            "response_bytes": None if response.is_streamed else response.calculate_content_length(),
-        })
+        }
+        if response.is_streamed:   # logged when the stream ends: completed or aborted, with its counts
+            response.response = _LoggedStream(response.response, fields, started, req.environ,
+                                               getattr(state, "stream_rows", None))
+            return response
+        fields["response_bytes"] = response.calculate_content_length()
+        _emit(fields)
         return response
+
+
+def stream_rows(count) -> None:
+    """Name the function that counts the rows of this request's streamed answer (its access line says
+    how many were sent)."""
+    g._get_current_object().stream_rows = count
+
+
+class _LoggedStream:
+    """A streamed body that writes its access line when it ends: ``stream`` "completed" when the
+    last byte went out, "aborted" when the stream stopped before (the client left, the write
+    deadline passed, the worker stopped), with ``response_bytes`` (body bytes produced),
+    ``sent_bytes`` (bytes the socket took, under riskservice's gunicorn worker) and ``rows``."""
+
+    def __init__(self, inner, fields: dict, started, environ, rows):
+        self._inner, self._fields, self._started = inner, fields, started
+        self._environ, self._rows = environ, rows
+        self.bytes = 0
+        self.done = self.logged = False
+
+    def __iter__(self):
+        for chunk in self._inner:
+            self.bytes += len(chunk)
+            yield chunk
+        self.done = True
+
+    def close(self):
+        try:
+            close = getattr(self._inner, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if not self.logged:
+                self.logged = True
+                self._log()
+
+    def _log(self):
+        aborted = self._environ.get("riskservice.aborted")
+        aborted = (not self.done) if aborted is None else aborted
+        fields = dict(self._fields, response_bytes=self.bytes, stream="aborted" if aborted else "completed")
+        if self._started is not None:
+            fields["latency_ms"] = round((time.perf_counter() - self._started) * 1000, 3)
+        gate = self._environ.get("riskservice.write_gate")
+        if gate is not None:
+            fields["sent_bytes"] = gate.sent
+        if self._rows is not None:
+            try:
+                fields["rows"] = int(self._rows())
+            except Exception:  # noqa: BLE001 - a count that failed never costs the log line
+                pass
+        _emit(fields)
 
 
 def request_bytes(environ) -> int:

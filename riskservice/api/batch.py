@@ -2,7 +2,9 @@
 
 The upload is spooled to a temporary file while its rows are counted, so the row limit is
 enforced (413) before anything is scored; the header is checked (422: column limit, unknown
-or missing columns, unreadable dialect) and the answer is then streamed block by block.
+or missing columns, unreadable dialect) and the answer is then streamed block by block, ending
+with a trailer row (``#riskservice-end rows=N scored=K errors=E``; ``?trailer=false`` leaves it
+out): an answer without it was cut. JSON arrays: riskservice/api/batchjson.py.
 Dialect: ``?delimiter=`` (default: detected), ``?decimal=,``, the ``charset`` of the
 Content-Type (or a byte-order mark), ``?csv_safe=false`` for machine consumers.
 """
@@ -11,10 +13,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from riskservice.api import requestid
+from riskservice.api import accesslog, requestid
 from riskservice.api.columns import add_report_headers, request_mapping
 from riskservice.api.errors import UnsupportedType
-from riskservice.api.jsonbody import json_body
 from riskservice.api.metrics import record_batch_rows
 from riskservice.api.spool import QuotaSpool
 from riskservice.core.errors import ValidationProblem
@@ -47,7 +48,9 @@ def score_batch():
     request.max_content_length = current_app.config["BATCH_MAX_BYTES"]
     mimetype = request.mimetype or ""
     if mimetype == "application/json" or mimetype.endswith("+json"):
-        return _json_array()
+        from riskservice.api import batchjson
+        response, report = batchjson.answer(batch_scorer(), trailer_wanted(), TooManyRows, request_mapping())
+        return _headers(response, current_app.extensions["riskservice"].knowledge, report)
     form = None
     if mimetype == "multipart/form-data":
         form = request.form
@@ -62,6 +65,7 @@ def score_batch():
         raise UnsupportedType("Send text/csv, a multipart upload of a CSV file, or a JSON array.")
     scorer = batch_scorer()
     options = csv_options(charset)
+    trailer = trailer_wanted()   # every parameter is checked before the upload is spooled
     mapping = request_mapping(form)
     spooled = _spool(source, current_app.config["BATCH_MAX_ROWS"], int(current_app.config["BATCH_SPOOL_QUOTA"]))
     try:  # HeaderProblem -> 422 before any row is scored
@@ -69,24 +73,39 @@ def score_batch():
     except Exception:
         spooled.close()
         raise
-    kb = scorer.knowledge
     from riskservice.rows.batch import Stats
     stats = Stats()
     rid = requestid.current()
+    accesslog.stream_rows(lambda: stats.rows)
 
     def generate():
         try:
             yield from scorer.iter_csv(stream, stats=stats, header=header, options=options, request_id=rid)
+            if trailer:   # the in-band end marker: without it, the answer was cut
+                from riskservice.rows.output import csv_trailer
+                yield csv_trailer(stats.rows, stats.scored, stats.errors)
         finally:
             spooled.close()
             record_batch_rows(stats.rows)
 
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.call_on_close(spooled.close)
+    return _headers(response, scorer.knowledge, header.report())
+
+
+def _headers(response, kb, report):
     response.headers["X-Disclaimer"] = kb.disclaimer
     response.headers["X-Ruleset-Version"] = kb.version
     response.headers["Cache-Control"] = "no-store"
-    return add_report_headers(response, header.report())
+    return add_report_headers(response, report)
+
+
+def trailer_wanted() -> bool:
+    """``?trailer=false`` leaves out the end marker (the CSV trailer row, the NDJSON summary line)."""
+    value = request.args.get("trailer", "true")
+    if value not in ("true", "false"):
+        raise ValidationProblem({"trailer": ["Must be true or false."]}, title="Invalid query parameter")
+    return value == "true"
 
 
 def csv_options(charset) -> CsvOptions:
@@ -132,19 +151,3 @@ def _spool(source, max_rows, quota):
         raise TooManyRows(f"{rows} data rows exceed the limit of {max_rows}.")
     spooled.seek(0)
     return spooled
-
-
-def _json_array():
-    records = json_body()
-    if isinstance(records, list) and len(records) > current_app.config["BATCH_MAX_ROWS"]:
-        raise TooManyRows(f"{len(records)} records exceed the limit of {current_app.config['BATCH_MAX_ROWS']}.")
-    scorer = batch_scorer()
-    plan = scorer.plan_records(records, request_mapping())
-    rows = scorer.score_records(records, plan=plan)
-    record_batch_rows(len(rows))
-    kb = current_app.extensions["riskservice"].knowledge
-    from riskservice.rows.output import records_to_jsonl
-    response = Response(records_to_jsonl(rows), mimetype="application/x-ndjson")
-    response.headers["X-Disclaimer"] = kb.disclaimer
-    response.headers["Cache-Control"] = "no-store"
-    return add_report_headers(response, plan.report())

@@ -226,29 +226,68 @@ class BatchScorer:
         A required field missing is each record's own error, as in a single object."""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
+        plan, _ = self._plan_and_misspelt(records, mapping)
+        return plan
+
+    def _plan_and_misspelt(self, records: list, mapping: Mapping | None):
+        """(plan, {key: messages}): keys that look like misspelt fields are left out of the plan and
+        returned, so the records using them can carry the error; any other problem (of the
+        request's mapping) is a HeaderProblem for the whole request."""
         keys = {}
         for rec in records:
             if isinstance(rec, dict):
                 keys.update(dict.fromkeys(rec))
         plan = core.plan_columns(list(keys), self.knowledge, mapping, require=False)
+        misspelt = {}
         if plan.problems:
-            raise HeaderProblem(plan.problems, title="Unusable keys")
-        return plan
+            misspelt = {k: msgs for k, msgs in plan.problems.items() if k in keys}
+            if misspelt:
+                plan = core.plan_columns([k for k in keys if k not in misspelt], self.knowledge, mapping,
+                                         require=False)
+            if plan.problems:
+                raise HeaderProblem(plan.problems, title="Unusable keys")
+        return plan, misspelt
 
-    def score_records(self, records: list, mapping: Mapping | None = None, plan=None) -> list:
-        """Score a JSON array of objects; one result dict per record, in order. The records go
-        through the same adapter as a single ``POST /v1/score`` body, their keys read as columns."""
-        plan = plan or self.plan_records(records, mapping)
+    def score_records(self, records: list, mapping: Mapping | None = None, plan=None, first_row: int = 1) -> list:
+        """Score a JSON array of objects (or one block of it: ``first_row`` numbers its first record);
+        one result dict per record, in order. The records go through the same adapter as a single
+        ``POST /v1/score`` body, their keys read as columns. A record the JSON reader refused (a
+        :class:`~riskservice.rows.jsonarray.Refused`) or holding a key that looks like a misspelt
+        field is that row's error; the others are scored."""
+        if not isinstance(records, list):
+            raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
+        from riskservice.rows.jsonarray import Refused
+        refused = {i: "_row: this record is not acceptable JSON: " + _reason(rec.reason)
+                   for i, rec in enumerate(records) if isinstance(rec, Refused)}
+        misspelt = {}
+        if plan is None:
+            plan, misspelt = self._plan_and_misspelt(records, mapping)
+        for i, rec in enumerate(records):
+            if misspelt and isinstance(rec, dict) and i not in refused:
+                hits = [f"{k}: {m}" for k in rec if k in misspelt for m in misspelt[k]]
+                if hits:
+                    refused[i] = "; ".join(hits)
         rename = {column: key for key, column in plan.fields.items()}
-        cleaned = [{rename[k]: v for k, v in rec.items() if k in rename} if isinstance(rec, dict) else rec
-                   for rec in records]
+        cleaned = [None if i in refused else
+                   {rename[k]: v for k, v in rec.items() if k in rename} if isinstance(rec, dict) else rec
+                   for i, rec in enumerate(records)]
         out = self._render(from_records(cleaned, self.engine.cx, units=plan.units, values=plan.values))
         lists = {name: out[name].to_pylist() for name in RESULT_COLUMNS}
         rows = []
         for i, rec in enumerate(records):
-            row = {"row": i + 1}
+            row = {"row": first_row + i}
+            if i in refused:
+                row.update({name: None for name in RESULT_COLUMNS if name != "disclaimer"})
+                row["error"] = refused[i]
+                rows.append(row)
+                continue
             if isinstance(rec, dict):
                 row.update({k: rec[k] for k in plan.passthrough if k in rec})
             row.update({name: lists[name][i] for name in RESULT_COLUMNS if name != "disclaimer"})
             rows.append(row)
         return rows
+
+
+def _reason(text: str) -> str:
+    """The strict reader's words without its "The body is ..." opening (here it is one record)."""
+    return text.removeprefix("The body is not acceptable JSON: ").removeprefix("The body is not valid JSON: ")

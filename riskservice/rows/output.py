@@ -87,3 +87,16 @@ def table_csv(table: pa.Table, neutralise=()) -> bytes:
 
 def records_to_jsonl(rows) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+
+
+TRAILER_PREFIX = "#riskservice-end"
+
+
+def csv_trailer(rows: int, scored: int, errors: int) -> bytes:
+    """The CSV answer's last line: one field, so no data row can look like it (docs/csv.md)."""
+    return f"{TRAILER_PREFIX} rows={rows} scored={scored} errors={errors}\n".encode("ascii")
+
+
+def jsonl_summary(rows: int, scored: int, errors: int) -> bytes:
+    """The NDJSON answer's last line: a summary object instead of a row (docs/csv.md)."""
+    return json.dumps({"summary": {"rows": rows, "scored": scored, "errors": errors}}).encode("ascii") + b"\n"

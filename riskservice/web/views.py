@@ -146,6 +146,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
         context.update(
             cite=lambda ids: sorted({refnum[i] for i in ids if i in refnum}),
             ans=answer.answer(result, plain),
+            outcome_patient_text=plain((kb.ruleset.get("outcome") or {}).get("patient_text", "")),
             percentiles=result.get("percentiles"),
             chart=chart.contribution_bars(rules["contributions"], plain),
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),

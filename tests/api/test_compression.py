@@ -61,4 +61,5 @@ def test_batch_still_streams(client, encoding):
     r.close()
     assert len(chunks) >= 2   # the header line goes out before the first scored block
     text = b"".join(chunks).decode()
-    assert text.startswith("points,max_points,band,") and text.count("\n") == 501
+    assert text.startswith("points,max_points,band,") and text.count("\n") == 502
+    assert text.endswith("#riskservice-end rows=500 scored=500 errors=0\n")   # the end marker

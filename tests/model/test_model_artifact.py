@@ -111,7 +111,7 @@ csv = "age,sex,bmi\n50,male,31\n61,female,\n"
 r = app.test_client().post("/v1/score/batch", data=csv, headers={"Content-Type": "text/csv"})
 assert r.status_code == 200, r.status_code
 rows = r.get_data(as_text=True).strip().splitlines()
-assert len(rows) == 3, rows
+assert len(rows) == 4 and rows[-1].startswith("#riskservice-end rows=2 "), rows
 print(sorted(k for k in ("sklearn", "joblib", "pandas", "scipy") if k in sys.modules))
 """
 

@@ -15,4 +15,5 @@ def test_a_carriage_return_in_a_passthrough_header_stays_inside_its_quotes(clien
     r = client.post("/v1/score/batch", data=b'age,sex,bmi,"\r"\n52,male,31,x\n', content_type="text/csv")
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True), newline="")))
+    assert rows.pop()[0].startswith("#riskservice-end rows=1 ")   # the end marker, one field
     assert len(rows) == 2 and rows[1][1] != ""

@@ -52,6 +52,7 @@ def test_batch_streams_uncompressed_even_when_gzip_is_accepted(server):
     assert resp.getheader("Transfer-Encoding") == "chunked" and resp.getheader("Content-Length") is None
     assert resp.getheader("Content-Encoding") is None
     lines = data.decode().splitlines()
+    assert lines.pop() == f"#riskservice-end rows={rows} scored={rows} errors=0"   # the end marker
     assert lines[0].startswith("id,points,") and len(lines) == rows + 1 and lines[-1].startswith(f'"r{rows - 1}",')
 
 

@@ -156,15 +156,22 @@ def check_answer(path: str, status: int, ctype: str, body: bytes, rows: int | No
         return None
     if ctype.startswith("text/csv"):
         text = body.decode("utf-8")
-        records = len(list(csv.reader(io.StringIO(text, newline="")))) - 1
+        parsed = list(csv.reader(io.StringIO(text, newline="")))
+        end = parsed.pop() if parsed else []
+        if len(end) != 1 or not end[0].startswith("#riskservice-end rows="):
+            return "CSV answer without its end marker (cut?)"
+        if int(end[0].split("rows=")[1].split()[0]) != len(parsed) - 1:
+            return "CSV end marker does not count the rows"
+        records = len(parsed) - 1
         if rows is not None and (not text.endswith("\n") or records < rows):
             return f"CSV answer lost rows: {records} rows for {rows} records"
         if rows is not None and records > rows:
             return "CSV answer has more rows than records (a quoted value with a line break was split)"
         return None
     if ctype.startswith("application/x-ndjson"):
-        for line in body.decode("utf-8").splitlines():
-            json.loads(line)
+        lines = [json.loads(line) for line in body.decode("utf-8").splitlines()]
+        if not lines or set(lines[-1]) != {"summary"} or lines[-1]["summary"]["rows"] != len(lines) - 1:
+            return "NDJSON answer without its summary line (cut?)"
         return None
     if "json" in ctype:
         try:

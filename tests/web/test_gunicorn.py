@@ -63,3 +63,12 @@ def test_form_scores_under_gunicorn(gunicorn):
     assert bad.status_code == 422 and 'id="err-age"' in bad.text
     # 4 decimals: the access log rounds latencies to 3, so no timing can contain the value by chance
     assert "93.4567" not in log.read_text() and "forty-seven" not in log.read_text()
+
+
+def test_static_files_are_served_under_gunicorn(gunicorn):
+    """The worker writes every answer through its WriteGate; a file answer is an iterable (the WSGI
+    file wrapper), not an iterator, and must be served whole (it was a 500)."""
+    base, _ = gunicorn
+    for path in ("/static/web/web.css", "/static/web/web.js", "/docs/docs.css"):
+        r = requests.get(base + path, timeout=10)
+        assert r.status_code == 200 and len(r.content) > 100, (path, r.status_code)

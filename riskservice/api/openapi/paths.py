@@ -9,6 +9,12 @@ OPEN = []  # no security requirement: probes must work without a key
 AUDIENCE = {"name": "audience", "in": "query", "required": False,
             "description": "Who reads the texts: clinician (default) or patient. Numbers are identical.",
             "schema": {"type": "string", "enum": ["clinician", "patient"], "default": "clinician"}}
+TRAILER = {"name": "trailer", "in": "query", "required": False,
+           "description": "true (default): the answer ends with its end marker, the CSV line "
+                          "`#riskservice-end rows=N scored=K errors=E` or the NDJSON line "
+                          "`{\"summary\": {\"rows\": N, \"scored\": K, \"errors\": E}}`; an answer without it "
+                          "was cut short. false leaves it out.",
+           "schema": {"type": "string", "enum": ["true", "false"], "default": "true"}}
 VIEW = {"name": "view", "in": "query", "required": False,
         "description": "How much of the answer: summary (what leads, the measured HOMA-IR, points, band, both "
                        "probabilities or why each is withheld, flagged indices, top mechanisms, missing inputs, "
@@ -40,6 +46,8 @@ _PROBLEMS = {
     503: ("/problems/unapproved-knowledge", "Knowledge not approved for use",
           "REQUIRE_APPROVED is on and this result used entries not approved by clinical review",
           {"unapproved_entries": {"factor_band:bmi/variant3/obese": "under_review"}}),
+    507: ("about:blank", "Insufficient Storage", "The server has no room to hold this upload now (its disk or its "
+          "upload quota is full); try again later or send a smaller file.", {}),
 }
 
 
@@ -121,7 +129,7 @@ def paths(kb) -> dict:
             }}},
         "/v1/score/batch": {"post": {
             "summary": "Score many patients: CSV (body or multipart file) or a JSON array; streamed back",
-            "operationId": "score_batch", "parameters": [AUDIENCE, *MAPPING_PARAMETERS],
+            "operationId": "score_batch", "parameters": [AUDIENCE, TRAILER, *MAPPING_PARAMETERS],
             "requestBody": {"required": True, "content": {
                 "text/csv": {"schema": text, "example": "age,sex,bmi\n52,male,31.2\n61,female,24.0\n"},
                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
@@ -136,7 +144,9 @@ def paths(kb) -> dict:
             }},
             "responses": {
                 "200": {"description": "One output row per input row, in order; a row that cannot be scored "
-                                       "carries its error instead of a score. CSV in, CSV out; JSON in, NDJSON out. "
+                                       "(in a JSON array also a record that is not acceptable JSON) carries its "
+                                       "error instead of a score. CSV in, CSV out; JSON in, NDJSON out. Streamed; "
+                                       "the last line is the end marker (see the trailer parameter). "
                                        "points, band and probability estimate insulin resistance (HOMA-IR above "
                                        "the ruleset's cut-off); dysglycaemia_probability is the second model's "
                                        "estimate (empty when the inputs already establish dysglycaemia); "
@@ -146,18 +156,22 @@ def paths(kb) -> dict:
                         "headers": {**HEADERS, **REPORT_HEADERS},
                         "content": {"text/csv": {"schema": text},
                                     "application/x-ndjson": {"schema": text}}},
-                "400": problem(400, "Malformed JSON, or a multipart upload without a file", "/v1/score/batch"),
+                "400": problem(400, "A JSON body that is not one array (brackets, strings) or nests deeper than "
+                                    "MAX_JSON_DEPTH, or a multipart upload without a file", "/v1/score/batch"),
                 **_auth("/v1/score/batch"),
                 "408": problem(408, "The body did not arrive within the read deadline (slow client)",
                                "/v1/score/batch"),
-                "413": problem(413, "More than BATCH_MAX_BYTES or BATCH_MAX_ROWS", "/v1/score/batch",
+                "413": problem(413, "More than BATCH_MAX_BYTES (a JSON array: BATCH_JSON_MAX_BYTES) or "
+                                    "BATCH_MAX_ROWS", "/v1/score/batch",
                                {"title": "Request Entity Too Large",
                                 "detail": "1000001 data rows exceed the limit of 1000000."}),
                 "415": problem(415, "Neither CSV, multipart nor JSON", "/v1/score/batch",
                                {"detail": "Send text/csv, a multipart upload of a CSV file, or a JSON array."}),
                 "422": problem(422, "Unusable CSV header (a required column missing, a column that looks like a "
                                     "field but is not used, two columns for one field, a unit the field does not "
-                                    "have), a malformed mapping, a JSON body that is not an array, or a bad audience",
+                                    "have; for a JSON array: in its first block of records), a malformed mapping, "
+                                    "or a bad audience, trailer or dialect parameter", "/v1/score/batch"),
+                "507": problem(507, "No room to hold the upload now (BATCH_SPOOL_QUOTA or a full disk)",
                                "/v1/score/batch"),
             }}},
         "/v1/score/batch/columns": {"post": {

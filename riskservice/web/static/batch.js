@@ -207,7 +207,15 @@
         showProblem(p, counts);
         return;
       }
-      var rows = parseCsv(xhr.responseText, ",");
+      // A complete answer ends with its marker line (#riskservice-end rows=N ...): none means it was cut.
+      var answer = xhr.responseText;
+      var end = answer.lastIndexOf("#riskservice-end rows=");
+      if (end < 0 || !/^#riskservice-end rows=\d+ /.test(answer.slice(end))) {
+        text(message, "The answer was cut short, so only part of the file was scored. Please try again.");
+        return;
+      }
+      answer = answer.slice(0, end);
+      var rows = parseCsv(answer, ",");
       var header = rows.shift() || [];
       rows = rows.filter(function (r) { return r.length > 1 || r[0] !== ""; });
       var at = header.indexOf("error");
@@ -218,7 +226,7 @@
       text(message, "Done.");
       text(counts, scored + " scored, " + failed.length + " with errors, " + ignored + " column" +
            (ignored === 1 ? "" : "s") + " ignored (" + rows.length + " rows in all).");
-      link.href = URL.createObjectURL(new Blob([xhr.responseText], { type: "text/csv" }));
+      link.href = URL.createObjectURL(new Blob([answer], { type: "text/csv" }));
       link.download = "scored-" + file.name.replace(/\.csv$/i, "") + ".csv";
       link.hidden = false;
       errorsBody.textContent = "";
