@@ -13,8 +13,10 @@ uuid); ``"..."`` or a string starting with ``"... "`` as the last list item mark
 gets its N updated); a ``"..."`` key marks cut keys; a string containing ``...`` is an elided text, kept while
 its literal parts still occur in the real text in order (an inline ``<placeholder>`` elides too).
 Numbers compare with a relative tolerance, so a check does not depend on the last bits of this CPU's
-floating point. The run needs the installed service only (``make`` builds .venv):
-``.venv/bin/python examples/readme_examples.py``.
+floating point. The sizes the README states for the answer views (``The real response is N kB`` and the
+views table) are checked and refreshed the same way. The run needs the installed service: any ``python``
+runs the script, which re-runs itself with the repository's ``.venv/bin/python`` (made by ``make test``
+or ``make serve``) when the service is not importable where it started.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import io
 import json
 import logging
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -51,6 +54,7 @@ class Example:
 
 EXAMPLES = {
     "score": Example("POST", "/v1/score", "patient.json", "application/json", "json"),
+    "score-summary": Example("POST", "/v1/score?view=summary", "patient.json", "application/json", "json"),
     "batch-csv": Example("POST", "/v1/score/batch", "patients.csv", "text/csv", "csv"),
     "fhir": Example("POST", "/v1/fhir/score?as_of=2026-11-20", "bundle.json", "application/fhir+json", "json"),
     "cds-patient-view": Example("POST", "/cds-services/ir-risk", "cds-patient-view.json", "application/json",
@@ -185,7 +189,60 @@ def check_document(doc: Path, client, seen: set, *, write: bool) -> list[str]:
     return problems
 
 
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+SIZE_LINES = {  # README text -> the view whose size (kB, README patient) it states
+    re.compile(r"(The real response is )(\d+(?:\.\d)?)( kB)"): "full",
+    re.compile(r"(\| `full` \(\*\*the default\*\*\) \| )(\d+(?:\.\d)?)( kB \|)"): "full",
+    re.compile(r"(\| `standard` \| )(\d+(?:\.\d)?)( kB \|)"): "standard",
+    re.compile(r"(\| `summary` \| )(\d+(?:\.\d)?)( kB)"): "summary",
+}
+
+
+def _in_the_venv():
+    """Re-run this script with the repository's virtualenv when the service's packages are missing here."""
+    try:
+        import flask  # noqa: F401
+        import rapidfuzz  # noqa: F401
+
+        import riskservice  # noqa: F401
+        return
+    except ImportError as exc:
+        if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != VENV_PYTHON.parent.parent.resolve():
+            os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+        raise SystemExit(f"{exc}: run `make test` (or `make .venv/.installed`) first, which builds .venv") from None
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1000:.1f}" if n < 10_000 else str(round(n / 1000))
+
+
+def check_sizes(client, *, write: bool) -> list[str]:
+    """The answer sizes the README states, against the README patient's real answers."""
+    body = (REPO / "examples" / EXAMPLES["score"].file).read_bytes()
+    size = {view: len(client.post(f"/v1/score?view={view}", data=body, content_type="application/json").get_data())
+            for view in ("full", "standard", "summary")}
+    text = README.read_text(encoding="utf-8")
+    problems, new = [], text
+    for pattern, view in SIZE_LINES.items():
+        found = pattern.search(new)
+        if found is None:
+            problems.append(f"README.md: no size line for the {view} view ({pattern.pattern})")
+            continue
+        want = _kb(size[view])
+        ok = found.group(2) == want
+        state = "up to date" if ok else f"STALE ({found.group(2)} kB, is {want} kB)"
+        print(f"README.md size of the {view} answer: {state}")
+        if not ok:
+            new = new[:found.start(2)] + want + new[found.end(2):]
+            if not write:
+                problems.append(f"README.md states {found.group(2)} kB for the {view} answer; it is {want} kB")
+    if write and new != text:
+        README.write_text(new, encoding="utf-8")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
+    _in_the_venv()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="rewrite stale blocks")
     ap.add_argument("--show", choices=sorted(EXAMPLES), help="print one example's full output")
@@ -205,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     problems, shown_in_readme, shown = [], set(), set()
     problems += check_document(README, client, shown_in_readme, write=args.write)
     problems += check_document(EHR_DOC, client, shown, write=args.write)
+    problems += check_sizes(client, write=args.write)
     shown |= shown_in_readme
     problems += [f"README has no block for example {n!r}" for n, ex in EXAMPLES.items()
                  if ex.in_readme and n not in shown_in_readme]
