@@ -226,7 +226,13 @@ class BatchScorer:
         A required field missing is each record's own error, as in a single object."""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
-        plan, _ = self._plan_and_misspelt(records, mapping)
+        keys = {}
+        for rec in records:
+            if isinstance(rec, dict):
+                keys.update(dict.fromkeys(rec))
+        plan = core.plan_columns(list(keys), self.knowledge, mapping, require=False)
+        if plan.problems:
+            raise HeaderProblem(plan.problems, title="Unusable keys")
         return plan
 
     def _plan_and_misspelt(self, records: list, mapping: Mapping | None):
@@ -248,19 +254,24 @@ class BatchScorer:
                 raise HeaderProblem(plan.problems, title="Unusable keys")
         return plan, misspelt
 
-    def score_records(self, records: list, mapping: Mapping | None = None, plan=None, first_row: int = 1) -> list:
+    def score_records(self, records: list, mapping: Mapping | None = None, plan=None, first_row: int = 1,
+                      key_problems_per_row: bool = False) -> list:
         """Score a JSON array of objects (or one block of it: ``first_row`` numbers its first record);
         one result dict per record, in order. The records go through the same adapter as a single
         ``POST /v1/score`` body, their keys read as columns. A record the JSON reader refused (a
-        :class:`~riskservice.rows.jsonarray.Refused`) or holding a key that looks like a misspelt
-        field is that row's error; the others are scored."""
+        :class:`~riskservice.rows.jsonarray.Refused`) is that row's error. A key problem (a key that
+        looks like a field but is not used) is a HeaderProblem for the whole array, or, with
+        ``key_problems_per_row`` (a later block of a streamed array, whose first rows are already
+        answered), the error of the records that use the key."""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
         from riskservice.rows.jsonarray import Refused
         refused = {i: "_row: this record is not acceptable JSON: " + _reason(rec.reason)
                    for i, rec in enumerate(records) if isinstance(rec, Refused)}
         misspelt = {}
-        if plan is None:
+        if plan is None and not key_problems_per_row:
+            plan = self.plan_records([r for r in records if not isinstance(r, Refused)], mapping)
+        elif plan is None:
             plan, misspelt = self._plan_and_misspelt(records, mapping)
         for i, rec in enumerate(records):
             if misspelt and isinstance(rec, dict) and i not in refused:
