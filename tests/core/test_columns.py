@@ -95,8 +95,10 @@ def test_json_array_keys_are_read_as_columns(kb):
     plain = BatchScorer(kb).score_records([{"age": 52, "sex": "male", "fasting_glucose": 5.4,
                                             "fasting_glucose_unit": "mmol/L"}])
     assert written == plain and written[0]["error"] is None
-    with pytest.raises(HeaderProblem):
-        BatchScorer(kb).score_records([{"age": 50, "sex": "male", "Glucose": 5}])
+    refused = BatchScorer(kb).score_records([{"age": 50, "sex": "male", "Glucose": 5}])   # a look-alike key:
+    assert "did you mean fasting_glucose" in refused[0]["error"]                          # its rows' error
+    with pytest.raises(HeaderProblem):      # a faulty mapping is the whole request's problem
+        BatchScorer(kb).score_records([{"age": 50, "sex": "male"}], mapping=parse({"columns": {"bmi": "BMI"}}))
 
 
 def test_comparison_keys():
