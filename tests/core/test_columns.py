@@ -21,6 +21,7 @@ from tests.hospital import results
     ("Medications", "medications", None), ("Weight (lbs)", "weight", "[lb_av]"), ("Fasting insulin (µIU/mL)",
                                                                                    "fasting_insulin", "uU/mL"),
     ("LBXGLU", "fasting_glucose", "mg/dL"), ("RIDAGEYR", "age", "years"), ("FastingGlucose", "fasting_glucose", None),
+    ("Fasted", "fasting", None), ("Fasting (Y/N)", "fasting", None),
 ])
 def test_header_spellings_and_units(kb, name, field, unit):
     head = names_for(kb).header(name)
