@@ -65,7 +65,7 @@ def answer(scorer, trailer: bool, too_many_rows, mapping=None):
         try:
             for k, records in enumerate(itertools.chain([first], blocks) if first else ()):
                 rows = scorer.score_records(records, mapping, plan=plan if k == 0 else None,
-                                            first_row=counts["rows"] + 1, key_problems_per_row=True)
+                                            first_row=counts["rows"] + 1)
                 errors = sum(1 for r in rows if r.get("error"))
                 counts["rows"] += len(rows)
                 counts["errors"] += errors

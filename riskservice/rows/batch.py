@@ -254,24 +254,21 @@ class BatchScorer:
                 raise HeaderProblem(plan.problems, title="Unusable keys")
         return plan, misspelt
 
-    def score_records(self, records: list, mapping: Mapping | None = None, plan=None, first_row: int = 1,
-                      key_problems_per_row: bool = False) -> list:
+    def score_records(self, records: list, mapping: Mapping | None = None, plan=None, first_row: int = 1) -> list:
         """Score a JSON array of objects (or one block of it: ``first_row`` numbers its first record);
         one result dict per record, in order. The records go through the same adapter as a single
         ``POST /v1/score`` body, their keys read as columns. A record the JSON reader refused (a
-        :class:`~riskservice.rows.jsonarray.Refused`) is that row's error. A key problem (a key that
-        looks like a field but is not used) is a HeaderProblem for the whole array, or, with
-        ``key_problems_per_row`` (a later block of a streamed array, whose first rows are already
-        answered), the error of the records that use the key."""
+        :class:`~riskservice.rows.jsonarray.Refused`) is that row's error, and so is a key that looks
+        like a field but is not used (the error of the records that use it); a faulty mapping is a
+        HeaderProblem for the whole array. (The HTTP adapter plans its first block with
+        :meth:`plan_records`, so there a look-alike key is a 422, as a CSV header's would be.)"""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
         from riskservice.rows.jsonarray import Refused
         refused = {i: "_row: this record is not acceptable JSON: " + _reason(rec.reason)
                    for i, rec in enumerate(records) if isinstance(rec, Refused)}
         misspelt = {}
-        if plan is None and not key_problems_per_row:
-            plan = self.plan_records([r for r in records if not isinstance(r, Refused)], mapping)
-        elif plan is None:
+        if plan is None:
             plan, misspelt = self._plan_and_misspelt(records, mapping)
         for i, rec in enumerate(records):
             if misspelt and isinstance(rec, dict) and i not in refused:
