@@ -18,6 +18,7 @@ from .features import (
     SMOKING_VALUES,
     TERM_INDEX,
     TERMS,
+    flag_or_none,
     number_or_none,
 )
 
@@ -47,6 +48,20 @@ def _numcol(df, name) -> np.ndarray:
         v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
     if np.isinf(v).any():
         raise ValueError(f"infinite values in column {name!r}")
+    return v
+
+
+def _flagcol(df, name) -> np.ndarray:
+    """A yes/no column as 1.0 / 0.0 / NaN (booleans or 0/1 numbers; anything else is refused)."""
+    if isinstance(df, _Columns):
+        raw = df.cols.get(name)
+        if raw is None:
+            return np.full(df.n, np.nan)
+        v = np.array([NAN if x is None else x for x in map(flag_or_none, np.asarray(raw, dtype=object).tolist())],
+                     dtype="float64")
+    else:
+        v = np.array([NAN if x is None else x for x in map(flag_or_none, _col(df, name).to_numpy(dtype=object,
+                      na_value=None).tolist())], dtype="float64")
     return v
 
 
@@ -130,8 +145,15 @@ def engineer_frame(df) -> np.ndarray:
         mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= MVPA_ANY_MIN_MINUTES).astype("float64"))
     sed = _numcol(df, "sedentary_hours_per_day")
     sleep = _numcol(df, "sleep_hours_per_night")
+    hypertension = _flagcol(df, "hypertension")
+    fasting = _flagcol(df, "fasting")
+    tg = _numcol(df, "triglycerides")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_tg = np.where((fasting == 1.0) & (tg > 0), np.log(tg), np.nan)
+    hba1c = _numcol(df, "hba1c")
     X = np.column_stack([
         age, age * age, male, *eth_cols, bmi, whtr, hdl, cur, former, mvpa_any, sed, sleep,
+        waist, hypertension, log_tg, hba1c,
     ]) if n else np.empty((0, len(TERMS)))
     return X.astype("float64")
 

@@ -5,7 +5,10 @@ Input: the service's *canonical* fields (already converted to canonical units by
     age (years), sex ("female"|"male"), ethnicity (optional enum), bmi (kg/m2), waist (cm),
     height (cm), weight (kg), mvpa_minutes_per_week (min/week), sedentary_hours_per_day (h/day),
     smoking ("never"|"former"|"current"), sleep_hours_per_night (h), hdl_cholesterol (mg/dL),
-    hypertension (bool; NOT used by the model, see ``NOT_IN_MODEL``).
+    hypertension (bool), fasting (bool), triglycerides (mg/dL), hba1c (%).
+
+Each model's manifest names the terms it uses; a model uses only those (the dysglycaemia model
+1.0.0 uses none of waist, hypertension, log_triglycerides and hba1c).
 
 Output: the model's *terms* (the columns of the matrix the sklearn Pipeline was fitted on), in
 ``TERMS`` order, with ``nan`` where an input is missing (the Pipeline's imputer fills it).
@@ -82,8 +85,15 @@ TERMS: tuple[Term, ...] = (
     Term("sedentary_hours", "sedentary_hours_per_day", "h/day", "sitting time on a typical day"),
     Term("sleep_hours", "sleep_hours_per_night", "h", "usual sleep on work days (linear: a quadratic term "
          "added no AUC and bent the wrong way in the sparse tails)"),
+    Term("waist", "waist", "cm", "waist circumference"),
+    Term("hypertension", "hypertension", "0/1", "1 if diagnosed high blood pressure or antihypertensive treatment"),
+    Term("log_triglycerides", "triglycerides", "ln(mg/dL)", "natural log of triglycerides (mg/dL), only when "
+         "`fasting` is true (the labs were drawn fasting); otherwise missing"),
+    Term("hba1c", "hba1c", "%", "HbA1c (% NGSP)"),
 )
 TERM_NAMES: tuple[str, ...] = tuple(t.name for t in TERMS)
+#: the terms of the dysglycaemia model (1.0.0, `riskservice train` by default): the first fifteen
+DYSGLYCAEMIA_TERMS: tuple[str, ...] = TERM_NAMES[:15]
 TERM_INDEX = {n: i for i, n in enumerate(TERM_NAMES)}
 
 #: group -> (canonical inputs it is built from, unit of the value shown in contributions)
@@ -98,6 +108,10 @@ GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
     "mvpa_minutes_per_week": (("mvpa_minutes_per_week",), "min/week"),
     "sedentary_hours_per_day": (("sedentary_hours_per_day",), "h/day"),
     "sleep_hours_per_night": (("sleep_hours_per_night",), "h"),
+    "waist": (("waist",), "cm"),
+    "hypertension": (("hypertension",), ""),
+    "triglycerides": (("triglycerides", "fasting"), "mg/dL"),
+    "hba1c": (("hba1c",), "%"),
 }
 
 #: canonical numeric inputs whose training range is recorded and checked (out_of_range warnings)
@@ -110,13 +124,16 @@ RANGE_CHECKED = {
     "hdl_cholesterol": "mg/dL",
     "sedentary_hours_per_day": "h/day",
     "sleep_hours_per_night": "h",
+    "triglycerides": "mg/dL",
+    "hba1c": "%",
 }
 
 CANONICAL_INPUTS = {
-    "age": "years", "sex": "female|male", "ethnicity": "|".join(k for k in ETHNICITY_TO_CATEGORY if k != "asian") + " (optional)",
+    "age": "years", "sex": "female|male", "ethnicity": "|".join(ETHNICITY_TO_CATEGORY) + " (optional)",
     "bmi": "kg/m2", "waist": "cm", "height": "cm", "weight": "kg",
     "mvpa_minutes_per_week": "min/week", "sedentary_hours_per_day": "h/day",
     "smoking": "never|former|current", "sleep_hours_per_night": "h", "hdl_cholesterol": "mg/dL",
+    "hypertension": "true|false", "fasting": "true|false", "triglycerides": "mg/dL", "hba1c": "%",
 }
 
 NOT_IN_MODEL = (
@@ -143,6 +160,23 @@ def number_or_none(v):
     if math.isinf(f):
         raise ValueError("infinite input value")
     return f
+
+
+def flag_or_none(v):
+    """None/NaN/'' -> None; True/1 -> 1.0; False/0 -> 0.0 (yes/no inputs such as hypertension)."""
+    f = number_or_none(v)
+    if f is None:
+        return None
+    if f not in (0.0, 1.0):
+        raise ValueError(f"a yes/no input must be true/false or 1/0, got {v!r}")
+    return f
+
+
+def log_triglycerides(tg, fasting):
+    """ln(triglycerides mg/dL) when the labs were drawn fasting (``fasting`` 1.0), else None."""
+    if tg is None or fasting != 1.0 or tg <= 0:
+        return None
+    return math.log(tg)
 
 
 def _height_m(height_cm):
@@ -186,6 +220,10 @@ def engineer_one(c: dict) -> tuple[list, dict]:
     mvpa = number_or_none(c.get("mvpa_minutes_per_week"))
     sed = number_or_none(c.get("sedentary_hours_per_day"))
     sleep = number_or_none(c.get("sleep_hours_per_night"))
+    hypertension = flag_or_none(c.get("hypertension"))
+    fasting = flag_or_none(c.get("fasting"))
+    tg = number_or_none(c.get("triglycerides"))
+    hba1c = number_or_none(c.get("hba1c"))
 
     if cat is None:
         eth_terms = [None, None, None, None]
@@ -204,11 +242,17 @@ def engineer_one(c: dict) -> tuple[list, dict]:
         None if mvpa is None else (1.0 if mvpa >= MVPA_ANY_MIN_MINUTES else 0.0),
         sed,
         sleep,
+        waist,
+        hypertension,
+        log_triglycerides(tg, fasting),
+        hba1c,
     ]
     derived = {
         "age": age, "sex": sex, "ethnicity": eth, "bmi": bmi, "bmi_derived": bmi_derived,
         "waist": waist, "height": height, "waist_to_height": whtr, "hdl_cholesterol": hdl,
         "smoking": smoking, "mvpa_minutes_per_week": mvpa, "sedentary_hours_per_day": sed,
         "sleep_hours_per_night": sleep,
+        "hypertension": None if hypertension is None else hypertension == 1.0,
+        "fasting": None if fasting is None else fasting == 1.0, "triglycerides": tg, "hba1c": hba1c,
     }
     return values, derived

@@ -34,6 +34,7 @@ class LoadedModel:
         self.manifest = manifest
         self.model_id: str = manifest["model_id"]
         self.version: str = manifest["version"]
+        self.role: str = manifest.get("role", "dysglycaemia")   # what it estimates (artifact.ROLES)
         self.sha256: str = sha256
         self.outcome: str = manifest["outcome"]["definition"]
         self.pipeline = pipeline  # None when served from JSON; training passes its fitted Pipeline
@@ -115,6 +116,23 @@ class LoadedModel:
             out["sleep_hours_per_night"] = {
                 "feature": "sleep_hours_per_night", "filled_with": round(f("sleep_hours"), ROUND),
                 "reason": f"sleep_hours_per_night missing: {mean_txt}"}
+        if f("waist") is not None:
+            out["waist"] = {"feature": "waist", "filled_with": round(f("waist"), ROUND),
+                            "reason": f"waist missing: {mean_txt}"}
+        if f("hypertension") is not None:
+            out["hypertension"] = {"feature": "hypertension", "filled_with": round(f("hypertension"), ROUND),
+                                   "reason": f"hypertension missing: {mean_txt} (training share)"}
+        if f("log_triglycerides") is not None:
+            fill = round(f("log_triglycerides"), ROUND)
+            out["triglycerides"] = {"feature": "triglycerides", "filled_with": {"log_triglycerides": fill},
+                                    "reason": f"triglycerides missing: {mean_txt}"}
+            out["triglycerides:not_fasting"] = {
+                "feature": "triglycerides", "filled_with": {"log_triglycerides": fill},
+                "reason": "triglycerides reported, not scored: the labs were not drawn fasting (`fasting` is not "
+                          f"true), so they are {mean_txt}"}
+        if f("hba1c") is not None:
+            out["hba1c"] = {"feature": "hba1c", "filled_with": round(f("hba1c"), ROUND),
+                            "reason": f"hba1c missing: {mean_txt}"}
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -160,6 +178,8 @@ class LoadedModel:
                     imputed.append(dict(txt["waist_to_height:" + key]))
                 elif g == "ethnicity" and d["ethnicity"] is not None:
                     imputed.append(dict(txt["ethnicity_unmapped"]))
+                elif g == "triglycerides" and d.get("triglycerides") is not None:
+                    imputed.append(dict(txt["triglycerides:not_fasting"]))
                 else:
                     imputed.append(dict(txt[g]))
         if d["bmi_derived"] and "bmi" in txt:
