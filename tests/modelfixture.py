@@ -32,13 +32,26 @@ TERMS = (
     ("hypertension", 0.3, 0.46, 0.20),
     ("log_triglycerides", 4.6, 0.5, 0.40),
     ("hba1c", 5.5, 0.4, 0.25),
+    ("inactive", 0.5, 0.5, 0.15),
+    ("sleep_short", 0.3, 0.46, 0.05),
+    ("family_history", 0.2, 0.4, 0.10),
+    ("gestational_diabetes", 0.02, 0.14, 0.05),
+    ("labs_given_hdl", 0.0, 1.0, 0.02),
+    ("labs_given_tg", 0.0, 1.0, -0.03),
+    ("labs_given_a1c", 0.0, 1.0, 0.01),
+    ("labs_given_hdl_tg", 0.0, 1.0, 0.04),
+    ("labs_given_hdl_a1c", 0.0, 1.0, -0.02),
+    ("labs_given_tg_a1c", 0.0, 1.0, 0.03),
+    ("labs_given_hdl_tg_a1c", 0.0, 1.0, -0.05),
 )
 INTERCEPT = -1.2
 PROBES = (
     {"age": 45, "sex": "female"},
     {"age": 60, "sex": "male", "ethnicity": "asian", "bmi": 33.0, "waist": 112.0, "hdl_cholesterol": 35.0,
      "hypertension": True, "fasting": True, "triglycerides": 220.0, "hba1c": 5.9},
-    {"age": 30, "sex": "female", "bmi": 21.0, "triglycerides": 300.0, "fasting": False},
+    {"age": 30, "sex": "female", "bmi": 21.0, "triglycerides": 300.0, "fasting": False,
+     "gestational_diabetes": True, "family_history_diabetes": "first_degree", "mvpa_minutes_per_week": 200.0,
+     "sleep_hours_per_night": 5.5},
 )
 
 

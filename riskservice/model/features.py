@@ -54,9 +54,23 @@ ETHNICITY_TO_CATEGORY = {
 }
 ETHNICITY_DUMMIES = ("african", "asian", "hispanic", "other")  # reference: white (europid)
 
+#: the insulin-resistance fit's thresholds (riskservice.model.ir_points reads them from here):
+#: WHO 2020 (Bull FC et al., Br J Sports Med 2020;54:1451) 150 min/week of moderate activity, and
+#: short sleep 6 h or less (Cappuccio 2010's "<= 5-6 h" group)
+ACTIVE_MINUTES = 150.0
+SHORT_SLEEP_HOURS = 6.0
+#: the labs a model may take, and the bit each sets in a "labs given" pattern
+LAB_BITS = {"hdl": 1, "tg": 2, "a1c": 4}
+LAB_TERMS = {"hdl_cholesterol": "hdl", "log_triglycerides": "tg", "hba1c": "a1c"}
+#: one calibration term per combination of labs given (the insulin-resistance model's ``labs_given_*``):
+#: 1 when exactly these of the labs the model takes were given, else 0 (never missing)
+PATTERN_TERMS = ("labs_given_hdl", "labs_given_tg", "labs_given_a1c", "labs_given_hdl_tg", "labs_given_hdl_a1c",
+                 "labs_given_tg_a1c", "labs_given_hdl_tg_a1c")
+FAMILY_VALUES = ("none", "second_degree", "first_degree")
+
 SMOKING_VALUES = ("never", "former", "current")
 SEX_VALUES = ("female", "male")
-CATEGORICAL_INPUTS = ("sex", "ethnicity", "smoking")
+CATEGORICAL_INPUTS = ("sex", "ethnicity", "smoking", "family_history_diabetes")
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,13 @@ TERMS: tuple[Term, ...] = (
     Term("log_triglycerides", "triglycerides", "ln(mg/dL)", "natural log of triglycerides (mg/dL), only when "
          "`fasting` is true (the labs were drawn fasting); otherwise missing"),
     Term("hba1c", "hba1c", "%", "HbA1c (% NGSP)"),
+    Term("inactive", "mvpa_minutes_per_week", "0/1", "1 if mvpa_minutes_per_week < 150 (WHO 2020)"),
+    Term("sleep_short", "sleep_hours_per_night", "0/1", "1 if sleep_hours_per_night <= 6"),
+    Term("family_history", "family_history_diabetes", "0/1", "1 if a first-degree relative has diabetes"),
+    Term("gestational_diabetes", "gestational_diabetes", "0/1",
+         "1 if gestational diabetes in any pregnancy (0 for men: asked of women only)"),
+    *(Term(name, "labs_given", "0/1", "1 when exactly these of the model's labs were given ("
+           + ", ".join(name.split("_")[2:]) + "): calibrates each combination of labs") for name in PATTERN_TERMS),
 )
 TERM_NAMES: tuple[str, ...] = tuple(t.name for t in TERMS)
 #: the terms of the dysglycaemia model (1.0.0, `riskservice train` by default): the first fifteen
@@ -112,6 +133,9 @@ GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
     "hypertension": (("hypertension",), ""),
     "triglycerides": (("triglycerides", "fasting"), "mg/dL"),
     "hba1c": (("hba1c",), "%"),
+    "family_history_diabetes": (("family_history_diabetes",), ""),
+    "gestational_diabetes": (("gestational_diabetes", "sex"), ""),
+    "labs_given": (("hdl_cholesterol", "triglycerides", "fasting", "hba1c"), ""),
 }
 
 #: canonical numeric inputs whose training range is recorded and checked (out_of_range warnings)
@@ -134,6 +158,7 @@ CANONICAL_INPUTS = {
     "mvpa_minutes_per_week": "min/week", "sedentary_hours_per_day": "h/day",
     "smoking": "never|former|current", "sleep_hours_per_night": "h", "hdl_cholesterol": "mg/dL",
     "hypertension": "true|false", "fasting": "true|false", "triglycerides": "mg/dL", "hba1c": "%",
+    "family_history_diabetes": "|".join(FAMILY_VALUES), "gestational_diabetes": "true|false",
 }
 
 NOT_IN_MODEL = (
@@ -177,6 +202,16 @@ def log_triglycerides(tg, fasting):
     if tg is None or fasting != 1.0 or tg <= 0:
         return None
     return math.log(tg)
+
+
+def pattern_bits(name: str) -> int:
+    """The labs of a ``labs_given_*`` term as bits (hdl 1, tg 2, a1c 4)."""
+    return sum(LAB_BITS[lab] for lab in name.split("_")[2:])
+
+
+def labs_taken(term_names) -> int:
+    """The bits of the labs a model takes (its lab terms)."""
+    return sum(LAB_BITS[LAB_TERMS[t]] for t in term_names if t in LAB_TERMS)
 
 
 def _height_m(height_cm):
@@ -224,6 +259,13 @@ def engineer_one(c: dict) -> tuple[list, dict]:
     fasting = flag_or_none(c.get("fasting"))
     tg = number_or_none(c.get("triglycerides"))
     hba1c = number_or_none(c.get("hba1c"))
+    family = c.get("family_history_diabetes")
+    if family is not None and family not in FAMILY_VALUES:
+        raise ValueError(f"family_history_diabetes must be one of {FAMILY_VALUES}, got {family!r}")
+    gdm = flag_or_none(c.get("gestational_diabetes")) if sex == "female" else 0.0
+    log_tg = log_triglycerides(tg, fasting)
+    given = (hdl is not None) * LAB_BITS["hdl"] + (log_tg is not None) * LAB_BITS["tg"] + \
+        (hba1c is not None) * LAB_BITS["a1c"]
 
     if cat is None:
         eth_terms = [None, None, None, None]
@@ -244,8 +286,13 @@ def engineer_one(c: dict) -> tuple[list, dict]:
         sleep,
         waist,
         hypertension,
-        log_triglycerides(tg, fasting),
+        log_tg,
         hba1c,
+        None if mvpa is None else float(mvpa < ACTIVE_MINUTES),
+        None if sleep is None else float(sleep <= SHORT_SLEEP_HOURS),
+        None if family is None else float(family == "first_degree"),
+        gdm,
+        *(float(given == pattern_bits(name)) for name in PATTERN_TERMS),   # all three labs taken; see below
     ]
     derived = {
         "age": age, "sex": sex, "ethnicity": eth, "bmi": bmi, "bmi_derived": bmi_derived,
@@ -254,5 +301,7 @@ def engineer_one(c: dict) -> tuple[list, dict]:
         "sleep_hours_per_night": sleep,
         "hypertension": None if hypertension is None else hypertension == 1.0,
         "fasting": None if fasting is None else fasting == 1.0, "triglycerides": tg, "hba1c": hba1c,
+        "family_history_diabetes": family, "gestational_diabetes": None if gdm is None else gdm == 1.0,
+        "labs_given": given,
     }
     return values, derived

@@ -92,3 +92,18 @@ def test_own_checks_catch_what_the_library_accepts(mapping, response):
     dangling = copy.deepcopy(ra)
     dangling["contained"][0]["id"] = "other"
     assert fhir_out.check_risk_assessment(dangling)
+
+
+def test_the_diabetes_range_leads_on_the_ehr_surfaces_when_the_score_does_not_apply(mapping, full_scorer):
+    """Issue 20 section 5 error 2 (pregnant, fasting glucose 130 mg/dL): the critical card comes
+    first, the RiskAssessment's first warning note is the diabetes range, and nothing reads as a score."""
+    from riskservice.ehr import cds_hooks
+    response = full_scorer.score({"age": 30, "sex": "female", "pregnant": True, "fasting_glucose": 130,
+                                  "fasting_glucose_unit": "mg/dL"})
+    cards = cds_hooks.patient_view_cards(response, mapping, None, None)
+    assert cards[0]["indicator"] == "critical" and cards[0]["detail"] == response["warnings"][0]["message"]
+    assert cards[1]["summary"] == "Insulin-resistance estimate does not apply (pregnant)"
+    ra = fhir_out.build_risk_assessment(response, mapping)
+    assert ra["note"][1]["text"] == "WARNING: " + response["warnings"][0]["message"]
+    (pred,) = ra["prediction"]
+    assert "qualitativeRisk" not in pred and pred["rationale"].startswith("The estimate does not apply")

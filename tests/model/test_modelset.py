@@ -28,6 +28,12 @@ def _patients(n=300):
             if RNG.random() < 0.7:
                 p[key] = bool(RNG.random() < 0.5)
         if RNG.random() < 0.7:
+            p["mvpa_minutes_per_week"] = float(RNG.choice([0.0, 60.0, 149.0, 150.0, 300.0]))
+        if RNG.random() < 0.7:
+            p["family_history_diabetes"] = str(RNG.choice(["none", "second_degree", "first_degree"]))
+        if p["sex"] == "female" and RNG.random() < 0.7:
+            p["gestational_diabetes"] = bool(RNG.random() < 0.3)
+        if RNG.random() < 0.7:
             p["ethnicity"] = str(RNG.choice(["europid", "asian", "south_asian", "african", "hispanic", "other",
                                              "middle_eastern"]))
         out.append(p)
@@ -57,8 +63,24 @@ def test_the_engine_gives_each_model_what_its_single_patient_path_gives(kb, two_
     assert as_model_set(two_models) is two_models and as_model_set(None) is None
 
 
-def _manifest(directory, stem):
-    return directory / f"{stem}.manifest.json"
+def test_labs_given_terms_count_only_the_labs_a_model_takes(kb, two_models):
+    """A model that takes HDL and triglycerides: a patient who also gives HbA1c is in its "HDL and
+    triglycerides given" pattern, in the engine and in the model's own single-patient path."""
+    from riskservice.model import LoadedModel
+    names = ["age", "hdl_cholesterol", "log_triglycerides", "labs_given_hdl", "labs_given_tg", "labs_given_hdl_tg"]
+    small = LoadedModel(manifest={"model_id": "labs_test", "version": "0", "role": "insulin_resistance",
+                                  "outcome": {"definition": "test"}, "terms": [{"name": n} for n in names]},
+                        fill=[50, 50, 4.6, 0, 0, 0], mean=[50, 50, 4.6, 0, 0, 0], scale=[15, 15, 0.5, 1, 1, 1],
+                        coef=[0.5, -0.3, 0.4, 0.1, 0.2, 0.7], intercept=-1.0, sha256="0" * 64)
+    engine = engine_for(kb, as_model_set([small, two_models.dysglycaemia]))
+    base = {"age": 50, "sex": "male", "hdl_cholesterol": 40, "triglycerides": 200, "fasting": True}
+    patients = [base, dict(base, hba1c=6.0), dict(base, fasting=False), {"age": 50, "sex": "male", "hba1c": 6.0}]
+    ev = engine.evaluate(from_records(patients, engine.cx))
+    one = [small.predict_one(p)["probability"] for p in patients]
+    np.testing.assert_allclose(ev.probability, one, rtol=1e-12)
+    assert ev.probability[0] == pytest.approx(ev.probability[1], rel=1e-12)   # HbA1c is not one of its labs
+    pattern = ev.model_terms[:, 3:]
+    assert pattern.tolist() == [[0, 0, 1], [0, 0, 1], [1, 0, 0], [0, 0, 0]]
 
 
 def test_two_manifests_of_one_role_or_an_unknown_role_are_refused(two_model_dir, tmp_path):

@@ -203,6 +203,9 @@ def model_of(row):
         "sleep_hours_per_night": row.number("sleep_hours_per_night"),
         "hypertension": row.choice("hypertension"), "fasting": row.choice("fasting"),
         "triglycerides": row.number("triglycerides"), "hba1c": row.number("hba1c"),
+        "family_history_diabetes": row.choice("family_history_diabetes"),
+        "gestational_diabetes": row.choice("gestational_diabetes"),
+        "labs_given": _labs_given(row),
     }
     if "waist_to_height" in model.term_names:
         x = terms[model.term_names.index("waist_to_height")]
@@ -211,6 +214,14 @@ def model_of(row):
                           probability=float(ev.probability[i]))
     block["outcome_definition"], block["outcome"] = block["outcome"], outcome
     return {"probability": block.pop("probability"), "withheld": withheld, **block}
+
+
+def _labs_given(row) -> int:
+    """The labs a model may take that were given, as bits (triglycerides only when fasting)."""
+    from riskservice.model.features import LAB_BITS
+    tg = row.number("triglycerides") is not None and row.choice("fasting") is True
+    return ((row.number("hdl_cholesterol") is not None) * LAB_BITS["hdl"] + tg * LAB_BITS["tg"]
+            + (row.number("hba1c") is not None) * LAB_BITS["a1c"])
 
 
 def medication_message(notes) -> str:
