@@ -205,11 +205,30 @@ def batch_page():
 # ---------------------------------------------------------------------------------------------
 
 def _redirect_uri() -> str:
+    """Where the EHR sends the user back: SMART_REDIRECT_URI, else PUBLIC_BASE_URL + the callback,
+    never the Host header (the caller's to choose: issue 22, finding 13). Without either, only a
+    server listening on loopback (a laptop) may use its own address; anything else must say."""
     configured = current_app.config["SMART_REDIRECT_URI"]
     if configured:
         return configured
-    base = (current_app.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
-    return base + url_for("web.launch_callback")
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        name, port = request.environ.get("SERVER_NAME", ""), str(request.environ.get("SERVER_PORT", ""))
+        if not _loopback(name):
+            raise smart.LaunchError("This service does not know its public address: set "
+                                    "RISKSERVICE_PUBLIC_BASE_URL (or RISKSERVICE_SMART_REDIRECT_URI).", 503)
+        base = f"http://{name}" + ("" if port in ("", "80") else f":{port}")
+    return str(base).rstrip("/") + url_for("web.launch_callback")
+
+
+def _loopback(name: str) -> bool:
+    import ipaddress
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _launch_problem(reason: str, status: int):
@@ -238,8 +257,8 @@ def launch_callback():
     if not kept:
         return _launch_problem("This launch has expired or was already used; launch the app again from the EHR.", 400)
     settings = smart.Settings.from_config(current_app.config)
-    callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
     try:
+        callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
         token = smart.exchange(settings, kept, callback_url)
         items, notes = smart.read_patient(settings, kept["iss"], token)
         config = current_app.config
