@@ -84,9 +84,10 @@ def _call(settings: Settings, method: str, url: str, **kw) -> dict:
 def check_issuer(settings: Settings, iss: str) -> str:
     iss = (iss or "").strip().rstrip("/")
     if not settings.issuers:
-        raise LaunchError("No EHR is configured: set SMART_ISSUERS to the FHIR base URLs allowed to launch this app.")
+        raise LaunchError("No EHR is connected to this service: an administrator sets SMART_ISSUERS to the FHIR "
+                          "base URLs allowed to open it.")
     if iss not in settings.issuers:
-        raise LaunchError("This EHR (iss) is not on the allow-list of this service.")
+        raise LaunchError("This EHR is not on the allow-list of this service.")
     return iss
 
 

@@ -124,6 +124,20 @@ def _what_if(values: dict, picked: dict, audience: str) -> dict:
             "whatif_smoker": str(raw.get("smoking", "")).lower() == "current"}
 
 
+def _trend_value(point: dict, key: str) -> str:
+    """One visit's value of the trend's series, for reading."""
+    value = point.get(key)
+    if value is None:
+        return ""
+    return answer.percent(value) if key.endswith("probability") else answer.number(value)
+
+
+def _trend_axis(chart: dict, end: str) -> str:
+    """The value at the bottom ('low') or top ('high') of the trend's axis, for reading."""
+    value = chart[end]
+    return answer.percent(value) if chart["key"].endswith("probability") else answer.number(round(value, 2))
+
+
 def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html",
           picked: dict | None = None):
     result, errors = _score(values, audience) if score else (None, None)
@@ -131,7 +145,8 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
     kb = _scorer().knowledge
     history = (origin or {}).get("trend") or []
     context = {
-        "trend": history, "trend_chart": trend.chart(history),
+        "trend": history, "trend_chart": trend.chart(history, (kb.ruleset.get("outcome") or {}).get("cutoff")),
+        "trend_value": _trend_value, "trend_axis": _trend_axis,
         "sections": forms.sections(kb), "values": values, "audience": audience, "result": result,
         "inline_errors": inline, "other_errors": other, "error_count": sum(len(v) for v in (errors or {}).values()),
         "disclaimer": kb.disclaimer, "provenance": provenance(origin, values), "origin": origin,
@@ -147,6 +162,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
             cite=lambda ids: sorted({refnum[i] for i in ids if i in refnum}),
             ans=answer.answer(result, plain),
             outcome_patient_text=plain((kb.ruleset.get("outcome") or {}).get("patient_text", "")),
+            outcome_short=plain((result.get("outcome") or {}).get("short_text", "")),
             percentiles=result.get("percentiles"),
             chart=chart.contribution_bars(rules["contributions"], plain),
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),
