@@ -14,7 +14,7 @@ the elements back a block at a time and parses each one with the strict reader o
 requests (riskservice/api/jsonbody.py rules: no duplicate keys, NaN, lone surrogates or numbers
 beyond a double); an element it refuses becomes that row's error, and the stream goes on.
 
-Why not ijson (yajl2_c 3.6.0, tried): a 100,000-deep array made the process run out of memory,
+Why not ijson (yajl2_c 3.6.0, tried): a 100,000-deep array (200 kB) took 3.9 GB before MemoryError,
 a lone surrogate escape came back silently as ``?``, a dict subclass refusing duplicate keys
 surfaced as ``SystemError``, and an over-long integer ended the whole stream.
 """
