@@ -54,6 +54,7 @@ class Example:
 
 EXAMPLES = {
     "score": Example("POST", "/v1/score", "patient.json", "application/json", "json"),
+    "score-summary": Example("POST", "/v1/score?view=summary", "patient.json", "application/json", "json"),
     "batch-csv": Example("POST", "/v1/score/batch", "patients.csv", "text/csv", "csv"),
     "fhir": Example("POST", "/v1/fhir/score?as_of=2026-11-20", "bundle.json", "application/fhir+json", "json"),
     "cds-patient-view": Example("POST", "/cds-services/ir-risk", "cds-patient-view.json", "application/json",

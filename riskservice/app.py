@@ -79,8 +79,8 @@ def _init_operations(app) -> None:
     def _medication_suggestion_budget():   # a bounded spelling search per request (core/medications.py)
         suggestion_budget(suggestions)
 
-    model = scorer.model
-    metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
+    for model in scorer.model or [None]:
+        metrics.set_info(__version__, scorer.knowledge.version, model and model.model_id, model and model.version)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(docs.bp)
 
@@ -136,12 +136,13 @@ def _model_enabled(app) -> bool:
 
 
 def _load_model(app):
-    """Load and verify the shipped model unless RISKSERVICE_MODEL=off.
+    """Load and verify the shipped models (insulin resistance, dysglycaemia: every manifest in
+    MODEL_DIR) unless RISKSERVICE_MODEL=off.
 
-    Any doubt (hash mismatch, other scikit-learn, failed self-check) raises ModelLoadError and
+    Any doubt (hash mismatch, failed self-check, two models of one role) raises ModelLoadError and
     the service refuses to start: a model that cannot be verified is never served.
     """
     if not _model_enabled(app):
         return None
-    from riskservice.model import load_model
-    return load_model(app.config["MODEL_DIR"] or default_model_dir())
+    from riskservice.model.modelset import load_models
+    return load_models(app.config["MODEL_DIR"] or default_model_dir())

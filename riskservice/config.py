@@ -5,9 +5,11 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
     # Knowledge directory; None = the files shipped in the package.
     "KNOWLEDGE_DIR": None,
-    # "on" loads the model from MODEL_DIR at start-up; "off" serves rules only (model: null).
+    # "on" loads the models from MODEL_DIR at start-up; "off" serves rules only (model: null).
     "MODEL": "on",
-    # Model directory; None = models/ next to the package (the repository's models/).
+    # Model directory; None = models/ next to the package (the repository's models/). Every
+    # manifest there is loaded, one per role (insulin_resistance, dysglycaemia); a role without
+    # a manifest gives probability null with the reason.
     "MODEL_DIR": None,
     # Deepest JSON nesting accepted before parsing is refused (400).
     "MAX_JSON_DEPTH": 20,

@@ -30,8 +30,8 @@ def _batch_scorer(knowledge_dir, model_dir, model: bool, audience: str):
         loaded = None
         if model:
             from riskservice.app import default_model_dir
-            from riskservice.model import load_model
-            loaded = load_model(model_dir or default_model_dir())
+            from riskservice.model.modelset import load_models
+            loaded = load_models(model_dir or default_model_dir())
         scorer = _SCORERS[key] = BatchScorer(kb, loaded, audience=audience)
     return scorer
 

@@ -11,7 +11,8 @@ from riskservice.core.scoring import Scorer
 ACCEPTANCE_PATIENT = {
     "age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
     "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
-    "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14, "fasting_insulin_unit": "uU/mL",
+    "fasting": True, "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
+    "fasting_insulin_unit": "uU/mL",
     "hs_crp_unit": "mg/L",
     "triglycerides": 180, "hdl_cholesterol": 38,
 }
@@ -38,15 +39,43 @@ def scorer(kb):
 
 @pytest.fixture(scope="session")
 def model():
+    """The shipped dysglycaemia model."""
     from riskservice.app import default_model_dir
     from riskservice.model import load_model
-    return load_model(default_model_dir())
+    return load_model(default_model_dir(), role="dysglycaemia")
 
 
 @pytest.fixture(scope="session")
-def full_scorer(kb, model):
-    """Rules plus the shipped model, as the service runs by default."""
-    return Scorer(kb, model=model)
+def models():
+    """Every shipped model (one per role), as the service loads them."""
+    from riskservice.app import default_model_dir
+    from riskservice.model import load_models
+    return load_models(default_model_dir())
+
+
+@pytest.fixture(scope="session")
+def two_model_dir(tmp_path_factory):
+    """The shipped dysglycaemia model beside a TEST-ONLY insulin-resistance model (tests/modelfixture.py)."""
+    from tests.modelfixture import two_model_dir as build
+    return build(tmp_path_factory.mktemp("two_models"))
+
+
+@pytest.fixture(scope="session")
+def two_models(two_model_dir):
+    from riskservice.model import load_models
+    return load_models(two_model_dir)
+
+
+@pytest.fixture(scope="session")
+def full_scorer(kb, models):
+    """Rules plus the shipped models, as the service runs by default."""
+    return Scorer(kb, model=models)
+
+
+@pytest.fixture(scope="session")
+def two_model_scorer(kb, two_models):
+    """Rules plus both models (the insulin-resistance one a test fixture)."""
+    return Scorer(kb, model=two_models)
 
 
 @pytest.fixture(scope="session")

@@ -70,5 +70,12 @@ def canonical_csv(rows: list) -> bytes:
 
 
 def results(body: bytes) -> list:
-    """The output rows as dicts (CSV answer)."""
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+    """The output rows as dicts (CSV answer; the HTTP answer's end marker line, when there, is checked and
+    left out)."""
+    text = body.decode("utf-8")
+    end = text.rfind("#riskservice-end rows=")
+    if end >= 0:
+        rows = list(csv.DictReader(io.StringIO(text[:end])))
+        assert text[end:].startswith(f"#riskservice-end rows={len(rows)} "), text[end:]
+        return rows
+    return list(csv.DictReader(io.StringIO(text)))

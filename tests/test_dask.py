@@ -106,7 +106,7 @@ def test_dask_dataframe_entry_point(full_scorer, cluster, monkeypatch, slice_row
     one = full_scorer.score({"age": 41, "sex": "female", "bmi": 23.0, "hdl_cholesterol": 1.0,
                              "hdl_cholesterol_unit": "mmol/L"})
     assert result["points"].iloc[1] == one["rules"]["points"]
-    assert result["probability"].iloc[1] == pytest.approx(one["model"]["probability"], rel=1e-12)
+    assert result["dysglycaemia_probability"].iloc[1] == pytest.approx(one["dysglycaemia"]["probability"], rel=1e-12)
     assert result["error"].iloc[11].startswith("age:") and pd.isna(result["points"].iloc[11])
     assert result["error"].iloc[:11].isna().all()
 

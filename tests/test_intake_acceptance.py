@@ -73,6 +73,7 @@ def test_the_same_export_as_a_json_array_and_a_multipart_upload(server, rows):
     assert status == 200 and {u["column"]: u["field"] for u in json.loads(headers["X-Columns-Used"])} == \
         {k: v[0] for k, v in USED.items()}
     from_json = [json.loads(line) for line in body.decode().splitlines()]
+    assert from_json.pop() == {"summary": {"rows": 30, "scored": 29, "errors": 1}}   # the answer's end marker
     from_csv = results(_post(server.base, "/v1/score/batch", hospital_csv(rows[:30]))[2])
     for a, b in zip(from_json, from_csv, strict=True):
         assert (a["points"], a["band"], a["error"] or "") == (int(b["points"]) if b["points"] else None, b["band"] or None,

@@ -10,8 +10,10 @@ from riskservice.core.errors import UnapprovedKnowledge
 # scores, mechanisms, model, narrative) runs on it.
 PROBE = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
          "family_history_diabetes": "first_degree", "hs_crp": 4.1, "medications": ["prednisolone"],
-         "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
+         "fasting": True, "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL", "fasting_insulin": 14,
          "fasting_insulin_unit": "uU/mL", "hs_crp_unit": "mg/L", "triglycerides": 180, "hdl_cholesterol": 38}
+# A patient without labs: nothing is measured or established, so each loaded model must give its probability.
+PROBE_NO_LABS = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "hypertension": True}
 
 
 def check(scorer, model_enabled: bool) -> dict:
@@ -20,17 +22,24 @@ def check(scorer, model_enabled: bool) -> dict:
     reasons, fatal = [], []
     knowledge = {"ruleset_version": kb.version, "ruleset_sha256": kb.sha256, "state": "loaded"}
     if model is not None:
-        model_state = {"state": "loaded", "model_id": model.model_id, "version": model.version,
-                       "sha256": model.sha256}
+        model_state = {"state": "loaded",
+                       "models": {m.role: {"model_id": m.model_id, "version": m.version, "sha256": m.sha256}
+                                  for m in model},
+                       "absent": dict(model.absent)}
     elif model_enabled:
         model_state = {"state": "missing"}
         reasons.append("the model is enabled but not loaded")
     else:
         model_state = {"state": "off", "note": "RISKSERVICE_MODEL=off: rules and indices only, model is null"}
     try:
-        result = scorer.score(dict(PROBE), request_id="readiness-probe")
-        if model is not None and not result.get("model"):
-            fatal.append("the model is loaded but the probe result has no model probability")
+        scorer.score(dict(PROBE), request_id="readiness-probe")
+        if model is not None:
+            result = scorer.score(dict(PROBE_NO_LABS), request_id="readiness-probe", view="standard")
+            shown = {"insulin_resistance": (result.get("model") or {}).get("probability"),
+                     "dysglycaemia": (result.get("dysglycaemia") or {}).get("probability")}
+            for m in model:
+                if shown[m.role] is None:
+                    fatal.append(f"the {m.role} model is loaded but the probe result has no probability from it")
     except UnapprovedKnowledge as exc:
         reasons.append(f"REQUIRE_APPROVED is on and {len(exc.entries)} knowledge entries used by a "
                        "typical patient are not approved by clinical review")

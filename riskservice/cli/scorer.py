@@ -16,12 +16,12 @@ def setting(key: str):
 
 
 def build_scorer(model: bool = True) -> Scorer:
-    """Knowledge and (when ``model``) the verified model; KnowledgeError/ModelLoadError on doubt."""
+    """Knowledge and (when ``model``) the verified models; KnowledgeError/ModelLoadError on doubt."""
     knowledge = load_knowledge(setting("KNOWLEDGE_DIR") or None)
     loaded = None
     if model:
-        from riskservice.model import load_model
-        loaded = load_model(setting("MODEL_DIR") or default_model_dir())
+        from riskservice.model.modelset import load_models
+        loaded = load_models(setting("MODEL_DIR") or default_model_dir())
     return Scorer(knowledge, model=loaded, require_approved=_flag(setting("REQUIRE_APPROVED")))
 
 

@@ -64,6 +64,9 @@ FIELDS = (
     Field("hs_crp", "number", "High-sensitivity C-reactive protein (mg/L or mg/dL).", has_unit=True),
     Field("il6", "number", "Interleukin-6 (pg/mL).", has_unit=True),
     Field("tnf_alpha", "number", "Tumour necrosis factor alpha (pg/mL).", has_unit=True),
+    Field("fasting", "bool", "The labs were drawn after an overnight fast. Triglycerides score (points and "
+          "model) only when true, otherwise they are reported, not scored; a measured HOMA-IR is not valid "
+          "when false."),
     Field("fasting_glucose", "number", "Fasting plasma glucose (mg/dL or mmol/L).", has_unit=True),
     Field("fasting_insulin", "number", "Fasting insulin (uU/mL or pmol/L; 6.0 pmol/L per uU/mL).", has_unit=True),
     Field("triglycerides", "number", "Fasting triglycerides (mg/dL or mmol/L).", has_unit=True),

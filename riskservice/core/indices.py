@@ -82,7 +82,7 @@ def describe(index: dict, value: float, cut, flagged=None) -> dict:
         return entry
     entry.update(
         flagged=flagged,
-        cutoff={k: cut[k] for k in ("value", "comparison", "population", "method", "references")
+        cutoff={k: cut[k] for k in ("value", "comparison", "text", "population", "method", "references")
                 if k in cut},
         interpretation=index["interpretation"]["flagged" if flagged else "not_flagged"],
     )

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from riskservice.core.errors import KnowledgeError
+from riskservice.core.knowledge_texts import check_outcome, fill_factor_texts
 from riskservice.core.medications import (
     MedicationIndex,
     MedicationMatch,
@@ -236,6 +237,7 @@ def _validate_schema(path: Path, doc, schema: dict, name: str) -> None:
 def _cross_check(kb: Knowledge) -> None:
     """Checks JSON Schema cannot express: citations resolve, bands tile, points derive."""
     problems: list[str] = []
+    fill_factor_texts(kb.factors, problems)
     refs, mechs = kb.references, kb.mechanisms
     base = kb.points_unit
     _check_points_method(problems, kb)
@@ -307,27 +309,12 @@ def _cross_check(kb: Knowledge) -> None:
             for v in item["variants"]:
                 _check_bands(problems, f"established.json {score_id}.{item['id']}",
                              item["kind"], v["bands"], None, need_refs)
-    _check_outcome(kb, problems, need_refs)
+    check_outcome(kb, problems, need_refs)
     _check_meaning(kb, problems)
     from riskservice.core import percentiles
     percentiles.check(kb.percentiles, kb, problems)
     if problems:
         raise KnowledgeError("knowledge files are inconsistent:\n  " + "\n  ".join(problems))
-
-
-def _check_outcome(kb: Knowledge, problems: list[str], need_refs) -> None:
-    """The outcome's borderline zone is the cut-off divided and multiplied by (1 + within-person CV),
-    rounded to 2 decimals, and every citation resolves."""
-    o = kb.ruleset["outcome"]
-    need_refs("ruleset.json outcome", o["references"])
-    need_refs("ruleset.json outcome borderline", o["borderline"]["references"])
-    b, cut = o["borderline"], o["cutoff"]
-    want = (round(cut / (1 + b["within_person_cv"]), 2), round(cut * (1 + b["within_person_cv"]), 2))
-    if (b["low"], b["high"]) != want:
-        problems.append(f"ruleset.json outcome borderline: low/high must be {want[0]}/{want[1]} "
-                        f"(cut-off {cut} with CV {b['within_person_cv']})")
-    if not b["low"] < cut < b["high"]:
-        problems.append("ruleset.json outcome borderline: the zone must contain the cut-off")
 
 
 def _check_meaning(kb: Knowledge, problems: list[str]) -> None:
@@ -423,6 +410,11 @@ def _check_points(problems, where, entry, base, coefficients=None):
                             f"{coefficients[term]} for {term}")
         elif term not in (coefficients or {}) and derivation["coefficient"] != 0:
             problems.append(f"{where}: term {term!r} is not in the recorded fit")
+        base_category = derivation.get("category_base")
+        if base_category is not None and base_category["term"] in (coefficients or {}) \
+                and coefficients[base_category["term"]] != base_category["coefficient"]:
+            problems.append(f"{where}: category_base coefficient {base_category['coefficient']} but the fit records "
+                            f"{coefficients[base_category['term']]} for {base_category['term']}")
         expected = sullivan_points(derivation, base)
         if expected != entry["points"]:
             problems.append(f"{where}: points {entry['points']} but its coefficient and reference value give {expected}")

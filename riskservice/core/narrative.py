@@ -84,12 +84,15 @@ def _join(items: list) -> str:
 
 def build(result: dict, kb, audience: str) -> tuple:
     """(markdown narrative, ordered reference ids it cites) for one scored result. A value in the
-    diabetes range leads the narrative, before any score."""
+    diabetes range leads the narrative, before any score; then a valid measured HOMA-IR, before
+    what the risk factors predict."""
     cites = Citations()
     lead = ""
     if result.get("diabetes_range"):
         spec = kb.ruleset["diabetes_range"]
-        lead = (f"**Diabetes range.** {spec['patient_text'] if audience == 'patient' else spec['clinician_text']}"
+        warning = next((w for w in result.get("warnings", []) if w.get("code") == "diabetes_range"), {})
+        texts = spec["confirmed"] if warning.get("confirmed") else spec
+        lead = (f"**Diabetes range.** {texts['patient_text'] if audience == 'patient' else texts['clinician_text']}"
                 + cites.cite(spec["references"]) + "\n\n")
     text = _patient(result, kb, cites) if audience == "patient" else _clinician(result, kb, cites)
     return lead + text, list(cites.order)
@@ -98,30 +101,96 @@ def build(result: dict, kb, audience: str) -> tuple:
 def _factor_text(c, kb, audience):
     """The stored text of a contribution's factor; a value in the diabetes range reads the
     diabetes-range text instead (never "prediabetes")."""
-    if c.get("diabetes_range"):
-        return kb.ruleset["diabetes_range"][f"{audience}_text"]
+    if c.get("diabetes_range"):     # the answer's text: confirmed by two tests, or to be confirmed
+        return c.get("text") or kb.ruleset["diabetes_range"][f"{audience}_text"]
     return kb.factor_by_id[c["factor"]][f"{audience}_text"]
 
 
 def _model_sentence(r, audience: str) -> list:
-    """The model's probability with what it is a probability of (its outcome definition)."""
+    """The insulin-resistance probability with what it is a probability of, or why it is not shown."""
     model = r.get("model")
     if not model:
         return []
-    if r.get("diabetes_range"):   # a probability of dysglycaemia is moot once a value is in the diabetes range
-        return ["\n**Model probability:** not shown: a value is already in the diabetes range."]
+    if model.get("probability") is None:
+        return [] if audience == "patient" else [f"\n**Model probability:** not shown: {model['withheld']}."]
+    if r.get("diabetes_range"):   # a risk estimate is moot once a value is in the diabetes range
+        return [] if audience == "patient" else \
+            ["\n**Model probability:** not shown: a value is already in the diabetes range."]
     p = f"{model['probability']:.0%}"
     if audience == "patient":
-        return [f"A statistical model puts the chance at {p} for this: {model['outcome'].split('. ')[0]}."]
-    return [f"\n**Model probability:** {p} ({model['model_id']} {model['version']}). Outcome: {model['outcome']}"]
+        return [f"A statistical model puts the chance of insulin resistance at {p}."]
+    return [f"\n**Model probability:** {p} ({model['model_id']} {model['version']}). Outcome: {model['outcome']}."]
+
+
+def _dysglycaemia_sentence(r, kb, audience: str) -> list:
+    """The second model's probability (dysglycaemia), labelled as such, or why it is not shown."""
+    d = r.get("dysglycaemia")
+    if not d:
+        return []
+    if d["probability"] is None:
+        return [] if audience == "patient" else [f"\n**Dysglycaemia model:** not shown: {d['withheld']}."]
+    p = f"{d['probability']:.0%}"
+    if audience == "patient":
+        return [f"A second model, for a related outcome, puts the chance at {p} that "
+                f"{kb.ruleset['dysglycaemia']['patient_text']}."]
+    return [f"\n**Dysglycaemia model:** {p} ({d['model_id']} {d['version']}). Outcome: {d['outcome']}."]
+
+
+def _measured_lines(r, kb, cites, audience: str) -> list:
+    """The measured HOMA-IR: it leads when valid (with a sentence when the risk factors disagree);
+    when not valid, why not."""
+    m = r.get("measured")
+    if not m:
+        return []
+    h = m["homa_ir"]
+    refs = cites.cite(m["references"])
+    if audience == "patient":
+        if not h["valid"]:
+            return [f"\nYour HOMA-IR blood test ({h['value']:.3g}) was not used to decide this, because "
+                    + _join([x["text"] for x in h["invalid_reasons"]]) + "." + refs]
+        lines = [f"**Your blood test:** your HOMA-IR is {h['value']:.3g}. {kb.ruleset['outcome']['patient_text']} "
+                 f"{kb.ruleset['measured']['patient_status'][h['status']]}" + refs]
+    else:
+        lines = [f"**Measured HOMA-IR** {h['text'].removeprefix('Measured HOMA-IR ')}" + refs]
+        if not h["valid"]:
+            lines[0] = "\n" + lines[0]
+    if m["statement"]:
+        lines.append(m["statement"])
+    return lines
+
+
+def _estimate_head(r, kb, audience: str) -> list:
+    """The points and band: the answer's head, or the context after a valid measured HOMA-IR."""
+    rules = r["rules"]
+    band = BAND_WORDS[rules["band"]]
+    measured = (r.get("measured") or {}).get("leads")
+    if audience == "patient":
+        head = "\n**What your risk factors predict:**" if measured else "**Your result:**"
+        lines = [f"{head} {rules['points']} points. This is in the **{band}** group for insulin resistance. "
+                 "It is not a diagnosis."]
+        if rules.get("lower_bound"):
+            lines.append("Some facts about you were not given, so your real score could be higher.")
+        return lines
+    head = "\n**What the risk factors predict:**" if measured else "**Rules score:**"
+    return [f"{head} {rules['points']} of {rules['max_points']} possible points, band **{band}** for the "
+            f"likelihood of insulin resistance, {kb.ruleset['outcome']['short_text']}."
+            + (f" {rules['lower_bound_statement']}" if rules.get("lower_bound") else "")]
+
+
+def _head(r, kb, cites, audience: str) -> list:
+    """What leads: a valid measured HOMA-IR, then the estimate as context; otherwise the estimate,
+    then why the measurement (if any) is not valid; then both models' probabilities."""
+    measured = _measured_lines(r, kb, cites, audience)
+    if (r.get("measured") or {}).get("leads"):
+        lines = measured + _estimate_head(r, kb, audience)
+    else:
+        lines = _estimate_head(r, kb, audience) + measured
+    return lines + _model_sentence(r, audience) + _dysglycaemia_sentence(r, kb, audience)
 
 
 def _clinician(r, kb, cites) -> str:
     rules = r["rules"]
-    lines = [f"**Rules score:** {rules['points']} of {rules['max_points']} possible points, "
-             f"band **{BAND_WORDS[rules['band']]}**."
-             + (f" {rules['lower_bound_statement']}" if rules.get("lower_bound") else "")]
-    lines.extend(_model_sentence(r, "clinician"))
+    lines = _head(r, kb, cites, "clinician")
     scoring = [c for c in rules["contributions"] if c["points"] or c.get("band_points") or c["mechanisms"]]
     if scoring:
         lines.append("\n**Contributing factors**")
@@ -167,6 +236,8 @@ def _clinician(r, kb, cites) -> str:
         for ix in r["indices"].values():
             if ix["cutoff"] is None:
                 state = "no cut-off applied"
+            elif ix["cutoff"].get("text"):
+                state = f"{'flagged' if ix['flagged'] else 'not flagged'}: {ix['cutoff']['text']}"
             else:
                 state = (f"{'beyond' if ix['flagged'] else 'within'} the cut-off "
                          f"{ix['cutoff']['comparison']} {ix['cutoff']['value']:g} "
@@ -182,6 +253,10 @@ def _clinician(r, kb, cites) -> str:
                  + ("" if s["complete"] else ", incomplete") + cites.cite(s["references"])
                  for s in r["established"].values()]
         lines.append("\n**Established scores:** " + "; ".join(parts) + ".")
+    unscored = [m["label"] for m in r["missing"] if m["kind"] == "not_scored"]
+    if unscored:
+        lines.append(f"\n**Reported, not scored:** {', '.join(unscored)}: "
+                     + kb.ruleset["triglycerides_not_fasting"]["text"])
     missing = _missing_sentences(r["missing"], "clinician")
     absent = [m["label"] for m in r["missing"] if m["kind"] == "factor"]
     if missing or absent:
@@ -192,11 +267,7 @@ def _clinician(r, kb, cites) -> str:
 
 def _patient(r, kb, cites) -> str:
     rules = r["rules"]
-    lines = [f"**Your result:** {rules['points']} points. This is in the **{BAND_WORDS[rules['band']]}** "
-             f"group. It is not a diagnosis."]
-    if rules.get("lower_bound"):
-        lines.append("Some facts about you were not given, so your real score could be higher.")
-    lines.extend(_model_sentence(r, "patient"))
+    lines = _head(r, kb, cites, "patient")
     scoring = [c for c in rules["contributions"] if c["points"] or c["mechanisms"]]
     change = [c for c in scoring if c["modifiable"]]
     fixed = [c for c in scoring if not c["modifiable"]]
@@ -242,6 +313,8 @@ def _patient(r, kb, cites) -> str:
         lines.append(f"\n**Blood test measures:** {len(r['indices'])} measures of how well insulin works "
                      f"could be worked out. {len(flagged)} of them were past the usual cut-off."
                      + cites.cite(refs))
+    if any(m["kind"] == "not_scored" for m in r["missing"]):
+        lines.append("\n" + kb.ruleset["triglycerides_not_fasting"]["patient_text"])
     missing = _missing_sentences(r["missing"], "patient")
     if missing:
         lines.append("\n**What is missing:** " + " ".join(missing))

@@ -16,11 +16,13 @@ from riskservice.core.render.plan import plan_for
 
 
 class Scorer:
-    """Scores patients with one knowledge base (and optionally one model)."""
+    """Scores patients with one knowledge base (and optionally its models: a ModelSet, or one model)."""
 
     def __init__(self, knowledge, model=None, require_approved=False):
+        from riskservice.model.modelset import as_model_set
+
         self.knowledge = knowledge
-        self.model = model
+        self.model = as_model_set(model)    # None (models off) or one model per role
         self.require_approved = bool(require_approved)
         self.engine = engine_for(knowledge, model)
         plan_for(self.engine)  # the answers' fixed parts, built now (under gunicorn: once, in the master)
@@ -77,9 +79,10 @@ class Scorer:
             "disclaimer_id": kb.ruleset["disclaimer"]["id"],
             "request_id": request_id,
         }
-        if self.model is not None:
-            meta["model_id"] = self.model.model_id
-            meta["model_version"] = self.model.version
+        model = self.model.insulin_resistance if self.model is not None else None
+        if model is not None:       # the dysglycaemia model names itself in its own block
+            meta["model_id"] = model.model_id
+            meta["model_version"] = model.version
         return meta
 
 

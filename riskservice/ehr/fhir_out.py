@@ -8,13 +8,15 @@ and note.
 
 Conventions (stated in the resource's note as well):
 
-- ``prediction[0]`` is insulin resistance with ``qualitativeRisk`` from the rules band.
-- ``prediction[1]`` exists only when the core returned a model probability: its outcome is the
-  model's own outcome (text, e.g. dysglycaemia; no code invented) and ``probabilityDecimal`` is a
-  fraction in [0, 1], never a percentage.
-- ``prediction.outcome`` is SNOMED CT 763325000 "Insulin resistance (disorder)". The shared
-  brief marks this code **unsure** (not confirmed in a SNOMED CT browser); the outcome text says
-  so, so a consumer can rely on the text if the code turns out wrong.
+- ``prediction[0]`` is insulin resistance, its outcome text the ruleset's outcome text exactly
+  ("Insulin resistance: HOMA-IR above 3.51 (...)"), ``qualitativeRisk`` from the rules band and
+  ``probabilityDecimal`` the insulin-resistance model's probability when one is shown (never when
+  HOMA-IR was measured and is valid: the measurement then leads the rationale).
+- ``prediction[1]`` exists only when the dysglycaemia model gave a probability: its outcome is
+  that model's own outcome (text only; no code invented); probabilities are fractions in [0, 1].
+- ``prediction[0].outcome`` is coded SNOMED CT 763325000 "Insulin resistance (disorder)". The
+  shared brief marks this code **unsure** (not confirmed in a SNOMED CT browser); a note says so,
+  so a consumer can rely on the text if the code turns out wrong.
 - ``method`` codes live in a project-owned code system (``METHOD_SYSTEM``): the ruleset version
   and, when present, the model id and version.
 """
@@ -37,19 +39,16 @@ METHOD_SYSTEM = "urn:riskservice:fhir:CodeSystem:ir-risk-method"
 EXT_AS_OF = "urn:riskservice:fhir:StructureDefinition:as-of"
 EXT_MAPPING_ISSUES = "urn:riskservice:fhir:StructureDefinition:mapping-issues"
 
-OUTCOME = {
-    "coding": [{"system": SNOMED, "code": "763325000", "display": "Insulin resistance (disorder)"}],
-    "text": ("Insulin resistance (SNOMED CT 763325000; code not yet confirmed in a SNOMED CT browser, "
-             "treat the text as authoritative)"),
-}
+OUTCOME_CODING = [{"system": SNOMED, "code": "763325000", "display": "Insulin resistance (disorder)"}]
 
 #: Core band -> risk-probability code (the code system has no 'very high').
 BAND_TO_QUALITATIVE = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "high"}
 BAND_LABEL = {"low": "low", "moderate": "moderate", "high": "high", "very_high": "very high"}
 
-PROBABILITY_NOTE = ("prediction[0] is insulin resistance with qualitativeRisk from the rules band. When the "
-                    "statistical model is loaded, prediction[1] carries its probabilityDecimal as a 0-1 fraction "
-                    "(not a percentage) for the model's own outcome, named in its text.")
+PROBABILITY_NOTE = ("prediction[0] is insulin resistance as its text defines it, with qualitativeRisk from the rules "
+                    "band and, when shown, the insulin-resistance model's probabilityDecimal; prediction[1], when "
+                    "present, is the dysglycaemia model's probability for its own outcome, named in its text. "
+                    "Probabilities are 0-1 fractions (not percentages); none is given for a measured HOMA-IR.")
 
 
 class RiskAssessmentError(ValueError):
@@ -76,7 +75,8 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
     occurrence = occurrence or datetime.now(timezone.utc)
     rules = response.get("rules") or {}
     meta = response.get("meta") or {}
-    model = response.get("model") or None
+    block = response.get("model") or {}
+    model = block if block.get("model_id") else None    # an installed insulin-resistance model: a method
     band = rules.get("band")
 
     method_codings = [{"system": METHOD_SYSTEM, "code": f"ruleset-{meta.get('ruleset_version', 'unknown')}",
@@ -90,32 +90,59 @@ def build_risk_assessment(response: dict, mapping: MappingResult, *, occurrence:
                                "display": f"Statistical model {model.get('model_id')} version {model.get('version')}"})
         method_text += f"; model {model.get('model_id')} {model.get('version')}"
     else:
-        method_text += "; no statistical model"
+        method_text += "; no insulin-resistance model"
+    dys_model = response.get("dysglycaemia") or {}
+    if dys_model.get("model_id"):
+        method_codings.append({"system": METHOD_SYSTEM,
+                               "code": f"model-{dys_model['model_id']}-{dys_model.get('version', 'unknown')}",
+                               "display": f"Dysglycaemia model {dys_model['model_id']} version {dys_model.get('version')}"})
+        method_text += f"; dysglycaemia model {dys_model['model_id']} {dys_model.get('version')}"
 
-    prediction: dict[str, Any] = {"outcome": OUTCOME}
+    outcome_text = (response.get("outcome") or {}).get("text") or "Insulin resistance"
+    prediction: dict[str, Any] = {"outcome": {"coding": OUTCOME_CODING, "text": outcome_text}}
     if band in BAND_TO_QUALITATIVE:
         prediction["qualitativeRisk"] = {
             "coding": [{"system": RISK_PROBABILITY_SYSTEM, "code": BAND_TO_QUALITATIVE[band]}],
             "text": f"{BAND_LABEL[band]} (rules band)"}
-    drivers = "; ".join(f"{c.get('label') or c.get('factor')} +{c.get('points')}" for c in top_contributions(response))
-    rationale = f"Rules score {rules.get('points')}/{rules.get('max_points')} ({BAND_LABEL.get(band, band)})."
-    if drivers:
-        rationale += f" Main contributors: {drivers}."
+    if model and model.get("probability") is not None:
+        prediction["probabilityDecimal"] = model["probability"]
+    measured = response.get("measured") or {}
+    homa = measured.get("homa_ir") or {}
+    rationale = ""
+    if measured.get("leads"):      # the measurement leads; the estimate is context
+        rationale = f"{homa.get('text')} " + (f"{measured['statement']} " if measured.get("statement") else "") \
+            + "What the risk factors predict: "
+    if response.get("applicable") is False:
+        rationale = "The estimate does not apply: " + " ".join(
+            str(r.get("reason")) for r in response.get("not_applicable") or [])
+    else:
+        drivers = "; ".join(f"{c.get('label') or c.get('factor')} +{c.get('points')}"
+                            for c in top_contributions(response))
+        rationale += f"Rules score {rules.get('points')}/{rules.get('max_points')} ({BAND_LABEL.get(band, band)})."
+        if drivers:
+            rationale += f" Main contributors: {drivers}."
+        if homa and not measured.get("leads"):
+            rationale += f" {homa.get('text')}"
+        if block.get("probability") is None and block.get("withheld"):
+            rationale += f" Model probability not shown: {block['withheld']}."
     prediction["rationale"] = rationale
     predictions = [prediction]
-    if model and model.get("probability") is not None:
-        # The model predicts its own outcome (e.g. dysglycaemia), not insulin resistance: it gets
-        # its own prediction, coded by text only (no code is invented for it).
+    dys = response.get("dysglycaemia") or {}
+    if dys.get("probability") is not None:
+        # the second model estimates its own outcome (dysglycaemia): its own prediction, coded by
+        # text only (no code is invented for it)
         predictions.append({
-            "outcome": {"text": str(model.get("outcome") or "outcome of the statistical model")},
-            "probabilityDecimal": model["probability"],
-            "rationale": (f"Statistical model {model.get('model_id')} version {model.get('version')}; "
+            "outcome": {"text": str(dys.get("outcome") or "dysglycaemia")},
+            "probabilityDecimal": dys["probability"],
+            "rationale": (f"Statistical model {dys.get('model_id')} version {dys.get('version')}; "
                           "probability is a 0-1 fraction for the outcome named here."),
         })
 
     notes = [{"text": response.get("disclaimer") or "Decision support only; not a diagnosis."}]
     notes += [{"text": "WARNING: " + w["message"]} for w in response.get("warnings") or []
               if w.get("code") in ("diabetes_range", "not_applicable")]
+    if measured.get("leads"):
+        notes.append({"text": "Measured: " + str(homa.get("text"))})
     mechs = top_mechanisms(response)
     if mechs:
         notes.append({"text": "Top mechanisms: " + "; ".join(

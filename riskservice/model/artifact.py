@@ -36,6 +36,10 @@ TERM_NUMBERS = ("impute_value", "scaler_mean", "scaler_scale", "coef")
 #: JSON predictions vs the probabilities predict_proba gave at export; far above rounding
 #: differences between CPUs (about 1e-16) and far below any real change of the model
 SELF_CHECK_TOL = 1e-12
+#: what a model estimates (its manifest's "role"): the service evaluates one model of each
+ROLES = ("insulin_resistance", "dysglycaemia")
+#: the role of a manifest written before roles existed (the dysglycaemia model 1.0.0)
+DEFAULT_ROLE = "dysglycaemia"
 
 
 class ModelLoadError(RuntimeError):
@@ -65,16 +69,28 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def find_manifest(models_dir: Path) -> Path:
+def find_manifest(models_dir: Path, role: str | None = None) -> Path:
+    """The one manifest in ``models_dir`` (of ``role``, when given)."""
     models_dir = Path(models_dir)
     found = sorted(models_dir.glob("*" + MANIFEST_SUFFIX))
+    if role is not None:
+        found = [p for p in found if manifest_role(read_manifest(p), p) == role]
     if not found:
-        raise ModelLoadError(f"no model manifest (*{MANIFEST_SUFFIX}) in {models_dir}")
+        what = f"{role} model manifest" if role else "model manifest"
+        raise ModelLoadError(f"no {what} (*{MANIFEST_SUFFIX}) in {models_dir}")
     if len(found) > 1:
         raise ModelLoadError(
-            f"more than one model manifest in {models_dir}: {[p.name for p in found]}; pass manifest= explicitly"
+            f"more than one model manifest in {models_dir}: {[p.name for p in found]}; pass role= or manifest="
         )
     return found[0]
+
+
+def manifest_role(m: dict, where) -> str:
+    """What the manifest's model estimates: its "role", or the dysglycaemia model's when absent."""
+    role = m.get("role", DEFAULT_ROLE)
+    if role not in ROLES:
+        raise ModelLoadError(f"model manifest {where}: role {role!r} is not one of {ROLES}")
+    return role
 
 
 def read_manifest(path: Path) -> dict:
@@ -113,11 +129,13 @@ def verify_sha256(path: Path, entry: dict, mpath: Path, why: str) -> str:
     return actual
 
 
-def load_model(models_dir, manifest: str | Path | None = None) -> LoadedModel:
-    """Verify and load the model in ``models_dir`` from its JSON; raise a ``ModelLoadError`` on any doubt."""
+def load_model(models_dir, manifest: str | Path | None = None, role: str | None = None) -> LoadedModel:
+    """Verify and load the model in ``models_dir`` (the one of ``role`` when several are there) from
+    its JSON; raise a ``ModelLoadError`` on any doubt."""
     models_dir = Path(models_dir)
-    mpath = Path(manifest) if manifest is not None else find_manifest(models_dir)
+    mpath = Path(manifest) if manifest is not None else find_manifest(models_dir, role)
     m = read_manifest(mpath)
+    m["role"] = manifest_role(m, mpath)
 
     apath = manifest_file(mpath, m["artifact"], "artifact")
     joblib_sha = verify_sha256(apath, m["artifact"], mpath, "joblib files are pickles and can run code")

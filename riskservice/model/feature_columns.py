@@ -9,16 +9,24 @@ from __future__ import annotations
 import numpy as np
 
 from .features import (
+    ACTIVE_MINUTES,
     ETHNICITY_DUMMIES,
     ETHNICITY_TO_CATEGORY,
+    FAMILY_VALUES,
+    LAB_BITS,
     MVPA_ANY_MIN_MINUTES,
     NAN,
+    PATTERN_TERMS,
     RANGE_CHECKED,
     SEX_VALUES,
+    SHORT_SLEEP_HOURS,
     SMOKING_VALUES,
     TERM_INDEX,
     TERMS,
+    flag_or_none,
+    labs_taken,
     number_or_none,
+    pattern_bits,
 )
 
 
@@ -47,6 +55,20 @@ def _numcol(df, name) -> np.ndarray:
         v = pd.to_numeric(_col(df, name), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
     if np.isinf(v).any():
         raise ValueError(f"infinite values in column {name!r}")
+    return v
+
+
+def _flagcol(df, name) -> np.ndarray:
+    """A yes/no column as 1.0 / 0.0 / NaN (booleans or 0/1 numbers; anything else is refused)."""
+    if isinstance(df, _Columns):
+        raw = df.cols.get(name)
+        if raw is None:
+            return np.full(df.n, np.nan)
+        v = np.array([NAN if x is None else x for x in map(flag_or_none, np.asarray(raw, dtype=object).tolist())],
+                     dtype="float64")
+    else:
+        v = np.array([NAN if x is None else x for x in map(flag_or_none, _col(df, name).to_numpy(dtype=object,
+                      na_value=None).tolist())], dtype="float64")
     return v
 
 
@@ -130,10 +152,51 @@ def engineer_frame(df) -> np.ndarray:
         mvpa_any = np.where(np.isnan(mvpa), np.nan, (mvpa >= MVPA_ANY_MIN_MINUTES).astype("float64"))
     sed = _numcol(df, "sedentary_hours_per_day")
     sleep = _numcol(df, "sleep_hours_per_night")
+    hypertension = _flagcol(df, "hypertension")
+    fasting = _flagcol(df, "fasting")
+    tg = _numcol(df, "triglycerides")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_tg = np.where((fasting == 1.0) & (tg > 0), np.log(tg), np.nan)
+    hba1c = _numcol(df, "hba1c")
+    family = _catcol(df, "family_history_diabetes")
+    bad = {v for v in _unique_values(family) if v not in FAMILY_VALUES}
+    if bad:
+        raise ValueError(f"family_history_diabetes must be one of {FAMILY_VALUES}, got {sorted(map(str, bad))}")
+    first = np.where(family == None, np.nan, (family == "first_degree").astype("float64"))  # noqa: E711
+    gdm = np.where(sex == "female", _flagcol(df, "gestational_diabetes"), 0.0)   # asked of women only
+    with np.errstate(invalid="ignore"):
+        inactive = np.where(np.isnan(mvpa), np.nan, (mvpa < ACTIVE_MINUTES).astype("float64"))
+        short = np.where(np.isnan(sleep), np.nan, (sleep <= SHORT_SLEEP_HOURS).astype("float64"))
+    given = given_bits(hdl, log_tg, hba1c)
+    patterns = [(given == pattern_bits(name)).astype("float64") for name in PATTERN_TERMS]
     X = np.column_stack([
         age, age * age, male, *eth_cols, bmi, whtr, hdl, cur, former, mvpa_any, sed, sleep,
+        waist, hypertension, log_tg, hba1c, inactive, short, first, gdm, *patterns,
     ]) if n else np.empty((0, len(TERMS)))
     return X.astype("float64")
+
+
+def given_bits(hdl, log_tg, hba1c) -> np.ndarray:
+    """Which labs were given, as bits (hdl 1, triglycerides 2 (fasting only), HbA1c 4)."""
+    return (~np.isnan(hdl) * LAB_BITS["hdl"] + ~np.isnan(log_tg) * LAB_BITS["tg"]
+            + ~np.isnan(hba1c) * LAB_BITS["a1c"]).astype(np.int64)
+
+
+def set_patterns(X: np.ndarray, term_names, given=None) -> np.ndarray:
+    """Rewrite a model's ``labs_given_*`` columns of ``X`` (in ``term_names`` order) for the labs that
+    model takes: 1 when exactly these of them were given (``given``: bits per row, else read from X)."""
+    names = list(term_names)
+    rows = [(k, pattern_bits(t)) for k, t in enumerate(names) if t in PATTERN_TERMS]
+    if not rows:
+        return X
+    if given is None:
+        col = {t: X[:, names.index(t)] if t in names else np.full(len(X), np.nan)
+               for t in ("hdl_cholesterol", "log_triglycerides", "hba1c")}
+        given = given_bits(col["hdl_cholesterol"], col["log_triglycerides"], col["hba1c"])
+    taken = labs_taken(names)
+    for k, bits in rows:
+        X[:, k] = ((given & taken) == bits).astype("float64")
+    return X
 
 
 def input_frame_ranges(df) -> dict:

@@ -27,6 +27,7 @@ import pandas as pd
 from riskservice.core.knowledge import sullivan_points
 
 from . import survey as S
+from .features import ACTIVE_MINUTES, SHORT_SLEEP_HOURS
 
 GENERATOR = "riskservice derive-points"
 FIT_FILE = "models/points_fit.json"
@@ -35,10 +36,8 @@ FIT_DATE = "2026-12-07"
 #: one point = 0.25 log-odds (odds ratio 1.284), clinical-facts.md section 8 step 5
 POINTS_UNIT = 0.25
 SELECTION_P = 0.05
-#: WHO 2020 guideline (Bull FC et al., Br J Sports Med 2020;54:1451): 150 min/week of moderate activity
-ACTIVE_MINUTES = 150.0
-#: short sleep: 6 h or less (Cappuccio 2010's "<= 5-6 h" group; clinical-facts.md 2.10)
-SHORT_SLEEP_HOURS = 6.0
+# ACTIVE_MINUTES (WHO 2020: 150 min/week) and SHORT_SLEEP_HOURS (6 h or less, Cappuccio 2010) are defined
+# once, in features.py, where the served models' terms read them too.
 
 
 @dataclass(frozen=True)

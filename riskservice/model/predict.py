@@ -34,6 +34,7 @@ class LoadedModel:
         self.manifest = manifest
         self.model_id: str = manifest["model_id"]
         self.version: str = manifest["version"]
+        self.role: str = manifest.get("role", "dysglycaemia")   # what it estimates (artifact.ROLES)
         self.sha256: str = sha256
         self.outcome: str = manifest["outcome"]["definition"]
         self.pipeline = pipeline  # None when served from JSON; training passes its fitted Pipeline
@@ -48,6 +49,9 @@ class LoadedModel:
         self.fill_, self.mean_, self.scale_, self.coef_ = arrays
         self.intercept_ = float(intercept)
         self._idx = np.array([F.TERM_INDEX[t] for t in self.term_names], dtype=np.intp)
+        # "labs given" terms count only the labs this model takes
+        self._taken = F.labs_taken(self.term_names)
+        self._patterns = tuple((F.TERM_INDEX[t], F.pattern_bits(t)) for t in self.term_names if t in F.PATTERN_TERMS)
 
         # pure-Python copies for the single-row path
         groups: dict[str, list[int]] = {}
@@ -115,12 +119,38 @@ class LoadedModel:
             out["sleep_hours_per_night"] = {
                 "feature": "sleep_hours_per_night", "filled_with": round(f("sleep_hours"), ROUND),
                 "reason": f"sleep_hours_per_night missing: {mean_txt}"}
+        if f("waist") is not None:
+            out["waist"] = {"feature": "waist", "filled_with": round(f("waist"), ROUND),
+                            "reason": f"waist missing: {mean_txt}"}
+        if f("hypertension") is not None:
+            out["hypertension"] = {"feature": "hypertension", "filled_with": round(f("hypertension"), ROUND),
+                                   "reason": f"hypertension missing: {mean_txt} (training share)"}
+        if f("log_triglycerides") is not None:
+            fill = round(f("log_triglycerides"), ROUND)
+            out["triglycerides"] = {"feature": "triglycerides", "filled_with": {"log_triglycerides": fill},
+                                    "reason": f"triglycerides missing: {mean_txt}"}
+            out["triglycerides:not_fasting"] = {
+                "feature": "triglycerides", "filled_with": {"log_triglycerides": fill},
+                "reason": "triglycerides reported, not scored: the labs were not drawn fasting (`fasting` is not "
+                          f"true), so they are {mean_txt}"}
+        if f("hba1c") is not None:
+            out["hba1c"] = {"feature": "hba1c", "filled_with": round(f("hba1c"), ROUND),
+                            "reason": f"hba1c missing: {mean_txt}"}
         return out
+
+    def _generic_imputation(self, group: str, ks) -> dict:
+        """What was filled in for a group without its own text (e.g. the insulin-resistance model's
+        inactive, sleep_short, family_history or gestational_diabetes terms)."""
+        return {"feature": group,
+                "filled_with": {self.term_names[k]: round(float(self.fill_[k]), ROUND) for k in ks},
+                "reason": f"{group} missing: filled with the training mean, so it contributes 0 log-odds"}
 
     # ------------------------------------------------------------------------------------------
     def linear_predictor(self, canonical: dict) -> tuple[float, list, list, dict]:
         """(logit, per-term contributions, per-term missing flags, derived inputs)."""
         values, derived = F.engineer_one(canonical)
+        for j, bits in self._patterns:
+            values[j] = float((derived["labs_given"] & self._taken) == bits)
         logit = self.intercept_
         contrib = []
         missing = []
@@ -160,8 +190,10 @@ class LoadedModel:
                     imputed.append(dict(txt["waist_to_height:" + key]))
                 elif g == "ethnicity" and d["ethnicity"] is not None:
                     imputed.append(dict(txt["ethnicity_unmapped"]))
+                elif g == "triglycerides" and d.get("triglycerides") is not None:
+                    imputed.append(dict(txt["triglycerides:not_fasting"]))
                 else:
-                    imputed.append(dict(txt[g]))
+                    imputed.append(dict(txt[g]) if g in txt else self._generic_imputation(g, ks))
         if d["bmi_derived"] and "bmi" in txt:
             imputed.append({"feature": "bmi", "filled_with": d["bmi"],
                             "reason": "bmi not given: computed as weight (kg) / height (m)^2"})
@@ -191,7 +223,7 @@ class LoadedModel:
     # ------------------------------------------------------------------------------------------
     def term_matrix(self, df) -> np.ndarray:
         """The matrix the Pipeline expects (model terms, NaN where missing)."""
-        return FC.engineer_frame(df)[:, self._idx]
+        return FC.set_patterns(FC.engineer_frame(df)[:, self._idx], self.term_names)
 
     def logit_frame(self, df) -> np.ndarray:
         X = self.term_matrix(df)
@@ -200,7 +232,7 @@ class LoadedModel:
 
     def predict_columns(self, cols: dict, n: int) -> np.ndarray:
         """``predict_frame`` for a mapping of numpy columns (the batch path), no DataFrame needed."""
-        X = FC.engineer_columns(cols, n)[:, self._idx]
+        X = FC.set_patterns(FC.engineer_columns(cols, n)[:, self._idx], self.term_names)
         X = np.where(np.isnan(X), self.fill_, X)
         return sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
 
@@ -224,6 +256,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _group_value(g: str, d: dict):
+    if g == "labs_given":        # the labs given, by name
+        return [lab for lab, bit in F.LAB_BITS.items() if d.get("labs_given", 0) & bit]
     if g == "sex":
         return d["sex"]
     if g == "ethnicity":

@@ -123,7 +123,7 @@ def train(data: str | Path | None = None, outcome: str | None = None, out: str |
             "directory, so choose another --out or remove the old files first")
 
     X_full = FC.engineer_frame(canon)
-    terms = list(F.TERM_NAMES) if is_default else select_terms(X_full)
+    terms = list(F.DYSGLYCAEMIA_TERMS) if is_default else select_terms(X_full)
     terms_idx = [F.TERM_INDEX[t] for t in terms]
     X = X_full[:, terms_idx]
 

@@ -94,7 +94,8 @@ def measured_homa(result: dict, plain) -> dict | None:
                 "comparison": "", "status": measured.get("status"), "valid": measured.get("valid", True),
                 "borderline": (number(zone.get("low")), number(zone.get("high"))) if zone else None,
                 "text": plain(measured.get("text") or ""), "leads": bool(result["measured"].get("leads")),
-                "invalid_reasons": [plain(r) for r in measured.get("invalid_reasons") or []],
+                "invalid_reasons": [plain(r["text"] if isinstance(r, dict) else r)
+                                    for r in measured.get("invalid_reasons") or []],
                 "statement": plain(result["measured"].get("statement") or ""),
                 "percentile_text": pct.get("text") if isinstance(pct, dict) else None, "population": ""}
     ix = (result.get("indices") or {}).get("homa_ir")

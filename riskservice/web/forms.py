@@ -26,7 +26,8 @@ GROUPS = (
     ("inflammation", "Inflammatory markers", ("hs_crp", "il6", "tnf_alpha")),
     ("history", "History", ("known_diabetes", "pregnant", "hypertension", "high_glucose_history",
                             "gestational_diabetes", "pcos")),
-    ("labs", "Labs", ("fasting_glucose", "fasting_insulin", "triglycerides", "hdl_cholesterol", "hba1c", "alt")),
+    ("labs", "Labs", ("fasting", "fasting_glucose", "fasting_insulin", "triglycerides", "hdl_cholesterol", "hba1c",
+                      "alt")),
 )
 BOOL_CHOICES = (("yes", "Yes"), ("no", "No"))
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")

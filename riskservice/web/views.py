@@ -103,10 +103,12 @@ def provenance(origin: dict | None, values: dict) -> list[dict]:
 
 
 def _narrative(result: dict) -> str:
-    """The engine's narrative for reading: the model named by its version, not its identifier."""
-    text, model = result["explanation"], result.get("model")
-    if model and model.get("model_id"):
-        text = text.replace(f"({model['model_id']} {model.get('version', '')})", f"(model {model.get('version', '')})")
+    """The engine's narrative for reading: the models named by their version, not their identifiers."""
+    text = result["explanation"]
+    for model in (result.get("model"), result.get("dysglycaemia")):
+        if model and model.get("model_id"):
+            text = text.replace(f"({model['model_id']} {model.get('version', '')})",
+                                f"(model {model.get('version', '')})")
     return text
 
 
@@ -144,6 +146,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
         context.update(
             cite=lambda ids: sorted({refnum[i] for i in ids if i in refnum}),
             ans=answer.answer(result, plain),
+            outcome_patient_text=plain((kb.ruleset.get("outcome") or {}).get("patient_text", "")),
             percentiles=result.get("percentiles"),
             chart=chart.contribution_bars(rules["contributions"], plain),
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),

@@ -56,6 +56,8 @@ def test_json_array_answers_json_lines(client):
     single = client.post("/v1/score", json={"age": 52, "sex": "male", "bmi": 31.2}).get_json()
     assert lines[0]["points"] == single["rules"]["points"] and lines[0]["error"] is None
     assert "probability" in lines[0]
+    assert lines[0]["dysglycaemia_probability"] is not None
+    assert lines[0]["leads"] == "risk_factor_estimate" and lines[0]["measured_homa_ir"] is None
     assert "sex: Must be one of" in lines[1]["error"]
 
 
@@ -74,8 +76,11 @@ def test_single_and_batch_agree_on_the_acceptance_patient(client, patient):
                                                       content_type="text/csv").get_data(as_text=True))))[0]
     assert int(out["points"]) == single["rules"]["points"]
     assert out["band"] == single["rules"]["band"]
-    # CSV rounds floats to 6 decimals
-    assert float(out["probability"]) == pytest.approx(single["model"]["probability"], abs=5e-7)
+    # a valid measured HOMA-IR leads: no probability of the outcome, in both (CSV rounds floats to 6 decimals)
+    assert out["leads"] == single["leads"] == "measured_homa_ir" and out["probability"] == ""
+    assert float(out["measured_homa_ir"]) == pytest.approx(single["measured"]["homa_ir"]["value"], abs=5e-7)
+    assert out["homa_ir_status"] == single["measured"]["homa_ir"]["status"] == "borderline"
+    assert out["dysglycaemia_probability"] == "" and single["dysglycaemia"]["withheld"]
     assert float(out["homa_ir"]) == pytest.approx(single["indices"]["homa_ir"]["value"], abs=5e-7)
     assert out["mechanism_1"] == single["mechanisms"][0]["name"]
 

@@ -8,15 +8,24 @@ from riskservice.app import default_model_dir
 from riskservice.model import ModelIntegrityError
 
 
-def test_model_block_in_every_score(client, patient):
-    body = client.post("/v1/score", json=patient).get_json()
+def test_both_model_blocks_in_a_score(two_model_dir, kb):
+    client = create_app({"TESTING": True, "MODEL_DIR": str(two_model_dir)}).test_client()
+    body = client.post("/v1/score", json={"age": 52, "sex": "male", "bmi": 31.2, "waist": 104}).get_json()
     m = body["model"]
-    assert 0 < m["probability"] < 1
-    assert "NOT a measured insulin-resistance probability" in m["outcome"]
+    assert 0 < m["probability"] < 1 and m["withheld"] is None
+    assert m["outcome"] == kb.ruleset["outcome"]["text"] and "TEST FIXTURE" in m["outcome_definition"]
     total = sum(c["log_odds"] for c in m["contributions"])
     assert total == pytest.approx(m["logit"] - m["baseline_logit"], abs=1e-9)
-    assert {x["factor"] for x in m["not_in_model"]} >= {"medications", "family_history"}
-    assert body["meta"]["model_version"] == m["version"]
+    assert body["meta"]["model_version"] == m["version"] and body["meta"]["model_id"] == m["model_id"]
+    d = body["dysglycaemia"]
+    assert 0 < d["probability"] < 1 and d["withheld"] is None and d["model_id"] == "nhanes1718_dysglycaemia_logreg"
+    assert d["outcome"] == kb.ruleset["dysglycaemia"]["text"]
+
+
+def test_without_the_insulin_resistance_model_its_probability_is_null_with_the_reason(client, kb):
+    body = client.post("/v1/score", json={"age": 52, "sex": "male", "bmi": 31.2}).get_json()
+    assert body["model"]["probability"] is None and "not installed" in body["model"]["withheld"]
+    assert 0 < body["dysglycaemia"]["probability"] < 1 and "model_id" not in body["meta"]
 
 
 def test_model_off_gives_null(patient):

@@ -45,8 +45,14 @@ def test_summary_is_small_and_agrees_with_the_full_answer(client, patient):
                                                          full["rules"]["band"])
     assert s["lower_bound"] == full["rules"]["lower_bound"]
     assert s["band_if_missing_were_maximal"] == full["rules"]["band_if_missing_were_maximal"]
-    assert s["probability"]["value"] == full["model"]["probability"]
-    assert s["probability"]["outcome"].startswith("HbA1c >= 5.7")
+    assert s["leads"] == full["leads"] == "measured_homa_ir"
+    assert s["measured_homa_ir"]["value"] == full["measured"]["homa_ir"]["value"]
+    assert s["measured_homa_ir"]["status"] == full["measured"]["homa_ir"]["status"] == "borderline"
+    assert s["probability"]["value"] is full["model"]["probability"] is None     # measured: withheld
+    assert s["probability"]["withheld"] == full["model"]["withheld"]
+    assert s["probability"]["outcome"].startswith("HOMA-IR above 3.51")
+    assert s["dysglycaemia_probability"]["value"] is full["dysglycaemia"]["probability"] is None  # glucose 104
+    assert s["dysglycaemia_probability"]["withheld"] == full["dysglycaemia"]["withheld"]
     assert s["flagged_indices"] == {k: v["value"] for k, v in full["indices"].items() if v["flagged"]}
     assert s["flagged_indices"]["homa_ir"] == pytest.approx(3.595, abs=5e-4)
     assert [(m["id"], m["name"], m["weight"]) for m in s["mechanisms"]] == \
@@ -72,6 +78,8 @@ def test_summary_agrees_for_other_patients(client, raw):
     factor_missing = [m["input"] for m in full["missing"] if m["kind"] == "factor" and m["input"] not in index_ids]
     assert s["missing_inputs"][:len(factor_missing)] == factor_missing
     assert s["probability"]["value"] == full["model"]["probability"]
+    assert s["dysglycaemia_probability"]["value"] == full["dysglycaemia"]["probability"]
+    assert s["leads"] == full["leads"]
 
 
 def test_summary_builds_no_narrative_and_no_references(monkeypatch, client, patient):
@@ -129,7 +137,11 @@ def test_summary_respects_the_strict_switch(patient):
 def test_summary_without_model_has_null_probability(patient):
     app = create_app({"TESTING": True, "MODEL": "off"})
     body = app.test_client().post("/v1/score?view=summary", json=patient).get_json()
-    assert body["probability"] is None and body["points"] > 0
+    assert body["probability"]["value"] is None and "measured" in body["probability"]["withheld"]
+    published("response-summary.schema.json").validate(body)
+    body = app.test_client().post("/v1/score?view=summary", json={"age": 52, "sex": "male", "bmi": 31}).get_json()
+    assert body["probability"]["value"] is None and "switched off" in body["probability"]["withheld"]
+    assert body["dysglycaemia_probability"]["value"] is None and body["points"] > 0
     published("response-summary.schema.json").validate(body)
 
 
@@ -141,17 +153,20 @@ def test_openapi_documents_the_view_parameter(client):
 
 
 def test_cli_view_option(runner, patient):
-    out = runner.invoke(main, ["score", "--view", "summary", "-"], input=json.dumps(patient))
+    out = runner.invoke(main, ["score", "--view", "summary", "-"], input=json.dumps({"age": 52, "sex": "male"}))
     assert out.exit_code == 0, out.output
     body = json.loads(out.output)
-    assert body["view"] == "summary" and body["probability"]["value"] > 0
+    assert body["view"] == "summary" and body["dysglycaemia_probability"]["value"] > 0
     bad = runner.invoke(main, ["score", "--view", "tiny", "-"], input=json.dumps(patient))
     assert bad.exit_code == 2
 
 
-def test_narrative_states_the_model_probability(full_scorer, patient):
-    full = full_scorer.score(patient)
-    p = f"{full['model']['probability']:.0%}"
+def test_narrative_states_both_probabilities_with_their_outcomes(two_model_scorer):
+    raw = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104}
+    full = two_model_scorer.score(raw)
+    p, d = f"{full['model']['probability']:.0%}", f"{full['dysglycaemia']['probability']:.0%}"
     assert f"**Model probability:** {p}" in full["explanation"]
-    assert full["model"]["outcome"] in full["explanation"]
-    assert p in full_scorer.score(patient, audience="patient")["explanation"]
+    assert f"**Dysglycaemia model:** {d}" in full["explanation"]
+    assert full["model"]["outcome"] in full["explanation"] and full["dysglycaemia"]["outcome"] in full["explanation"]
+    patient = two_model_scorer.score(raw, audience="patient")["explanation"]
+    assert f"chance of insulin resistance at {p}" in patient and d in patient

@@ -12,9 +12,9 @@ from riskservice.core.render import INDEX_COLUMNS
 from riskservice.core.scoring import Scorer
 from riskservice.rows.batch import BatchScorer, HeaderProblem
 
-ETH = ["europid", "south_asian", "east_asian", "japanese", "african", "hispanic", "middle_eastern", "other"]
+ETH = ["europid", "south_asian", "east_asian", "japanese", "asian", "african", "hispanic", "middle_eastern", "other"]
 MEDS = ["prednisolone", "H02AB02", "olanzapine", "metformin", "C03AA03", "atenolol", "carvedilol", "niacin",
-        "tacrolimus", "ritonavir", "simvastatin", "aspirin"]
+        "tacrolimus", "ritonavir", "simvastatin", "aspirin", "gliclazide", "insulin glargine"]
 
 
 def random_patient(rng: random.Random, messy: bool) -> dict:
@@ -60,6 +60,7 @@ def random_patient(rng: random.Random, messy: bool) -> dict:
             p["fasting_insulin"], p["fasting_insulin_unit"] = round(rng.uniform(15, 200), 1), "pmol/L"
         else:
             p["fasting_insulin"] = round(rng.uniform(2, 40), 1)
+    maybe("fasting", rng.random() < 0.7, 0.6)
     maybe("triglycerides", round(rng.uniform(40, 400), 1), 0.5)
     maybe("hdl_cholesterol", round(rng.uniform(20, 90), 1), 0.5)
     if rng.random() < 0.4:
@@ -122,6 +123,11 @@ def single_expectation(scorer, p):
         "missing": ";".join(m["factor"] for m in r["missing"] if m["kind"] == "factor"),
         "warnings": {f"{w['field']}: {w['message']}" for w in r["warnings"]},
         "probability": r["model"]["probability"] if r["model"] else None,
+        "dysglycaemia_probability": r["dysglycaemia"]["probability"] if r["dysglycaemia"] else None,
+        "measured_homa_ir": r["measured"]["homa_ir"]["value"] if (r["measured"] or {}).get("leads") else None,
+        "homa_ir_status": (None if not r["measured"] else r["measured"]["homa_ir"]["status"]
+                           if r["measured"]["leads"] else "not_valid"),
+        "leads": r["leads"],
     }
 
 
@@ -158,7 +164,12 @@ def test_batch_equals_single_on_2000_random_patients(kb, model, full_scorer):
         got_mechs = [m for m in (out["mechanism_1"][i], out["mechanism_2"][i], out["mechanism_3"][i]) if m]
         assert got_mechs == want["mechanisms"], (i, p)
         assert out["missing_factors"][i] == want["missing"], (i, p)
-        assert out["probability"][i] == pytest.approx(want["probability"], rel=1e-12, abs=1e-15), (i, p)
+        for name in ("probability", "dysglycaemia_probability", "measured_homa_ir"):
+            if want[name] is None:
+                assert out[name][i] is None, (i, name, p)
+            else:
+                assert out[name][i] == pytest.approx(want[name], rel=1e-12, abs=1e-15), (i, name, p)
+        assert (out["homa_ir_status"][i], out["leads"][i]) == (want["homa_ir_status"], want["leads"]), (i, p)
         got_warn = set(w for w in (out["warnings"][i] or "").split("; ") if w)
         assert got_warn == want["warnings"], (i, p)
     assert 200 < errors < 400

@@ -17,8 +17,11 @@ from tests.core.test_one_engine import hostile_patients
 FIELDS = ("values", "codes", "ok", "bmi_derived", "assumed_unit", "counted", "factor_present", "factor_top",
           "factor_band_points", "factor_flagged", "diabetes_range", "med_member", "med_points", "med_given",
           "points", "max_points", "headroom", "missing_top", "band", "band_if_max", "mech_weight", "mech_count",
-          "mech_order", "antihypertensive_source", "model_terms", "model_contrib", "logit", "probability")
-SUMMED = ("logit", "probability")
+          "mech_order", "antihypertensive_source", "model_terms", "model_contrib", "logit", "probability",
+          "dysglycaemia_probability", "probability_withheld", "dysglycaemia_withheld", "diabetes_confirmed",
+          "triglycerides_unscored", "glucose_lowering", "homa_given", "homa_invalid", "homa_valid", "homa_status",
+          "agreement")
+SUMMED = ("logit", "probability", "dysglycaemia_probability")
 ITEMS = ("variant", "band", "present", "points", "top", "flagged", "diabetes")
 
 
@@ -37,8 +40,8 @@ def _arrays(ev):
 
 
 @pytest.fixture(scope="module")
-def engine(kb, model):
-    return Engine(kb, model)
+def engine(kb, two_models):
+    return Engine(kb, two_models)
 
 
 def test_a_block_and_single_rows_evaluate_alike(engine):
@@ -55,7 +58,7 @@ def test_a_block_and_single_rows_evaluate_alike(engine):
             np.testing.assert_array_equal(whole, one_by_one, err_msg=name)
 
 
-def test_exclusive_groups_tabulated_or_computed_row_by_row_agree(kb, model, tmp_path):
+def test_exclusive_groups_tabulated_or_computed_row_by_row_agree(kb, two_models, tmp_path):
     """A group's table is the same function evaluated once for every context and slot; an
     engine that computes the group per row gives the same evaluation. The shipped ruleset has no
     exclusive group today, so the test adds one to a copy of the knowledge."""
@@ -69,9 +72,9 @@ def test_exclusive_groups_tabulated_or_computed_row_by_row_agree(kb, model, tmp_
                                     "reason": "test: only the higher of BMI and waist counts"}]
     (copy / "ruleset.json").write_text(json.dumps(ruleset))
     kb = load_knowledge(copy)
-    engine = Engine(kb, model)
+    engine = Engine(kb, two_models)
     assert engine._groups and all(group[3] is not None for group in engine._groups)
-    direct = Engine(kb, model)
+    direct = Engine(kb, two_models)
     for group in direct._groups:
         group[3] = None
     patients = json.loads(json.dumps(hostile_patients(300, seed=11), allow_nan=True))

@@ -63,8 +63,10 @@ def test_indices_in_a_response_name_cutoff_population_and_flag(scorer):
                            "triglycerides": 180, "hdl_cholesterol": 38, "bmi": 31.2})
     homa = result["indices"]["homa_ir"]
     assert homa["value"] == pytest.approx(3.5951, rel=REL)
-    assert homa["flagged"] is True and homa["cutoff"]["value"] == 2.6
-    assert "Spanish" in homa["cutoff"]["population"]
+    assert homa["flagged"] is True and homa["cutoff"]["value"] == 3.51
+    assert homa["cutoff"]["text"] == "HOMA-IR above 3.51 (the 75th percentile of US adults without diabetes)"
+    assert "NHANES 2015-2018" in homa["cutoff"]["population"]
+    assert [c["value"] for c in homa["alternative_cutoffs"]] == [2.6, 1.775, 4.65]   # cited comparisons only
     assert "405" in homa["formula"]
     assert result["indices"]["tg_hdl"]["cutoff"]["value"] == 3.0
     assert set(result["indices"]) == {"homa_ir", "quicki", "tyg", "tg_hdl", "mets_ir", "mcauley", "spise"}

@@ -136,3 +136,35 @@ def test_digest_changes_with_content(knowledge_copy, kb):
 def test_drug_vocabulary_matches_names_and_atc_codes(kb, entry, expected):
     cls = kb.drug_class_for(entry)
     assert (cls["id"] if cls else None) == expected
+
+
+def _homa(doc):
+    return next(ix for ix in doc["indices"] if ix["id"] == "homa_ir")
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("indices", lambda d: _homa(d)["cutoffs"][0].update(value=2.6), "its one cut-off must be the outcome's"),
+    ("indices", lambda d: _homa(d)["cutoffs"].append(dict(_homa(d)["cutoffs"][0], value=2.5)),
+     "its one cut-off must be the outcome's"),
+    ("ruleset", lambda d: d["disclaimer"].update(text=d["disclaimer"]["text"] + " HOMA-IR above 2.5 flags it."),
+     "states a HOMA-IR cut-off of 2.5"),
+    ("ruleset", lambda d: d["measured"]["glucose_lowering_classes"].append("sglt2"), "'sglt2' is not in drug_classes"),
+    ("ruleset", lambda d: d["dysglycaemia"]["established_when"][0]["at_least"].update({"mmol/mol": 42}),
+     "42 mmol/mol is"),
+    ("ruleset", lambda d: d.update(version="2026.11.1.x"), "does not match"),
+])
+def test_the_outcome_blocks_are_checked_at_start_up(knowledge_copy, name, change, message):
+    edit(knowledge_copy, name, change)
+    with pytest.raises(KnowledgeError, match=message):
+        load_knowledge(knowledge_copy)
+
+
+def test_sullivan_points_subtract_the_category_base(kb):
+    from riskservice.core.knowledge import sullivan_points
+    unit = kb.points_unit
+    base = {"term": "eth_asian", "coefficient": 0.5}
+    assert sullivan_points({"coefficient": 1.0, "reference_value": 1.0, "base_value": 0.0}, unit) == 4
+    assert sullivan_points({"coefficient": 1.0, "reference_value": 1.0, "base_value": 0.0,
+                            "category_base": base}, unit) == 2
+    # a lab factor whose base is a typical value: below it, negative points
+    assert sullivan_points({"coefficient": 0.02, "reference_value": 35.0, "base_value": 50.0}, unit) == -1

@@ -62,20 +62,25 @@ def single(scorer, p):
         return ("error", frozenset(exc.errors))
     rules = r["rules"] or {}
     return ("ok", rules.get("points"), rules.get("band"), r["diabetes_range"],
-            round(r["model"]["probability"], 12) if r["model"] else None,
-            r["established"].get("findrisc", {}).get("points"))
+            _round((r["model"] or {}).get("probability")), _round((r["dysglycaemia"] or {}).get("probability")),
+            r["leads"], r["established"].get("findrisc", {}).get("points"))
+
+
+def _round(p):
+    return None if p is None else round(p, 12)
 
 
 def row(out, i):
     if out["error"][i]:
         return ("error", frozenset(part.split(":")[0] for part in out["error"][i].split(" | ")))
-    return ("ok", out["points"][i], out["band"][i], out["diabetes_range"][i],
-            None if out["probability"][i] is None else round(out["probability"][i], 12), out["findrisc_points"][i])
+    return ("ok", out["points"][i], out["band"][i], out["diabetes_range"][i], _round(out["probability"][i]),
+            _round(out["dysglycaemia_probability"][i]), out["leads"][i], out["findrisc_points"][i])
 
 
-def test_json_object_json_array_and_csv_agree_on_10000_hostile_patients(full_scorer, kb, model):
+def test_json_object_json_array_and_csv_agree_on_10000_hostile_patients(two_model_scorer, kb, two_models):
     patients = hostile_patients(10_000)
-    batch = BatchScorer(kb, model)
+    full_scorer = two_model_scorer
+    batch = BatchScorer(kb, two_models)
     records = batch.score_records(json.loads(json.dumps(patients, allow_nan=True)))
     keys = sorted({k for p in patients for k in p})
     columns = {k: pa.array([csv_cell(p.get(k)) for p in patients], type=pa.string()) for k in keys}
@@ -85,9 +90,7 @@ def test_json_object_json_array_and_csv_agree_on_10000_hostile_patients(full_sco
         want = single(full_scorer, p)
         got_json = records[i]
         json_row = ("error", frozenset(part.split(":")[0] for part in got_json["error"].split(" | "))) \
-            if got_json["error"] else ("ok", got_json["points"], got_json["band"], got_json["diabetes_range"],
-                                       None if got_json["probability"] is None else round(got_json["probability"], 12),
-                                       got_json["findrisc_points"])
+            if got_json["error"] else row({k: [v] for k, v in got_json.items()}, 0)
         assert json_row == want, (i, p, json_row, want)
         got_csv = row(text_out, i)
         if want[0] == "error":

@@ -26,6 +26,11 @@ class FakeKnowledge:
         return None
 
 
+OUTCOME_TEXT = ("Insulin resistance: HOMA-IR above 3.51 (the 75th percentile of US adults without diabetes, "
+                "NHANES 2015-2018)")
+OUTCOME_SHORT = "HOMA-IR above 3.51 (75th percentile of US adults without diabetes)"
+
+
 class FakeCore:
     knowledge = FakeKnowledge()
 
@@ -53,13 +58,15 @@ class FakeCore:
                                               "input": "waist", "max_points": 2}]
         missing.append({"kind": "index", "index": "tyg", "name": "TyG index", "needs": ["triglycerides"]})
         return {
+            "applicable": True, "leads": "risk_factor_estimate", "measured": None,
+            "outcome": {"id": "insulin_resistance", "text": OUTCOME_TEXT, "short_text": OUTCOME_SHORT},
             "rules": {"points": points, "max_points": 10, "band": band, "contributions": contributions},
             "indices": indices,
             "established": {},
             "mechanisms": [{"rank": 1, "id": "ectopic_fat", "name": "Ectopic fat", "weight": 0.6,
                             "factors": [], "chain": ["fat", "DAG", "PKC"],
                             "explanation": "Liver and muscle fat impair insulin signalling."}],
-            "model": None,
+            "model": None, "dysglycaemia": None,
             "missing": missing,
             "assumed": [], "warnings": [], "references": [],
             "disclaimer": "Decision support only; not a diagnosis.",

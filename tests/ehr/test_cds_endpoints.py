@@ -76,7 +76,8 @@ def test_patient_view_full_prefetch_card(fake_client):
     body = call(fake_client, "ir-risk", hook_request("complete", prefetch=prefetch_for("complete"))).get_json()
     (card,) = body["cards"]
     assert card["indicator"] == "warning"                      # FakeCore: 7 points -> very_high
-    assert card["summary"].startswith("Very high likelihood of insulin resistance (score 7/10")
+    assert card["summary"] == ("Very high likelihood of insulin resistance, HOMA-IR above 3.51 (75th percentile of US "
+                               "adults without diabetes): score 7/10")
     assert "**Top contributing factors**" in card["detail"] and "Ectopic fat" in card["detail"]
     assert "- HOMA-IR: 4.7, cut-off >= 2.5 (flagged)" in card["detail"] and "not a diagnosis" in card["detail"]
     assert "Indices not computed (inputs missing):** TyG index" in card["detail"]
@@ -286,12 +287,17 @@ def test_cors_only_for_allow_listed_origins(fake_app, fake_client):
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
-def test_summary_stays_under_140_chars():
+def test_summary_stays_under_140_chars_and_names_the_outcome():
+    short = "HOMA-IR above 3.51 (75th percentile of US adults without diabetes)"
     resp = {"rules": {"points": 123456789, "max_points": 987654321, "band": "very_high"},
-            "model": {"probability": 0.123456, "outcome": "Dysglycaemia: HbA1c >= 5.7% " + "x" * 200}}
+            "outcome": {"short_text": short + " x" * 100}, "model": {"probability": 0.123456}}
     assert len(cds_hooks.summary_for(resp)) < 140
-    resp["rules"] = {"points": 11, "max_points": 33, "band": "high"}
-    assert cds_hooks.summary_for(resp) == "High likelihood of insulin resistance (score 11/33; model p=0.12 for dysglycaemia)"
+    resp["rules"], resp["outcome"] = {"points": 11, "max_points": 33, "band": "high"}, {"short_text": short}
+    assert cds_hooks.summary_for(resp) == f"High likelihood of insulin resistance, {short}: score 11/33; p=0.12"
+    resp["measured"] = {"leads": True, "homa_ir": {"value": 4.91, "status": "above"}}
+    assert cds_hooks.summary_for(resp) == f"Measured HOMA-IR 4.91 (above): insulin resistance is {short}"
+    assert cds_hooks.summary_for({"applicable": False, "not_applicable": [{"field": "known_diabetes"}]}) == \
+        "Insulin-resistance estimate does not apply (known diabetes)"
 
 
 def test_token_and_patient_never_logged(fake_client, caplog):

@@ -66,13 +66,14 @@ def test_fhir_score_on_the_real_core(ehr_client, ehr_app, name):
     assert ra["note"][0]["text"] == ehr_app.extensions["riskservice"].knowledge.disclaimer
     assert ra["basis"] and all(b["reference"] for b in ra["basis"])
     pred = ra["prediction"][0]
+    kb = ehr_app.extensions["riskservice"].knowledge
+    assert pred["outcome"]["text"] == kb.ruleset["outcome"]["text"]          # the outcome, named exactly
     assert pred["qualitativeRisk"]["coding"][0]["code"] in {"low", "moderate", "high"}
-    assert "probabilityDecimal" not in pred               # the model does not predict insulin resistance
-    model = ehr_app.extensions["riskservice"].model
-    assert (len(ra["prediction"]) == 2) == (model is not None)
-    if model is not None:
-        assert 0 <= ra["prediction"][1]["probabilityDecimal"] <= 1
-        assert "NOT a measured insulin-resistance probability" in ra["prediction"][1]["outcome"]["text"]
+    if ehr_app.extensions["riskservice"].model.insulin_resistance is None:
+        assert "probabilityDecimal" not in pred and "Model probability not shown" in pred["rationale"]
+    for other in ra["prediction"][1:]:                    # the dysglycaemia model, labelled with its outcome
+        assert 0 <= other["probabilityDecimal"] <= 1
+        assert other["outcome"]["text"] == kb.ruleset["dysglycaemia"]["text"]
 
 
 def test_complete_patient_medications_reach_the_core(ehr_client):

@@ -32,7 +32,8 @@ def test_risk_assessment_validates_and_carries_basis_and_disclaimer(mapping, res
     assert any(n["text"].startswith("Top mechanisms: Ectopic fat") for n in ra["note"])
     pred = ra["prediction"][0]
     assert pred["qualitativeRisk"]["coding"][0] == {"system": fhir_out.RISK_PROBABILITY_SYSTEM, "code": "high"}
-    assert pred["outcome"]["coding"][0]["code"] == "763325000" and "not yet confirmed" in pred["outcome"]["text"]
+    assert pred["outcome"]["coding"][0]["code"] == "763325000" and pred["outcome"]["text"] == response["outcome"]["text"]
+    assert any("763325000, marked unsure" in n["text"] for n in ra["note"])
     assert "probabilityDecimal" not in pred                     # no model in this response
     assert "ruleset-test" == ra["method"]["coding"][0]["code"]
     ext = {e["url"]: e for e in ra["extension"]}
@@ -42,17 +43,32 @@ def test_risk_assessment_validates_and_carries_basis_and_disclaimer(mapping, res
 
 def test_probability_is_a_checked_fraction(mapping, response):
     response = copy.deepcopy(response)
-    response["model"] = {"probability": 0.72, "outcome": "Dysglycaemia: HbA1c >= 5.7%", "model_id": "lr",
-                         "version": "1.0"}
+    response["model"] = {"probability": 0.72, "outcome": response["outcome"]["text"], "model_id": "ir",
+                         "version": "2.0"}
+    response["dysglycaemia"] = {"probability": 0.31, "outcome": "Dysglycaemia: HbA1c >= 5.7%", "model_id": "lr",
+                                "version": "1.0", "withheld": None}
     ra = fhir_out.build_risk_assessment(response, mapping)
-    ir, mod = ra["prediction"]
-    assert "probabilityDecimal" not in ir and ir["outcome"]["coding"][0]["code"] == "763325000"
-    assert mod["probabilityDecimal"] == 0.72 and mod["outcome"] == {"text": "Dysglycaemia: HbA1c >= 5.7%"}
-    assert [c["code"] for c in ra["method"]["coding"]] == ["ruleset-test", "model-lr-1.0"]
+    ir, dys = ra["prediction"]
+    assert ir["probabilityDecimal"] == 0.72 and ir["outcome"]["coding"][0]["code"] == "763325000"
+    assert dys["probabilityDecimal"] == 0.31 and dys["outcome"] == {"text": "Dysglycaemia: HbA1c >= 5.7%"}
+    assert [c["code"] for c in ra["method"]["coding"]] == ["ruleset-test", "model-ir-2.0", "model-lr-1.0"]
     for bad in (72, -0.1, 1.5):
         response["model"]["probability"] = bad
         with pytest.raises(fhir_out.RiskAssessmentError, match="0-1 fraction"):
             fhir_out.build_risk_assessment(response, mapping)
+
+
+def test_a_valid_measured_homa_ir_leads_and_withholds_the_probability(mapping, response):
+    response = copy.deepcopy(response)
+    response["leads"] = "measured_homa_ir"
+    response["measured"] = {"leads": True, "statement": None,
+                            "homa_ir": {"value": 4.9, "text": "Measured HOMA-IR 4.9: above the borderline zone."}}
+    response["model"] = {"probability": None, "withheld": "HOMA-IR was measured and is valid",
+                         "outcome": response["outcome"]["text"], "model_id": "ir", "version": "2.0"}
+    ra = fhir_out.build_risk_assessment(response, mapping)
+    (pred,) = ra["prediction"]
+    assert "probabilityDecimal" not in pred and pred["rationale"].startswith("Measured HOMA-IR 4.9")
+    assert "Measured: Measured HOMA-IR 4.9: above the borderline zone." in [n["text"] for n in ra["note"]]
 
 
 @pytest.mark.parametrize("band,code", [("low", "low"), ("moderate", "moderate"), ("high", "high"),
@@ -76,3 +92,18 @@ def test_own_checks_catch_what_the_library_accepts(mapping, response):
     dangling = copy.deepcopy(ra)
     dangling["contained"][0]["id"] = "other"
     assert fhir_out.check_risk_assessment(dangling)
+
+
+def test_the_diabetes_range_leads_on_the_ehr_surfaces_when_the_score_does_not_apply(mapping, full_scorer):
+    """Issue 20 section 5 error 2 (pregnant, fasting glucose 130 mg/dL): the critical card comes
+    first, the RiskAssessment's first warning note is the diabetes range, and nothing reads as a score."""
+    from riskservice.ehr import cds_hooks
+    response = full_scorer.score({"age": 30, "sex": "female", "pregnant": True, "fasting_glucose": 130,
+                                  "fasting_glucose_unit": "mg/dL"})
+    cards = cds_hooks.patient_view_cards(response, mapping, None, None)
+    assert cards[0]["indicator"] == "critical" and cards[0]["detail"] == response["warnings"][0]["message"]
+    assert cards[1]["summary"] == "Insulin-resistance estimate does not apply (pregnant)"
+    ra = fhir_out.build_risk_assessment(response, mapping)
+    assert ra["note"][1]["text"] == "WARNING: " + response["warnings"][0]["message"]
+    (pred,) = ra["prediction"]
+    assert "qualitativeRisk" not in pred and pred["rationale"].startswith("The estimate does not apply")

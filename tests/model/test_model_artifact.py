@@ -106,7 +106,7 @@ r = app.test_client().post("/v1/score", json={"age": 50, "sex": "male", "bmi": 3
                                              "height": 178.0, "hdl_cholesterol": 38})
 assert r.status_code == 200, r.status_code
 body = r.get_json()
-assert 0 < body["model"]["probability"] < 1
+assert 0 < body["model"]["probability"] < 1 and 0 < body["dysglycaemia"]["probability"] < 1
 csv = "age,sex,bmi\n50,male,31\n61,female,\n"
 r = app.test_client().post("/v1/score/batch", data=csv, headers={"Content-Type": "text/csv"})
 assert r.status_code == 200, r.status_code
@@ -116,11 +116,12 @@ print(sorted(k for k in ("sklearn", "joblib", "pandas", "scipy") if k in sys.mod
 """
 
 
-def test_serving_never_imports_sklearn_pandas_or_unpickles():
-    """The real app (single and batch scoring) with scikit-learn, joblib, pandas and pickle loading blocked."""
+def test_serving_never_imports_sklearn_pandas_or_unpickles(two_model_dir):
+    """The real app (single and batch scoring, both models) with scikit-learn, joblib, pandas and
+    pickle loading blocked."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("RISKSERVICE_MODEL", None)
-    env.pop("RISKSERVICE_MODEL_DIR", None)
+    env["RISKSERVICE_MODEL_DIR"] = str(two_model_dir)
     r = subprocess.run([sys.executable, "-c", SERVE_WITHOUT_SKLEARN], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -31,7 +31,9 @@ def metric(client, line_start):
 def test_readyz_reports_knowledge_and_model(client, kb):
     body = client.get("/readyz").get_json()
     assert body["status"] == "ready" and body["knowledge"]["ruleset_sha256"] == kb.sha256
-    assert body["model"]["state"] == "loaded" and body["model"]["version"]
+    assert body["model"]["state"] == "loaded" and body["model"]["models"]["dysglycaemia"]["version"]
+    for role in ("insulin_resistance", "dysglycaemia"):     # each role loaded, or absent with the reason
+        assert (role in body["model"]["models"]) != (role in body["model"]["absent"])
 
 
 def test_readyz_with_model_off_is_ready_and_says_so():

@@ -41,11 +41,12 @@ def test_ehr():
 
 
 @pytest.fixture(scope="session")
-def live_server(test_ehr, tmp_path_factory):
+def live_server(test_ehr, tmp_path_factory, two_model_dir):
     """The riskservice app as it is deployed: production gunicorn behind the shipped nginx
-    (tests/proxyserver.py) on free loopback ports. Without nginx (locally), gunicorn alone."""
+    (tests/proxyserver.py) on free loopback ports. Without nginx (locally), gunicorn alone. Both
+    models: the insulin-resistance one is the test fixture until the real one ships in models/."""
     env = {"RISKSERVICE_SMART_ISSUERS": test_ehr.fhir_base, "RISKSERVICE_SMART_AS_OF": AS_OF,
-           "RISKSERVICE_SECRET_KEY": os.urandom(32).hex()}
+           "RISKSERVICE_SECRET_KEY": os.urandom(32).hex(), "RISKSERVICE_MODEL_DIR": str(two_model_dir)}
     log = tmp_path_factory.mktemp("live") / "server.log"
     if serve.nginx_binary() is None and not os.environ.get("CI"):
         server = RealServer(log, **env)

@@ -11,6 +11,7 @@ import io
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -37,6 +38,12 @@ def _row_of(browser, column):
         if tr.find_element(By.CSS_SELECTOR, "th").text == column:
             return tr
     raise AssertionError(f"no row for column {column!r}")
+
+
+def _until(browser, condition, timeout=20):
+    """Wait for ``condition``; the mapping table is re-drawn after each answer of the server, so an
+    element read a moment earlier may be gone: that is a reason to look again, not a failure."""
+    return WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def _score(browser):
@@ -113,10 +120,11 @@ def test_the_mapping_step_resolves_a_look_alike_column(browser, live_server, tmp
     assert "problem(s) to resolve" in browser.find_element(By.ID, "batch-columns-summary").text
     Select(_row_of(browser, "Glucose").find_element(By.CSS_SELECTOR, "select[id^=map-]")).select_by_value(
         "fasting_glucose")
-    WebDriverWait(browser, 20).until(lambda d: "your choice" in _row_of(d, "Glucose").text)   # re-read by the server
-    Select(_row_of(browser, "Insulin").find_element(By.CSS_SELECTOR, "select[id^=map-]")).select_by_value("")
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "batch-problems").text == "")
-    assert "your choice" in _row_of(browser, "Glucose").text
+    _until(browser, lambda d: "your choice" in _row_of(d, "Glucose").text)     # re-read by the server
+    _until(browser, lambda d: Select(_row_of(d, "Insulin").find_element(By.CSS_SELECTOR, "select[id^=map-]"))
+           .select_by_value("") or True)
+    _until(browser, lambda d: d.find_element(By.ID, "batch-problems").text == ""
+           and "your choice" in _row_of(d, "Glucose").text)
     counts = _score(browser)
     assert counts == "2 scored, 1 with errors, 2 columns ignored (3 rows in all)."
     assert "'x' is not a number" in browser.find_element(By.ID, "batch-error-table").text

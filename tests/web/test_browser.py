@@ -24,6 +24,9 @@ PATIENT = {  # as a clinician types it; glucose in mmol/L to use a unit picker
     "hs_crp": "4", "fasting_glucose": "5.8", "fasting_insulin": "18", "triglycerides": "190", "hdl_cholesterol": "38",
 }
 UNITS = {"fasting_glucose_unit": "mmol/L"}
+# without insulin: no measured HOMA-IR, so the page shows the insulin-resistance likelihood (a valid
+# measurement leads instead, and no likelihood of a measured outcome is shown)
+ESTIMATED = {k: v for k, v in PATIENT.items() if k != "fasting_insulin"}
 RAW = {"age": 52.0, "sex": "male", "weight": 98.0, "height": 175.0, "waist": 108.0, "mvpa_minutes_per_week": 60.0,
        "medications": ["prednisone"], "family_history_diabetes": "first_degree", "hs_crp": 4.0,
        "fasting_glucose": 5.8, "fasting_glucose_unit": "mmol/L", "fasting_insulin": 18.0, "triglycerides": 190.0,
@@ -94,7 +97,8 @@ def test_form_scores_and_shows_the_band(browser, live_server, engine):
     chains = browser.find_elements(By.CSS_SELECTOR, "ol.chain")
     assert len(chains) == min(3, len(expected["mechanisms"]))
     assert "GLUT4" in chains[0].get_attribute("textContent")
-    assert "estimated likelihood of" in browser.find_element(By.ID, "likelihood").text  # the model is on here
+    # RAW's HOMA-IR is measured and valid: it leads, and no likelihood of the measured outcome is shown
+    assert "HOMA-IR was measured" in browser.find_element(By.ID, "likelihood").text
     refs = browser.find_elements(By.CSS_SELECTOR, "ol.references li")
     assert len(refs) == len(expected["references"])
     # the disclaimer stays in view wherever the page is scrolled
@@ -237,19 +241,21 @@ def test_keyboard_only_use(browser, live_server, engine):
     assert band_of(browser) == expected
 
 
-def test_what_if_shows_the_changed_likelihood(browser, live_server, full_scorer):
+def test_what_if_shows_the_changed_likelihood(browser, live_server, two_model_scorer):
     """The clinician picks a target; the page shows the likelihood a fresh score of the changed inputs gives."""
     from riskservice.web.answer import percent
-    score_patient(browser, live_server)
+    score_patient(browser, live_server, ESTIMATED)
+    assert "estimated likelihood of" in browser.find_element(By.ID, "likelihood").text
     section = browser.find_element(By.CSS_SELECTOR, "#sec-whatif > summary")
     scroll_to(browser, section)
     section.click()
     fill(browser, {"whatif_weight_percent": "-10", "whatif_mvpa": "200"})
     click_and_load(browser, browser.find_element(By.ID, "whatif-button"), "#whatif-table")
-    weight = dict(RAW, weight=98.0 * 0.9)
-    activity = dict(RAW, mvpa_minutes_per_week=200.0)
+    raw = {k: v for k, v in RAW.items() if k != "fasting_insulin"}
+    weight = dict(raw, weight=98.0 * 0.9)
+    activity = dict(raw, mvpa_minutes_per_week=200.0)
     for sid, changed in (("whatif_weight_percent", weight), ("whatif_mvpa", activity)):
-        expected = full_scorer.score(changed, view="summary")["probability"]["value"]
+        expected = two_model_scorer.score(changed, view="summary")["probability"]["value"]
         cell = browser.find_element(By.CSS_SELECTOR, f"#whatif-{sid} td.whatif-p strong")
         assert cell.is_displayed() and cell.text == percent(expected), sid
     assert browser.find_element(By.ID, "whatif_weight_percent").get_attribute("value") == "-10"
@@ -259,7 +265,7 @@ def test_what_if_shows_the_changed_likelihood(browser, live_server, full_scorer)
 HISTORY_VISITS = ("2024-12-12", "2025-06-19", "2025-12-11", "2026-10-16")  # bundle-history.json: labs 2 days after vitals
 
 
-def test_smart_launch_shows_how_it_has_moved(browser, live_server, test_ehr, full_scorer):
+def test_smart_launch_shows_how_it_has_moved(browser, live_server, test_ehr, two_model_scorer):
     """Four dated visits of the test EHR's history patient, each scored like a fresh launch on that
     date, with the Observations (and their dates) behind every value."""
     from datetime import date
@@ -277,10 +283,12 @@ def test_smart_launch_shows_how_it_has_moved(browser, live_server, test_ehr, ful
     items = [(r, None) for r in test_ehr.by_patient["p-history"]]
     for row, day in zip(rows, HISTORY_VISITS, strict=True):
         mapping = fhir_in.map_resources(items, date.fromisoformat(day),
-                                        drug_resolver=full_scorer.knowledge.drug_class_for)
-        expected = full_scorer.score(mapping.payload, view="summary")
+                                        drug_resolver=two_model_scorer.knowledge.drug_class_for)
+        expected = two_model_scorer.score(mapping.payload, view="summary")
         assert row.find_element(By.TAG_NAME, "th").text.startswith(day)
-        assert row.find_element(By.CSS_SELECTOR, "td strong").text == percent(expected["probability"]["value"])
+        value = expected["probability"]["value"]      # None: HOMA-IR measured (valid) at that visit
+        shown = [el.text for el in row.find_elements(By.CSS_SELECTOR, "td strong")]
+        assert shown == ([percent(value)] if value is not None else []) or (value is None and "" in shown), day
         assert f"{expected['points']} points" in row.text
         sources = row.find_element(By.CSS_SELECTOR, "ul.trend-values").text
         for field in ("weight", "waist", "fasting_glucose", "hba1c"):

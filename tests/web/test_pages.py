@@ -319,10 +319,12 @@ _EVERY_INPUT = dict(FORM, weight="200", weight_unit="[lb_av]", height="70", heig
 
 
 @pytest.fixture(scope="module")
-def model_app():
-    """With the shipped model: its texts are on the page too."""
+def model_app(two_model_dir):
+    """With both models (the insulin-resistance one the test fixture until the real one ships): their
+    texts are on the page too."""
     from riskservice.app import build_app
-    return build_app({"TESTING": True, "SMART_ISSUERS": "https://ehr.example.org/fhir"})
+    return build_app({"TESTING": True, "SMART_ISSUERS": "https://ehr.example.org/fhir",
+                      "MODEL_DIR": str(two_model_dir)})
 
 
 def _pages(client):
@@ -393,7 +395,7 @@ def _whatif_row(html: str, sid: str) -> str:
     return re.search(rf'<tr id="whatif-{sid}">(.*?)</tr>', html, re.DOTALL).group(1)
 
 
-def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, full_scorer):
+def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, two_model_scorer):
     from riskservice.web.answer import percent
     client = model_app.test_client()
     form = dict(FORM, smoking="current", mvpa_minutes_per_week="60")
@@ -402,7 +404,7 @@ def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, f
     assert "cross-sectional" in html and "not a promise" in html
 
     def fresh(changed):
-        return full_scorer.score(changed, view="summary")["probability"]["value"]
+        return two_model_scorer.score(changed, view="summary")["probability"]["value"]
 
     # the defaults: BMI 5% lower (only BMI was given), 150 min/week, not smoking, all together
     for sid, changed in (("weight", dict(raw, bmi=31.2 * 0.95)),

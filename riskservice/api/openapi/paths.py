@@ -16,14 +16,16 @@ TRAILER = {"name": "trailer", "in": "query", "required": False,
                           "was cut short. false leaves it out.",
            "schema": {"type": "string", "enum": ["true", "false"], "default": "true"}}
 VIEW = {"name": "view", "in": "query", "required": False,
-        "description": "How much of the answer: summary (points, band, probability, flagged indices, top "
-                       "mechanisms, missing inputs, disclaimer, versions; at most about 2 kB), standard (every "
+        "description": "How much of the answer: summary (what leads, the measured HOMA-IR, points, band, both "
+                       "probabilities or why each is withheld, flagged indices, top mechanisms, missing inputs, "
+                       "disclaimer, versions; at most about 2 kB), standard (every "
                        "structured part, no narrative or reference list) or full (the default: everything).",
         "schema": {"type": "string", "enum": ["summary", "standard", "full"], "default": "full"}}
 
 EXAMPLE_PATIENT = {"age": 52, "sex": "male", "bmi": 31.2, "waist": 104, "mvpa_minutes_per_week": 30,
                    "family_history_diabetes": "first_degree", "hs_crp": 4.1, "hs_crp_unit": "mg/L",
-                   "medications": ["prednisolone"], "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL",
+                   "medications": ["prednisolone"], "fasting": True,
+                   "fasting_glucose": 104, "fasting_glucose_unit": "mg/dL",
                    "fasting_insulin": 14, "fasting_insulin_unit": "uU/mL", "triglycerides": 180, "hdl_cholesterol": 38}
 
 _PROBLEMS = {
@@ -144,7 +146,13 @@ def paths(kb) -> dict:
                 "200": {"description": "One output row per input row, in order; a row that cannot be scored "
                                        "(in a JSON array also a record that is not acceptable JSON) carries its "
                                        "error instead of a score. CSV in, CSV out; JSON in, NDJSON out. Streamed; "
-                                       "the last line is the end marker (see the trailer parameter).",
+                                       "the last line is the end marker (see the trailer parameter). "
+                                       "points, band and probability estimate insulin resistance (HOMA-IR above "
+                                       "the ruleset's cut-off); dysglycaemia_probability is the second model's "
+                                       "estimate (empty when the inputs already establish dysglycaemia); "
+                                       "measured_homa_ir is a valid measured HOMA-IR (it then leads and "
+                                       "probability is empty), homa_ir_status above/borderline/below (not_valid "
+                                       "when given but not valid, the warnings say why), leads what leads.",
                         "headers": {**HEADERS, **REPORT_HEADERS},
                         "content": {"text/csv": {"schema": text},
                                     "application/x-ndjson": {"schema": text}}},

@@ -56,6 +56,17 @@ class MedicationList:
     notes: list
     blood_pressure: bool
     row: tuple = ()          # the engine's numbers for the list: membership, blood pressure, points, drivers
+    glucose_lowering: list = field(default_factory=list)   # entries that make a measured HOMA-IR invalid
+
+
+#: reasons a measured HOMA-IR is not valid (bits of ``homa_invalid``; ruleset.json measured.invalid)
+MEASURED_INVALID = ("not_fasting", "pregnant", "known_diabetes", "diabetes_range", "glucose_lowering")
+HOMA_STATUS = ("below", "borderline", "above")
+AGREEMENT = ("agree", "disagree")
+#: why the insulin-resistance probability is not shown
+IR_WITHHELD = ("measured", "absent")
+#: why the dysglycaemia probability is not shown (ruleset.json dysglycaemia.withheld, then "absent")
+DYSGLYCAEMIA_WITHHELD = ("established", "known_diabetes", "pregnant", "absent")
 
 
 @dataclass
@@ -94,10 +105,22 @@ class Evaluation:
     mech_count: np.ndarray = None
     mech_order: np.ndarray = None
     antihypertensive_source: np.ndarray = None
-    model_terms: np.ndarray = None       # (n, model terms) term values, NaN = missing
+    diabetes_confirmed: np.ndarray = None   # two different tests (fasting glucose, HbA1c) in the diabetes range
+    triglycerides_unscored: np.ndarray = None   # triglycerides given but not scored: the labs were not fasting
+    glucose_lowering: np.ndarray = None  # the medication list holds insulin or an insulin secretagogue
+    # the measured HOMA-IR (issue 20): validity, its reasons, status and agreement with the estimate
+    homa_given: np.ndarray = None        # fasting glucose and insulin both given
+    homa_invalid: np.ndarray = None      # bit k set: reason k of MEASURED_INVALID (0 when valid or not given)
+    homa_valid: np.ndarray = None        # the measurement leads the answer
+    homa_status: np.ndarray = None       # index into HOMA_STATUS, -1 when not given
+    agreement: np.ndarray = None         # index into AGREEMENT, -1 when not valid or borderline
+    model_terms: np.ndarray = None       # (n, model terms) the insulin-resistance model's term values, NaN = missing
     model_contrib: np.ndarray = None
     logit: np.ndarray = None
-    probability: np.ndarray = None
+    probability: np.ndarray = None       # insulin resistance (NaN when withheld or no model)
+    probability_withheld: np.ndarray = None      # index into IR_WITHHELD, -1 when shown
+    dysglycaemia_probability: np.ndarray = None  # the dysglycaemia model (NaN when withheld or no model)
+    dysglycaemia_withheld: np.ndarray = None     # index into DYSGLYCAEMIA_WITHHELD, -1 when shown
     percentiles: tuple = None            # (measure -> (percentile, beyond), age band): on demand
 
     def error_text(self, i: int) -> str | None:

@@ -22,6 +22,10 @@ class ItemSteps:
         context = sl.context.take(key, axis=2)                    # (3, items, n)
         x = source.T.take(sl.value_columns, axis=0)
         slot = self._slots(x, context[1], parsed.unit.T)
+        if self._fasting_items.size:     # triglycerides score only when the labs were drawn fasting
+            not_fasting = codes[:, self._fasting_col] != 1
+            if not_fasting.any():
+                slot[np.ix_(self._fasting_items, not_fasting)] = 0      # slot 0: missing
         flat = np.add(context[2], slot, dtype=np.intp)     # indices as take wants them (no hidden copy)
         # one gather of each slot's whole record (ints, then bools padded to 8 bytes), viewed
         # field-major: (fields, items, n)

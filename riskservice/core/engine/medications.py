@@ -16,21 +16,22 @@ class MedicationSteps:
     def _medications(self, parsed):
         """Per row: drug-class membership, whether a list was given, the blood-pressure code
         (2 x a systemic blood-pressure medicine + 1 when a list was given) for the
-        questionnaires, the points of the list, the points a missing list could add and its
-        mechanism drivers; one integer row per distinct list, then one take."""
+        questionnaires, the points of the list, the points a missing list could add, its
+        mechanism drivers and whether it holds a glucose-lowering drug that makes a measured
+        HOMA-IR invalid; one integer row per distinct list, then one take."""
         rows = [self._classes_of(tuple(entries)).row for entries in parsed.med_lists]
         rows.append(self._no_list.row)
         per_row = np.array(rows, dtype=np.int64).take(parsed.med_index, axis=0)   # -1 (no list): last row
         c = len(self.class_ids)
         return (per_row[:, :c] > _ZERO, parsed.med_index >= _ZERO, per_row[:, c], per_row[:, c + 1],
-                per_row[:, c + 2], per_row[:, c + 3:].T)
+                per_row[:, c + 2], per_row[:, c + 3:-1].T, per_row[:, -1] > _ZERO)
 
-    def _medication_row(self, member, blood_pressure, given=True):
+    def _medication_row(self, member, blood_pressure, given=True, glucose_lowering=False):
         points = int(member.astype(np.int64) @ self.class_points)
         drivers = np.where(member, self.class_points * 256 + 1, 0)
         missing = 0 if given or self.med_factor is None else self._med_max
         return (*member.astype(np.int64).tolist(), 2 * bool(blood_pressure) + int(given), points, missing,
-                *drivers.tolist())
+                *drivers.tolist(), int(bool(glucose_lowering)))
 
     def classes_of(self, entries) -> MedicationList:
         """What a medication list means: scoring classes, entries per class, notes, blood pressure."""
@@ -45,6 +46,7 @@ class MedicationSteps:
         matches, notes = {}, []
         blood_pressure = False
         bp_classes = self._bp_classes
+        glucose_lowering = []
         for entry in entries:
             m = kb.match_medication(entry)
             if m.scores:
@@ -53,10 +55,14 @@ class MedicationSteps:
                         member[self._class_pos[cid]] = True
                         matches.setdefault(cid, []).append(entry)
                 blood_pressure |= bool(bp_classes.intersection(m.class_ids))
+            if m.recognised and self._glucose_lowering_classes.intersection(m.class_ids):
+                glucose_lowering.append(entry)       # never scored, but a measured HOMA-IR is not valid under it
             message = m.message()
             if message:
                 notes.append((entry, message, m.recognised))
-        hit = MedicationList(member, matches, notes, blood_pressure, self._medication_row(member, blood_pressure))
+        hit = MedicationList(member, matches, notes, blood_pressure,
+                             self._medication_row(member, blood_pressure, glucose_lowering=bool(glucose_lowering)),
+                             glucose_lowering)
         if len(self._med_cache) < MED_CACHE_LIMIT:
             self._med_cache[entries] = hit
         return hit

@@ -18,6 +18,7 @@ from riskservice.core.engine.items import ItemSteps
 from riskservice.core.engine.mechanisms import MechanismSteps
 from riskservice.core.engine.medications import MedicationSteps
 from riskservice.core.engine.model import ModelSteps
+from riskservice.core.engine.outcome import OutcomeSteps
 from riskservice.core.engine.percentiles import PercentileSteps
 from riskservice.core.engine.rules import RuleSteps
 from riskservice.core.engine.units import UnitSteps
@@ -27,7 +28,7 @@ _ENGINES: dict = {}
 
 
 def engine_for(knowledge, model=None) -> Engine:
-    """The engine of this knowledge and model, compiled once per process."""
+    """The engine of this knowledge and model(s), compiled once per process."""
     key = (id(knowledge), id(model))
     hit = _ENGINES.get(key)
     if hit is None or hit.kb is not knowledge or hit.model is not model:
@@ -37,8 +38,11 @@ def engine_for(knowledge, model=None) -> Engine:
 
 
 class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, EstablishedSteps, MechanismSteps,
-             ApprovalSteps, ModelSteps, PercentileSteps):
-    """Compiled knowledge (and optionally the model), ready to evaluate columns.
+             ApprovalSteps, ModelSteps, OutcomeSteps, PercentileSteps):
+    """Compiled knowledge (and optionally the models), ready to evaluate columns.
+
+    ``model`` is None (rules only), a :class:`~riskservice.model.modelset.ModelSet` (one model per
+    role: insulin resistance, dysglycaemia) or one loaded model (placed under its role).
 
     The cost of one evaluation is a fixed number of array operations, whatever the number of
     rows: every item is banded on one axis (:class:`~riskservice.core.compiled.ItemSlots`),
@@ -47,8 +51,11 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
     """
 
     def __init__(self, knowledge, model=None):
+        from riskservice.model.modelset import as_model_set
+
         self.kb = knowledge
-        self.model = model
+        self.model = model                    # as given (the cache key of engine_for)
+        self.models = as_model_set(model)     # None, or one model per role
         self.cx = compile_knowledge(knowledge)
         kb, cx = knowledge, self.cx
         self.slots = sl = cx.slots
@@ -91,6 +98,10 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
         self._cutoff_items = sl.blocks["cutoffs"][0]
         self._blocks = tuple(sl.blocks[group] for group in ("factors", "established", "cutoffs"))
         self._model_lookup = None
+        self._outcome_tables()
+        self._fasting_col = cx.coded_index["fasting"]
+        self._triglycerides_col = cx.numeric_index["triglycerides"]
+        self._fasting_items, self.fasting_factors = self._fasting_only_items()
         self._height_positive = bool(cx.lower[cx.numeric_index["height"]] > 0)
         self._slot_plan = self._banding_plan()
         self._slot_count = np.uint8 if sl.n_slots < 256 else np.intp
@@ -141,6 +152,20 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
             (np.array(ratio), f"waist is more than {ratio:g} times the hip circumference: "
                               "check the values and their units"))
 
+    def _fasting_only_items(self):
+        """The factor items that score triglycerides (their input, or an index computed from
+        them): they band only when the labs were drawn fasting. (Slot positions, factor ids.)"""
+        kb, cx = self.kb, self.cx
+        inputs = {"triglycerides"} | {ix["id"] for ix in kb.indices if "triglycerides" in ix["inputs"]}
+        items, ids = [], []
+        for pair_pos, table in enumerate(cx.items["factors"]):
+            block = self.slots.blocks["factors"][pair_pos]
+            for k, (owner, _, _) in enumerate(table.specs):
+                if owner["input"] in inputs:
+                    items.append(block.start + k)
+                    ids.append(owner["id"])
+        return np.array(items, dtype=np.intp), frozenset(ids)
+
     # ------------------------------------------------------------------ public
     def evaluate(self, parsed: Parsed) -> Evaluation:
         """Every computation for every row. Missing values are NaN and flow through the
@@ -167,7 +192,8 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
         sent = source[:, self._sent_at]
         np.subtract(values, values, out=sent)     # 0, or NaN where the canonical value is missing
         sent += parsed.raw
-        med_member, med_given, bp_code, med_points, med_missing, med_drivers = self._medications(parsed)
+        (med_member, med_given, bp_code, med_points, med_missing, med_drivers,
+         glucose_lowering) = self._medications(parsed)
         source_ah = self._antihypertensive(codes, bp_code)
         source[:, self._codes_at] = codes
         results, ints, bools, key, slot, flat = self._items(parsed, source, codes)
@@ -179,6 +205,7 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
                         med_member=med_member, med_given=med_given, antihypertensive_source=source_ah)
         ev.implausible = self._implausible(values, given) + self._implausible_units(parsed, values)
         ev.unit_inferred = inferred
+        ev.triglycerides_unscored = (codes[:, self._fasting_col] != 1) & ~np.isnan(values[:, self._triglycerides_col])
         # the factors' records in knowledge order, gathered again from the tables (cheaper than
         # copying them out of the strided views)
         factor_slots = flat.take(self._factor_items, axis=0)
@@ -189,6 +216,7 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
         flags = self.slots.bools[FLAG].take(flat[self._cutoff_items])
         self._flags(ev, results, flags)
         self._mechanisms(ev, counted, fbools, med_drivers, flags)
-        if self.model is not None:
+        if self.models:
             self._model(ev, source, codes, key)
+        self._outcomes(ev, glucose_lowering)
         return ev

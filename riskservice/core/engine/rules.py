@@ -60,6 +60,8 @@ class RuleSteps:
         present = fbools[PRESENT]
         ev.factor_flagged = fbools[FLAGGED].T
         ev.diabetes_range = _any(fbools[DIABETES], axis=0)
+        # two different tests in the diabetes range confirm the diagnosis (ADA): no repeat needed
+        ev.diabetes_confirmed = _sum(fbools[DIABETES], axis=0, dtype=np.int8) >= 2
         counted = band_points.copy()
         group_headroom = 0
         for members, positions, _, table in self._groups:

@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from riskservice.core.engine.evaluation import HOMA_STATUS, MEASURED_INVALID
+from riskservice.core.render.outcome import LEADS
 from riskservice.core.render.sections import medication_message, unit_inferred_message
 
 INDEX_COLUMNS = ("homa_ir", "quicki", "tyg", "tg_hdl", "mets_ir", "mcauley", "spise")
 BATCH_SCORES = ("findrisc", "ada")
 
-ROW_COLUMNS = ("points", "max_points", "band", "probability", "diabetes_range", "not_applicable", *INDEX_COLUMNS,
+#: points, band and probability estimate insulin resistance; dysglycaemia_probability is the second
+#: model; measured_homa_ir is the HOMA-IR when it is a valid measurement of the outcome (it then
+#: leads, and probability is empty), homa_ir_status its place against the borderline zone
+#: ("not_valid" when given but not valid), leads what leads the answer
+ROW_COLUMNS = ("points", "max_points", "band", "probability", "dysglycaemia_probability", "measured_homa_ir",
+               "homa_ir_status", "leads", "diabetes_range", "not_applicable", *INDEX_COLUMNS,
                *(f"{s}_{part}" for s in BATCH_SCORES for part in ("points", "points_max")),
                "mechanism_1", "mechanism_2", "mechanism_3", "missing_factors", "warnings", "error")
 
@@ -17,7 +24,8 @@ def _row_types():
     import pyarrow as pa
     types = {name: pa.string() for name in ROW_COLUMNS}
     types.update({name: pa.int64() for name in ROW_COLUMNS if name.endswith("points") or name.endswith("points_max")})
-    types.update({name: pa.float64() for name in ("probability", *INDEX_COLUMNS)})
+    types.update({name: pa.float64() for name in ("probability", "dysglycaemia_probability", "measured_homa_ir",
+                                                  *INDEX_COLUMNS)})
     types["diabetes_range"] = pa.bool_()
     return types
 
@@ -57,7 +65,8 @@ def render_rows(engine, ev, audience: str = "clinician", require_approved: bool 
             ok &= ~blocked
     cx = engine.cx
     codes = ev.codes
-    reasons = kb.ruleset["diabetes_range"]["not_applicable"]
+    spec = kb.ruleset["diabetes_range"]
+    reasons = spec["not_applicable_patient"] if audience == "patient" else spec["not_applicable"]
     na_known = codes[:, cx.coded_index["known_diabetes"]] == 1
     na_pregnant = codes[:, cx.coded_index["pregnant"]] == 1
     na_index = np.where(na_known & na_pregnant, 2, np.where(na_known, 0, np.where(na_pregnant, 1, -1)))
@@ -71,8 +80,14 @@ def render_rows(engine, ev, audience: str = "clinician", require_approved: bool 
         "band": _coded([t["id"] for t in kb.ruleset["bands"]["thresholds"]], ev.band, bad),
     }
     out["diabetes_range"], out["not_applicable"] = diabetes, not_applicable
-    prob = ev.probability if ev.probability is not None else np.full(n, np.nan)
-    out["probability"] = pa.array(prob, mask=bad | np.isnan(prob), type=pa.float64())
+    for name in ("probability", "dysglycaemia_probability"):
+        values = getattr(ev, name)
+        out[name] = pa.array(values, mask=bad | np.isnan(values), type=pa.float64())
+    homa = ev.indices["homa_ir"]
+    out["measured_homa_ir"] = pa.array(homa, mask=bad | ~ev.homa_valid, type=pa.float64())
+    status = np.where(ev.homa_valid, ev.homa_status, np.where(ev.homa_given, len(HOMA_STATUS), -1))
+    out["homa_ir_status"] = _coded([*HOMA_STATUS, "not_valid"], status, bad)
+    out["leads"] = _coded(list(LEADS), np.where(ev.homa_valid, 0, 1), bad)
     for name in INDEX_COLUMNS:
         values = ev.indices[name]
         out[name] = pa.array(values, mask=bad | np.isnan(values), type=pa.float64())
@@ -88,7 +103,7 @@ def render_rows(engine, ev, audience: str = "clinician", require_approved: bool 
         has = ev.mech_count[rows, j] > 0
         out[f"mechanism_{k + 1}"] = _coded(names, np.where(has, j, -1), bad)
     out["missing_factors"] = _missing_column(engine, ev, bad)
-    out["warnings"] = _warnings_column(engine, ev, ~ok)
+    out["warnings"] = _warnings_column(engine, ev, ~ok, audience)
     out["error"] = pa.array(error, type=pa.string())
     return out
 
@@ -145,9 +160,18 @@ def _missing_column(engine, ev, bad):
             parts.append((~ev.med_given, factor["id"]))
         else:
             col = engine.factor_pos[factor["id"]]
-            parts.append((~ev.factor_present[:, col] & _applicable(engine, ev, col), factor["id"]))
+            missing = ~ev.factor_present[:, col] & _applicable(engine, ev, col)
+            if factor["id"] in engine.fasting_factors:     # given but not scored (not fasting): not missing
+                missing &= ~(ev.triglycerides_unscored & _given(engine, ev, factor["input"]))
+            parts.append((missing, factor["id"]))
     texts, idx = _bits_to_text(parts, ev.n, sep=";")
     return _coded(texts, np.where([t == "" for t in texts], -1, np.arange(len(texts)))[idx], bad)
+
+
+def _given(engine, ev, name):
+    """The input (a field or an index) has a value in each row."""
+    values = ev.indices[name] if name in ev.indices else ev.values[:, engine.cx.numeric_index[name]]
+    return ~np.isnan(values)
 
 
 def _applicable(engine, ev, col):
@@ -156,10 +180,14 @@ def _applicable(engine, ev, col):
     return ev.factors[pair_pos].variant[:, k] >= 0
 
 
-def _warnings_column(engine, ev, bad):
+def _warnings_column(engine, ev, bad, audience="clinician"):
     cx = engine.cx
     p = ev.parsed
-    parts = [(ev.diabetes_range, "diabetes_range: " + engine.kb.ruleset["diabetes_range"]["message"])]
+    rs = engine.kb.ruleset
+    spec = rs["diabetes_range"]
+    # the diabetes range first (confirmed by two tests, or to be confirmed), then the rest
+    parts = [(ev.diabetes_range & ~ev.diabetes_confirmed, "diabetes_range: " + spec["message"]),
+             (ev.diabetes_confirmed, "diabetes_range: " + spec["confirmed"]["message"])]
     for fid in engine.factor_order:
         pair_pos, k = engine.factor_slot[fid]
         items = ev.factors[pair_pos]
@@ -171,6 +199,11 @@ def _warnings_column(engine, ev, bad):
                         mask = (items.variant[:, k] == v) & (items.band[:, k] == b)
                         parts.append((mask, f"{factor['input']}: {band['warning']}"))
     parts += [(mask, f"{field}: {message}") for mask, field, message in ev.implausible]
+    parts.append((ev.triglycerides_unscored, "triglycerides: " + rs["triglycerides_not_fasting"]["text"]))
+    invalid = rs["measured"]["invalid"]
+    for bit, code in enumerate(MEASURED_INVALID):
+        parts.append(((ev.homa_invalid >> bit) & 1 == 1,
+                      f"homa_ir: not valid as a measurement of the outcome: {invalid[code]['text']}"))
     jw, jh, jb = (cx.numeric_index[k] for k in ("weight", "height", "bmi"))
     w_given, h_given = ~np.isnan(ev.values[:, jw]), ~np.isnan(ev.values[:, jh])
     no_bmi = np.isnan(ev.values[:, jb])
@@ -184,5 +217,5 @@ def _warnings_column(engine, ev, bad):
     for entries in p.med_lists:
         notes = engine.classes_of(entries).notes
         unknown.append(f"medications: {medication_message(notes)}" if notes else None)
-    texts, idx = _bits_to_text(parts, ev.n, extra=(p.med_index, unknown), lead=1)
+    texts, idx = _bits_to_text(parts, ev.n, extra=(p.med_index, unknown), lead=2)
     return _coded(texts, np.where([t == "" for t in texts], -1, np.arange(len(texts)))[idx], bad)

@@ -26,7 +26,12 @@ def rules_of(row):
         if v < 0:
             continue
         if not present[col]:
-            missing.append(_missing(factor, missing_top[col]))
+            entry = _missing(factor, missing_top[col])
+            if fid in row.engine.fasting_factors and ev.triglycerides_unscored[i] \
+                    and row.value(factor["input"]) is not None:
+                entry["kind"] = "not_scored"       # given, but the labs were not drawn fasting
+                entry["reason"] = kb.ruleset["triglycerides_not_fasting"]["text"]
+            missing.append(entry)
             continue
         contributions.append(_contribution(row, plan.contribution[fid, v, bands[k]], counted[col]))
     for group in kb.ruleset.get("exclusive_groups", []):
@@ -52,7 +57,8 @@ def rules_of(row):
     }
     if headroom:
         result["band_if_missing_were_maximal"] = thresholds[int(ev.band_if_max[i])]["id"]
-        statement = (f"{len([m for m in missing if m['max_points']])} factor(s) were not given and could add up to "
+        statement = (f"{len([m for m in missing if m['max_points']])} factor(s) were not given"
+                     f"{' (or not scored)' if any(m['kind'] == 'not_scored' for m in missing) else ''} and could add up to "
                      f"{headroom} point(s): the total of {total} is a lower bound")
         floors = _lowest_points(kb)
         below = sum(floors.get(m.get("factor"), 0) for m in missing if m["kind"] == "factor")

@@ -178,7 +178,21 @@ def assumed_of(row):
 
 
 def model_of(row):
+    """The insulin-resistance model's block: its probability with what it is a probability of (the
+    ruleset's outcome text), contributions and imputations; ``probability`` null with ``withheld``
+    when the outcome was measured or the model is not installed. None when the models are off."""
+    from riskservice.core.render.outcome import probability_withheld
+
+    models = row.engine.models
+    if models is None:
+        return None
     ev, i = row.ev, row.i
+    outcome = row.kb.ruleset["outcome"]["text"]
+    model = models.insulin_resistance
+    withheld = probability_withheld(row)
+    if model is None or withheld is not None:      # no probability, nor its logit, for a measured outcome
+        return {"probability": None, "withheld": withheld, "outcome": outcome,
+                "model_id": model.model_id if model else None, "version": model.version if model else None}
     terms = ev.model_terms[i]
     derived = {
         "age": row.number("age"), "sex": row.sex, "ethnicity": row.ethnicity, "bmi": row.number("bmi"),
@@ -187,14 +201,27 @@ def model_of(row):
         "smoking": row.choice("smoking"), "mvpa_minutes_per_week": row.number("mvpa_minutes_per_week"),
         "sedentary_hours_per_day": row.number("sedentary_hours_per_day"),
         "sleep_hours_per_night": row.number("sleep_hours_per_night"),
+        "hypertension": row.choice("hypertension"), "fasting": row.choice("fasting"),
+        "triglycerides": row.number("triglycerides"), "hba1c": row.number("hba1c"),
+        "family_history_diabetes": row.choice("family_history_diabetes"),
+        "gestational_diabetes": row.choice("gestational_diabetes"),
+        "labs_given": _labs_given(row),
     }
-    model = row.engine.model
     if "waist_to_height" in model.term_names:
         x = terms[model.term_names.index("waist_to_height")]
         derived["waist_to_height"] = None if math.isnan(x) else float(x)
-    return model.explain(float(ev.logit[i]), ev.model_contrib[i].tolist(), np.isnan(terms).tolist(), derived,
-                         probability=float(ev.probability[i]))
+    block = model.explain(float(ev.logit[i]), ev.model_contrib[i].tolist(), np.isnan(terms).tolist(), derived,
+                          probability=float(ev.probability[i]))
+    block["outcome_definition"], block["outcome"] = block["outcome"], outcome
+    return {"probability": block.pop("probability"), "withheld": withheld, **block}
 
+
+def _labs_given(row) -> int:
+    """The labs a model may take that were given, as bits (triglycerides only when fasting)."""
+    from riskservice.model.features import LAB_BITS
+    tg = row.number("triglycerides") is not None and row.choice("fasting") is True
+    return ((row.number("hdl_cholesterol") is not None) * LAB_BITS["hdl"] + tg * LAB_BITS["tg"]
+            + (row.number("hba1c") is not None) * LAB_BITS["a1c"])
 
 
 def medication_message(notes) -> str:

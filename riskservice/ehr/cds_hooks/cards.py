@@ -32,17 +32,30 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _short_outcome(response: dict) -> str:
+    """The outcome as the knowledge words it briefly ("HOMA-IR above 3.51 (75th percentile ...)")."""
+    return str(((response.get("outcome") or {}).get("short_text")) or "HOMA-IR above the outcome's cut-off")
+
+
 def summary_for(response: dict) -> str:
+    """One line (< 140 characters) naming the outcome: the measured HOMA-IR when it leads, else
+    the band as a likelihood of insulin resistance, worded as the knowledge words the outcome."""
+    if response.get("applicable") is False:
+        why = ", ".join(r.get("field", "").replace("_", " ") for r in response.get("not_applicable") or [])
+        text = f"Insulin-resistance estimate does not apply ({why})"
+        return text[:SUMMARY_MAX]
+    measured = (response.get("measured") or {}).get("homa_ir") or {}
     rules = response.get("rules") or {}
-    band = BAND_LABEL.get(rules.get("band"), str(rules.get("band")))
-    text = f"{band.capitalize()} likelihood of insulin resistance (score {rules.get('points')}/{rules.get('max_points')}"
-    model = response.get("model") or {}
-    if model.get("probability") is not None:
-        text += f"; model p={float(model['probability']):.2f}"
-        short = str(model.get("outcome") or "").split(":")[0].strip().lower()
-        if short and len(text) + len(short) + 6 <= SUMMARY_MAX:
-            text += f" for {short}"
-    text += ")"
+    if (response.get("measured") or {}).get("leads"):
+        text = (f"Measured HOMA-IR {_fmt(float(measured['value']))} ({measured.get('status')}): insulin resistance is "
+                f"{_short_outcome(response)}")
+    else:
+        band = BAND_LABEL.get(rules.get("band"), str(rules.get("band")))
+        text = (f"{band.capitalize()} likelihood of insulin resistance, {_short_outcome(response)}: "
+                f"score {rules.get('points')}/{rules.get('max_points')}")
+        model = response.get("model") or {}
+        if model.get("probability") is not None and len(text) + 9 <= SUMMARY_MAX:
+            text += f"; p={float(model['probability']):.2f}"
     return text if len(text) <= SUMMARY_MAX else text[:SUMMARY_MAX - 1] + "…"
 
 
@@ -59,17 +72,49 @@ class _NameLookup(dict):
         return super().get(key) or self._fallback(key) or default
 
 
-def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: Collected | None = None,
-                    mechanism_name: Callable[[str], str | None] | None = None) -> str:
+def _head_lines(response: dict) -> list[str]:
+    """What leads (a valid measured HOMA-IR, then what the risk factors predict; else the band,
+    then why a measurement is not valid), then both probabilities or why each is withheld."""
     rules = response.get("rules") or {}
-    lines = [f"**Risk band:** {BAND_LABEL.get(rules.get('band'), rules.get('band'))} "
-             f"({rules.get('points')} of {rules.get('max_points')} points)"]
+    outcome = (response.get("outcome") or {}).get("text") or "insulin resistance"
+    band = (f"{BAND_LABEL.get(rules.get('band'), rules.get('band'))} likelihood of {outcome} "
+            f"({rules.get('points')} of {rules.get('max_points')} points)")
+    measured = response.get("measured") or {}
+    homa = measured.get("homa_ir") or {}
+    if measured.get("leads"):
+        lines = [f"**Measured HOMA-IR:** {homa.get('text')}"]
+        if measured.get("statement"):
+            lines += ["", str(measured["statement"])]
+        lines += ["", f"**What the risk factors predict:** {band}"]
+    else:
+        lines = [f"**Risk band:** {band}"]
+        if homa:
+            lines += ["", f"**Measured HOMA-IR:** {homa.get('text')}"]
     if rules.get("lower_bound_statement"):
         lines += ["", str(rules["lower_bound_statement"])]
     model = response.get("model") or {}
     if model.get("probability") is not None:
         lines += ["", f"**Model probability:** {float(model['probability']):.2f} (0-1 scale; "
-                      f"{model.get('model_id')} {model.get('version')}) for: {model.get('outcome') or 'the model outcome'}"]
+                      f"{model.get('model_id')} {model.get('version')}) for: {model.get('outcome') or outcome}"]
+    elif model.get("withheld"):
+        lines += ["", f"**Model probability:** not shown: {model['withheld']}"]
+    dys = response.get("dysglycaemia") or {}
+    if dys.get("probability") is not None:
+        lines += ["", f"**Dysglycaemia model:** {float(dys['probability']):.2f} (0-1 scale; "
+                      f"{dys.get('model_id')} {dys.get('version')}) for: {dys.get('outcome')}"]
+    elif dys.get("withheld"):
+        lines += ["", f"**Dysglycaemia model:** not shown: {dys['withheld']}"]
+    return lines
+
+
+def detail_markdown(response: dict, mapping: fhir_in.MappingResult, collected: Collected | None = None,
+                    mechanism_name: Callable[[str], str | None] | None = None) -> str:
+    if response.get("applicable") is False:
+        lines = ["**The insulin-resistance estimate does not apply:** "
+                 + " ".join(str(r.get("reason")) for r in response.get("not_applicable") or [])]
+        lines += ["", f"_{response.get('disclaimer') or 'Decision support only; not a diagnosis.'}_"]
+        return "\n".join(lines)
+    lines = _head_lines(response)
     names = _mechanism_names(response)
     if mechanism_name:
         names = _NameLookup(names, mechanism_name)
@@ -147,7 +192,8 @@ def patient_view_cards(response: dict, mapping: fhir_in.MappingResult, collected
         warning = next((w for w in response.get("warnings") or [] if w.get("code") == "diabetes_range"), {})
         cards.insert(0, {
             "uuid": str(uuid.uuid4()),
-            "summary": "Glucose or HbA1c in the diabetes range: confirm the diagnosis",
+            "summary": ("Fasting glucose and HbA1c both in the diabetes range: assess for diabetes"
+                        if warning.get("confirmed") else "Glucose or HbA1c in the diabetes range: confirm the diagnosis"),
             "indicator": "critical",
             "detail": warning.get("message", ""),
             "source": source_for(response, knowledge_url),
