@@ -271,6 +271,11 @@ def run(out_models: Path = Path("models"), readme: Path | None = Path("README.md
     doc["acceptance"] = R.acceptance(ev)
     out_models = Path(out_models)
     doc = _round(doc)          # the reports read exactly what points_fit.json records
+    from . import ir_model
+    model_manifest = ir_model.write(doc, kb, frame, design, out_models, log)
+    doc["model_artifact"] = {"model_id": model_manifest["model_id"], "version": model_manifest["version"],
+                             "sha256": model_manifest["artifact"]["sha256"],
+                             "serving_sha256": model_manifest["serving"]["sha256"]}
     (out_models / "points_fit.json").write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n",
                                                 encoding="utf-8")
     R.write_reports(doc, kb, out_models / "MODEL_CARD.md", readme, decisions)

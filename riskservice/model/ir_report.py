@@ -126,6 +126,26 @@ def points_table(kb) -> list[str]:
     return lines
 
 
+def model_section(doc: dict) -> list[str]:
+    m = doc["fit"]["model"]
+    art = doc.get("model_artifact", {})
+    lines = [
+        f"`{art.get('model_id', 'nhanes1518_insulin_resistance_logreg')}` {art.get('version', '')} (joblib sha256 "
+        f"`{art.get('sha256', '')}`, served from its JSON, sha256 `{art.get('serving_sha256', '')}`), written by the same "
+        "command from the same fit: the risk-factor layer and the lab layer with continuous terms, and one calibration "
+        "term per combination of labs given (adding a lab sharpens the estimate, which in a logistic model moves the "
+        "average prediction; each term restores calibration-in-the-large for its combination). An input not given "
+        f"sits at the fit's weighted mean and contributes 0. Log-odds with every input at its mean and no lab given: "
+        f"{m['baseline']:.4f}.",
+        "",
+        "| term | coefficient (log-odds per unit) | weighted mean |",
+        "|---|---|---|",
+    ]
+    for t, b in m["coefficients"].items():
+        lines.append(f"| {t} | {b:+.4f} | {m['means'].get(t, 0.0):.4g} |")
+    return lines
+
+
 def discrimination_table(ev: dict, scheme: str, outcome: str) -> list[str]:
     per = ev["primary"][scheme][outcome]
     lines = ["| inputs | points AUC (95% CI) | weighted | model AUC | weighted |", "|---|---|---|---|---|"]
@@ -289,6 +309,10 @@ def card(doc: dict, kb) -> str:
         *points_table(kb),
         "",
         "Medications and the other factors NHANES lacks: see docs/factor-decisions.md (one table, every factor).",
+        "",
+        "## The probability model",
+        "",
+        *model_section(doc),
         "",
         "## Points to risk",
         "",
