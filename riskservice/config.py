@@ -103,8 +103,10 @@ DEFAULTS = {
     "SMART_SCOPES": ("openid fhirUser patient/Patient.rs patient/Observation.rs patient/MedicationRequest.rs "
                      "patient/MedicationStatement.rs patient/Condition.rs patient/FamilyMemberHistory.rs"),
     "SMART_REDIRECT_URI": None,
-    # Seconds per outbound SMART call (discovery, token, FHIR reads).
+    # Seconds per outbound SMART call (discovery, token, FHIR reads), and for all the calls of one
+    # launch or callback together (504 beyond it).
     "SMART_TIMEOUT": 10.0,
+    "SMART_TOTAL_SECONDS": 30.0,
     # Fixed scoring date (YYYY-MM-DD) for launched patients, for reproducible demos; None = today.
     "SMART_AS_OF": None,
     # The launched page's trend: observation dates at most this many days apart are one visit (labs

@@ -39,6 +39,47 @@ _log = logging.getLogger("riskservice.worker")
 _current = threading.local()
 
 
+MAX_CHUNK = 1 << 31   # bytes: no body this service accepts has a chunk this large
+
+
+def _strict_chunks() -> None:
+    """Two refusals gunicorn's chunked reader does not make at once (issue 22, finding 10): a bare LF
+    ending a chunk-size line (it waited for a CRLF that never came, 408 after 5 s) and a chunk size
+    beyond any body the service accepts (``ffff...``: it waited for the bytes). Both are
+    InvalidChunkSize now, answered 400 by riskservice/api/bodydeadline.py."""
+    from gunicorn.http.body import ChunkedReader
+    from gunicorn.http.errors import InvalidChunkSize
+    if getattr(ChunkedReader, "_riskservice_strict", False):
+        return
+    read_into, parse_chunk_size = ChunkedReader.read_into, ChunkedReader.parse_chunk_size
+
+    def strict_read_into(self, unreader, buf):
+        read_into(self, unreader, buf)
+        if b"\n" in buf and b"\r\n" not in buf and not getattr(self, "_in_trailers", False):
+            raise InvalidChunkSize(b"bare LF ends a chunk-size line")
+
+    def strict_parse_chunk_size(self, unreader, data=None):
+        size, rest = parse_chunk_size(self, unreader, data)
+        if size > MAX_CHUNK:
+            raise InvalidChunkSize(b"chunk larger than any accepted body")
+        return size, rest
+
+    def parse_trailers(self, unreader, data, _original=ChunkedReader.parse_trailers):
+        self._in_trailers = True   # trailer lines are checked for bare LFs by gunicorn itself
+        try:
+            return _original(self, unreader, data)
+        finally:
+            self._in_trailers = False
+
+    ChunkedReader.read_into = strict_read_into
+    ChunkedReader.parse_chunk_size = strict_parse_chunk_size
+    ChunkedReader.parse_trailers = parse_trailers
+    ChunkedReader._riskservice_strict = True
+
+
+_strict_chunks()
+
+
 class _HeaderDeadline:
     def __init__(self, fd: int, seconds: float):
         self._fd = fd                    # the descriptor stays the same when TLS wraps the socket

@@ -61,9 +61,20 @@ _HEAD_KEYS = frozenset(("ts", "level", "logger"))
 def _dumps(line: dict) -> str:
     try:
         return orjson.dumps(line, default=str).decode("utf-8")
-    except orjson.JSONEncodeError:  # e.g. a lone surrogate in a logged name: never a logging traceback
+    except orjson.JSONEncodeError:  # a lone surrogate in a logged name, an integer beyond 64 bits (a
+        # Content-Length of 99999999999999999999999): never a logging traceback, never a lost line
         from riskservice.api.errors import text_safe
-        return orjson.dumps(text_safe(line), default=str).decode("utf-8")
+        return orjson.dumps(_big_ints_as_text(text_safe(line)), default=str).decode("utf-8")
+
+
+def _big_ints_as_text(value):
+    if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < (1 << 64):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _big_ints_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_big_ints_as_text(v) for v in value]
+    return value
 
 
 _last_second = [None, ""]
@@ -189,10 +200,11 @@ class _LoggedStream:
         _emit(fields)
 
 
-def request_bytes(environ) -> int:
+def request_bytes(environ) -> int | None:
     """``request.content_length or 0`` read straight from the environ (werkzeug goes through its
     headers view for each of the two headers): 0 for a chunked body or a missing length."""
-    return get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING")) or 0
+    n = get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING")) or 0
+    return n if n < (1 << 63) else None   # a Content-Length no body can have: not a number worth logging
 
 
 def _emit(access: dict) -> None:

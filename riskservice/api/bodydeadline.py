@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 
-from werkzeug.exceptions import RequestTimeout
+from werkzeug.exceptions import BadRequest, RequestTimeout
 
 
 def shut_reading(fd: int) -> None:
@@ -39,6 +39,20 @@ def shut_reading(fd: int) -> None:
         pass
     finally:
         dup.close()
+
+
+class BadFraming(BadRequest):
+    description = ("The request body's chunked framing could not be read (a chunk size, extension, line end "
+                   "or trailer that HTTP/1.1 does not allow).")
+
+
+def _is_framing_error(exc: BaseException) -> bool:
+    """A refusal of gunicorn's HTTP parser while it reads the body (chunk sizes, trailers)."""
+    try:
+        from gunicorn.http.errors import NoMoreData, ParseException
+    except ImportError:   # another server
+        return False
+    return isinstance(exc, ParseException) and not isinstance(exc, NoMoreData)
 
 
 class BodyTimeout(RequestTimeout):
@@ -94,9 +108,12 @@ class _TimedInput:
     def _call(self, fn, *args):
         try:
             data = fn(*args)
-        except Exception:
+        except Exception as exc:
             if self.expired:
                 raise BodyTimeout() from None
+            if _is_framing_error(exc):   # was a 500 (issue 22, finding 10)
+                self.finish()
+                raise BadFraming() from None
             raise
         return self._account(data)
 

@@ -7,6 +7,8 @@ Both are read from the config per request (cheaply, memoised), so a change takes
 """
 from __future__ import annotations
 
+import urllib.parse
+
 from flask import current_app, request
 
 ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-Request-ID"
@@ -45,7 +47,42 @@ def allowed_origins(config, path: str) -> frozenset:
 _MEMO: dict = {}
 
 
+UNSAFE = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+
+
+def cross_site(req, config) -> bool:
+    """True for a browser's request from another site: its ``Sec-Fetch-Site`` is neither
+    ``same-origin`` nor ``none`` (typed or bookmarked), or, from a browser that does not send it,
+    its ``Origin`` is neither this service (the Host it was sent to, or PUBLIC_BASE_URL) nor an
+    allowed CORS origin. Servers and scripts send neither header and are never refused here."""
+    origin = req.headers.get("Origin")
+    allowed = allowed_origins(config, req.path)
+    if origin and origin.rstrip("/") in allowed:
+        return False
+    fetch_site = req.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:   # the browser says where the request comes from
+        return fetch_site not in ("same-origin", "none")
+    if not origin or origin == "null":   # no browser, or one that hides the origin (no-referrer pages do)
+        return False
+    own = {req.host.lower()}
+    if config.get("PUBLIC_BASE_URL"):
+        own.add(urllib.parse.urlsplit(str(config["PUBLIC_BASE_URL"])).netloc.lower())
+    return urllib.parse.urlsplit(origin).netloc.lower() not in own
+
+
 def init_app(app):
+
+    @app.before_request
+    def _same_site_only():
+        """A form on another site can post to this service (text/plain or multipart need no CORS
+        preflight): the batch upload accepted such posts (issue 22, finding 14). A browser's unsafe
+        request from another site is refused with 403 unless its origin is allowed by CORS."""
+        req = request._get_current_object()
+        if req.method in UNSAFE and cross_site(req, current_app.config):
+            from riskservice.api.errors import problem
+            return problem(403, "Forbidden", "Requests from another site's pages are refused; an allowed "
+                           "origin (RISKSERVICE_CORS_ORIGINS) or a server-side client may post here.")
+        return None
 
     @app.after_request
     def _headers(response):

@@ -221,6 +221,8 @@ def what_if(scorer, raw, scenarios: list[Scenario] | None = None, request_id=Non
                 item["probability_change"] = est["probability"] - base["probability"]
             if base["points"] is not None and est["points"] is not None:
                 item["points_change"] = est["points"] - base["points"]
+            if base.get("dysglycaemia_probability") is not None and est.get("dysglycaemia_probability") is not None:
+                item["dysglycaemia_probability_change"] = est["dysglycaemia_probability"] - base["dysglycaemia_probability"]
         out.append(item)
     return {"baseline": base, "scenarios": out,
             "statement": STATEMENT_PATIENT if audience == "patient" else STATEMENT,

@@ -37,6 +37,7 @@ import http.client
 import ipaddress
 import json
 import os
+import re
 import socket
 import ssl
 import threading
@@ -94,6 +95,9 @@ class Response:
         return json.loads(self.body.decode("utf-8"), parse_constant=refuse)
 
 
+_DOT_OR_SLASH = re.compile(r"%2f|%5c|\\", re.I)
+
+
 def _parts(url: str):
     try:
         p = urllib.parse.urlsplit(url)
@@ -105,7 +109,12 @@ def _parts(url: str):
         raise OutboundDenied("not an absolute http(s) URL")
     if p.username is not None or p.password is not None:
         raise OutboundDenied("URLs with user information are refused")
-    return scheme, p.hostname.lower().rstrip("."), port or DEFAULT_PORTS[scheme], p.path or "/"
+    path = p.path or "/"
+    if _DOT_OR_SLASH.search(path) or any(seg in (".", "..") for seg in urllib.parse.unquote(path).split("/")):
+        # /fhir/%2e%2e/admin passed the allow-list prefix /fhir and reached /admin with the EHR's
+        # token (issue 22, finding 12): dot segments, raw or encoded, and encoded slashes are refused.
+        raise OutboundDenied("paths with dot segments or encoded slashes are refused")
+    return scheme, p.hostname.lower().rstrip("."), port or DEFAULT_PORTS[scheme], path
 
 
 def is_allowlisted(url: str, allowlist) -> bool:

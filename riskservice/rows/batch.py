@@ -226,7 +226,13 @@ class BatchScorer:
         A required field missing is each record's own error, as in a single object."""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
-        plan, _ = self._plan_and_misspelt(records, mapping)
+        keys = {}
+        for rec in records:
+            if isinstance(rec, dict):
+                keys.update(dict.fromkeys(rec))
+        plan = core.plan_columns(list(keys), self.knowledge, mapping, require=False)
+        if plan.problems:
+            raise HeaderProblem(plan.problems, title="Unusable keys")
         return plan
 
     def _plan_and_misspelt(self, records: list, mapping: Mapping | None):
@@ -252,8 +258,10 @@ class BatchScorer:
         """Score a JSON array of objects (or one block of it: ``first_row`` numbers its first record);
         one result dict per record, in order. The records go through the same adapter as a single
         ``POST /v1/score`` body, their keys read as columns. A record the JSON reader refused (a
-        :class:`~riskservice.rows.jsonarray.Refused`) or holding a key that looks like a misspelt
-        field is that row's error; the others are scored."""
+        :class:`~riskservice.rows.jsonarray.Refused`) is that row's error, and so is a key that looks
+        like a field but is not used (the error of the records that use it); a faulty mapping is a
+        HeaderProblem for the whole array. (The HTTP adapter plans its first block with
+        :meth:`plan_records`, so there a look-alike key is a 422, as a CSV header's would be.)"""
         if not isinstance(records, list):
             raise ValidationProblem({"_body": ["Send a JSON array of patient objects."]})
         from riskservice.rows.jsonarray import Refused

@@ -22,6 +22,9 @@ def _setup(state):
     """A random SECRET_KEY when none is configured: signed values then last as long as the process."""
     if not state.app.config["SECRET_KEY"]:
         state.app.config["SECRET_KEY"] = os.urandom(32)
+    # Served over https (PUBLIC_BASE_URL says so): the launch cookie never travels in clear.
+    if str(state.app.config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+        state.app.config["SESSION_COOKIE_SECURE"] = True
 
 
 @bp.app_template_filter("capitalize_first")

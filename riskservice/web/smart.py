@@ -7,6 +7,7 @@ access token lives only for the duration of the callback request: never stored o
 """
 from __future__ import annotations
 
+import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import date
@@ -39,14 +40,19 @@ class Settings:
     client_id: str
     scopes: str
     timeout: float
+    deadline: float | None = None   # monotonic time by which every call of this request must be done
 
     @classmethod
     def from_config(cls, config) -> Settings:
+        """The settings of one request; all its calls together end by ``SMART_TOTAL_SECONDS`` (a FHIR
+        server answering each page after 9 s with an endless ``next`` held a callback for 234 s:
+        issue 22, finding 9)."""
         return cls(issuers=_split(config["SMART_ISSUERS"]),
                    auth_origins=_split(config["SMART_AUTH_ORIGINS"]),
                    client_id=str(config["SMART_CLIENT_ID"]),
                    scopes=str(config["SMART_SCOPES"] or ""),
-                   timeout=float(config["SMART_TIMEOUT"]))
+                   timeout=float(config["SMART_TIMEOUT"]),
+                   deadline=time.monotonic() + float(config["SMART_TOTAL_SECONDS"]))
 
     @property
     def allowed_origins(self) -> set:
@@ -62,8 +68,15 @@ def _split(value) -> tuple:
 
 
 def _call(settings: Settings, method: str, url: str, **kw) -> dict:
+    timeout = settings.timeout
+    if settings.deadline is not None:
+        left = settings.deadline - time.monotonic()
+        if left <= 0.05:
+            raise LaunchError("The EHR took too long: the launch gave up after its time budget "
+                              "(RISKSERVICE_SMART_TOTAL_SECONDS); try again.", 504)
+        timeout = min(timeout, left)
     try:
-        return call(method, url, allowed_origins=settings.allowed_origins, timeout=settings.timeout, **kw)
+        return call(method, url, allowed_origins=settings.allowed_origins, timeout=timeout, **kw)
     except OutboundError as exc:
         raise LaunchError(exc.reason, 502) from None
 
@@ -71,9 +84,10 @@ def _call(settings: Settings, method: str, url: str, **kw) -> dict:
 def check_issuer(settings: Settings, iss: str) -> str:
     iss = (iss or "").strip().rstrip("/")
     if not settings.issuers:
-        raise LaunchError("No EHR is configured: set SMART_ISSUERS to the FHIR base URLs allowed to launch this app.")
+        raise LaunchError("No EHR is connected to this service: an administrator sets SMART_ISSUERS to the FHIR "
+                          "base URLs allowed to open it.")
     if iss not in settings.issuers:
-        raise LaunchError("This EHR (iss) is not on the allow-list of this service.")
+        raise LaunchError("This EHR is not on the allow-list of this service.")
     return iss
 
 

@@ -82,20 +82,49 @@ def trend(scorer, items, as_of: date, lookback, drug_resolver, gap_days: int = 7
                 point["error"] = {"applicable": [r.get("reason", "") if isinstance(r, dict) else str(r)
                                                  for r in s.get("not_applicable", [])]}
             else:
-                prob = s.get("probability")
+                prob, second = s.get("probability"), s.get("dysglycaemia_probability")
+                measured = s.get("measured_homa_ir") or {}
                 point.update(points=s["points"], band=s["band"], diabetes_range=s["diabetes_range"],
-                             probability=prob.get("value") if isinstance(prob, dict) else None)
+                             probability=prob.get("value") if isinstance(prob, dict) else None,
+                             dysglycaemia_probability=second.get("value") if isinstance(second, dict) else None,
+                             homa_ir=measured.get("value") if measured.get("valid") else None,
+                             homa_ir_status=measured.get("status") if measured.get("valid") else None)
         points.append(point)
     return points
 
 
-def chart(points: list[dict]) -> dict | None:
-    """Coordinates (0-100 both ways) of the likelihood over time, for a small SVG line."""
-    scored = [p for p in points if p.get("probability") is not None]
+#: What the trend line shows, in order of preference: the first series every scored visit has.
+SERIES = (("homa_ir", "Measured HOMA-IR"), ("probability", "Likelihood of insulin resistance"),
+          ("dysglycaemia_probability", "Likelihood of dysglycaemia"), ("points", "Points"))
+
+
+def chart(points: list[dict], cutoff: float | None = None) -> dict | None:
+    """Coordinates (0-100 both ways) of one series over time for a small SVG line: measured HOMA-IR
+    when every scored visit has it (with the cut-off as a dashed line), else a likelihood (0-100%),
+    else the points."""
+    scored = [p for p in points if not p.get("error")]
     if len(scored) < 2:
         return None
+    key, name = next(((k, n) for k, n in SERIES if all(p.get(k) is not None for p in scored)), (None, None))
+    if key is None:
+        return None
+    values = [float(p[key]) for p in scored]
+    if key in ("probability", "dysglycaemia_probability"):
+        lo, hi, ref = 0.0, 1.0, 0.5
+    else:
+        ref = cutoff if key == "homa_ir" else None
+        lo = min(values + ([ref] if ref is not None else []) + ([0.0] if key == "homa_ir" else []))
+        hi = max(values + ([ref] if ref is not None else []))
+        pad = (hi - lo) * 0.15 or 1.0
+        lo, hi = (lo if key == "homa_ir" else lo - pad), hi + pad
     first, last = date.fromisoformat(scored[0]["date"]), date.fromisoformat(scored[-1]["date"])
     span = max((last - first).days, 1)
-    dots = [{"x": round(4 + 92 * (date.fromisoformat(p["date"]) - first).days / span, 2),
-             "y": round(96 - 92 * p["probability"], 2)} for p in scored]
-    return {"dots": dots, "path": "M" + " L".join(f"{d['x']} {d['y']}" for d in dots)}
+
+    def y(v):
+        return round(96 - 92 * (v - lo) / (hi - lo), 2)
+
+    dots = [{"x": round(4 + 92 * (date.fromisoformat(p["date"]) - first).days / span, 2), "y": y(v)}
+            for p, v in zip(scored, values, strict=True)]
+    return {"key": key, "name": name, "dots": dots, "path": "M" + " L".join(f"{d['x']} {d['y']}" for d in dots),
+            "ref_y": y(ref) if ref is not None else None, "ref": ref, "low": lo, "high": hi,
+            "first": scored[0]["date"], "last": scored[-1]["date"]}

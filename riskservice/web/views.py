@@ -124,6 +124,20 @@ def _what_if(values: dict, picked: dict, audience: str) -> dict:
             "whatif_smoker": str(raw.get("smoking", "")).lower() == "current"}
 
 
+def _trend_value(point: dict, key: str) -> str:
+    """One visit's value of the trend's series, for reading."""
+    value = point.get(key)
+    if value is None:
+        return ""
+    return answer.percent(value) if key.endswith("probability") else answer.number(value)
+
+
+def _trend_axis(chart: dict, end: str) -> str:
+    """The value at the bottom ('low') or top ('high') of the trend's axis, for reading."""
+    value = chart[end]
+    return answer.percent(value) if chart["key"].endswith("probability") else answer.number(round(value, 2))
+
+
 def _page(values: dict, audience: str, origin: dict | None = None, score: bool = True, template="index.html",
           picked: dict | None = None):
     result, errors = _score(values, audience) if score else (None, None)
@@ -131,7 +145,8 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
     kb = _scorer().knowledge
     history = (origin or {}).get("trend") or []
     context = {
-        "trend": history, "trend_chart": trend.chart(history),
+        "trend": history, "trend_chart": trend.chart(history, (kb.ruleset.get("outcome") or {}).get("cutoff")),
+        "trend_value": _trend_value, "trend_axis": _trend_axis,
         "sections": forms.sections(kb), "values": values, "audience": audience, "result": result,
         "inline_errors": inline, "other_errors": other, "error_count": sum(len(v) for v in (errors or {}).values()),
         "disclaimer": kb.disclaimer, "provenance": provenance(origin, values), "origin": origin,
@@ -147,6 +162,7 @@ def _page(values: dict, audience: str, origin: dict | None = None, score: bool =
             cite=lambda ids: sorted({refnum[i] for i in ids if i in refnum}),
             ans=answer.answer(result, plain),
             outcome_patient_text=plain((kb.ruleset.get("outcome") or {}).get("patient_text", "")),
+            outcome_short=plain((result.get("outcome") or {}).get("short_text", "")),
             percentiles=result.get("percentiles"),
             chart=chart.contribution_bars(rules["contributions"], plain),
             scale=chart.band_scale(rules["points"], rules["max_points"], kb.ruleset["bands"]["thresholds"]),
@@ -189,11 +205,30 @@ def batch_page():
 # ---------------------------------------------------------------------------------------------
 
 def _redirect_uri() -> str:
+    """Where the EHR sends the user back: SMART_REDIRECT_URI, else PUBLIC_BASE_URL + the callback,
+    never the Host header (the caller's to choose: issue 22, finding 13). Without either, only a
+    server listening on loopback (a laptop) may use its own address; anything else must say."""
     configured = current_app.config["SMART_REDIRECT_URI"]
     if configured:
         return configured
-    base = (current_app.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
-    return base + url_for("web.launch_callback")
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        name, port = request.environ.get("SERVER_NAME", ""), str(request.environ.get("SERVER_PORT", ""))
+        if not _loopback(name):
+            raise smart.LaunchError("This service does not know its public address: set "
+                                    "RISKSERVICE_PUBLIC_BASE_URL (or RISKSERVICE_SMART_REDIRECT_URI).", 503)
+        base = f"http://{name}" + ("" if port in ("", "80") else f":{port}")
+    return str(base).rstrip("/") + url_for("web.launch_callback")
+
+
+def _loopback(name: str) -> bool:
+    import ipaddress
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _launch_problem(reason: str, status: int):
@@ -222,8 +257,8 @@ def launch_callback():
     if not kept:
         return _launch_problem("This launch has expired or was already used; launch the app again from the EHR.", 400)
     settings = smart.Settings.from_config(current_app.config)
-    callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
     try:
+        callback_url = _redirect_uri() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
         token = smart.exchange(settings, kept, callback_url)
         items, notes = smart.read_patient(settings, kept["iss"], token)
         config = current_app.config

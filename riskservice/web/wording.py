@@ -109,6 +109,7 @@ class Plain:
             text = self._unit_re.sub(lambda m: self._units[m.group(1)], text)
         text = self._field_re.sub(lambda m: self._fields[m.group(1)], text)
         text = text.replace("<=", "≤").replace(">=", "≥").replace("`", "")
+        text = re.sub(r"\s*\((?:[A-Z][A-Z0-9]*_)+[A-Z0-9]+\)", "", text)   # "(MODEL_DIR)": a setting, for IT
         return re.sub(r"(?<=[a-z])_(?=[a-z])", " ", text)
 
     # -- errors --------------------------------------------------------------------------------

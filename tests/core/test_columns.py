@@ -21,6 +21,7 @@ from tests.hospital import results
     ("Medications", "medications", None), ("Weight (lbs)", "weight", "[lb_av]"), ("Fasting insulin (µIU/mL)",
                                                                                    "fasting_insulin", "uU/mL"),
     ("LBXGLU", "fasting_glucose", "mg/dL"), ("RIDAGEYR", "age", "years"), ("FastingGlucose", "fasting_glucose", None),
+    ("Fasted", "fasting", None), ("Fasting (Y/N)", "fasting", None),
 ])
 def test_header_spellings_and_units(kb, name, field, unit):
     head = names_for(kb).header(name)
@@ -95,8 +96,10 @@ def test_json_array_keys_are_read_as_columns(kb):
     plain = BatchScorer(kb).score_records([{"age": 52, "sex": "male", "fasting_glucose": 5.4,
                                             "fasting_glucose_unit": "mmol/L"}])
     assert written == plain and written[0]["error"] is None
-    with pytest.raises(HeaderProblem):
-        BatchScorer(kb).score_records([{"age": 50, "sex": "male", "Glucose": 5}])
+    refused = BatchScorer(kb).score_records([{"age": 50, "sex": "male", "Glucose": 5}])   # a look-alike key:
+    assert "did you mean fasting_glucose" in refused[0]["error"]                          # its rows' error
+    with pytest.raises(HeaderProblem):      # a faulty mapping is the whole request's problem
+        BatchScorer(kb).score_records([{"age": 50, "sex": "male"}], mapping=parse({"columns": {"bmi": "BMI"}}))
 
 
 def test_comparison_keys():

@@ -7,10 +7,11 @@ Case fields: ``name``; ``method`` (POST); ``path`` (or the file's); ``headers`` 
 (text), ``body_hex``, ``body_parts`` (``[[text, times], ...]``) or ``base`` (a valid request named
 in BASES) changed by ``set``/``delete`` (dotted paths) and ``raw_set`` (dotted path -> raw JSON text,
 for what no JSON encoder writes: NaN, lone surrogates, duplicate keys, 400-digit numbers);
-``chunked``, ``content_length``, ``dribble`` (seconds per body byte), ``dribble_headers`` (seconds per
+``chunked``, ``chunked_raw`` (the body is the chunked framing, sent as written), ``content_length``, ``dribble`` (seconds per body byte), ``dribble_headers`` (seconds per
 header byte) for framing (status 0: the server closed the connection without an answer); expectations
 ``expect`` (statuses), ``lines`` (CSV/NDJSON lines in a 200), ``body_contains``, ``not_in_body``,
-``detail_contains``, ``not_in_headers``, ``max_seconds``; ``server`` ("keyed": API keys and CORS on);
+``detail_contains``, ``not_in_headers``, ``max_seconds``, ``access_logged`` (the access log has the
+answer's line); ``server`` ("keyed": API keys and CORS on);
 ``framing`` (the HTTP server itself refuses malformed framing with its own 4xx, not problem+json);
 ``known_failure`` (owner and cause of a bug in another lane: the case runs as a strict xfail);
 ``proxy`` (overrides, e.g. ``expect``, when the case goes through the shipped nginx) and
@@ -119,7 +120,10 @@ def send(host: str, port: int, case, timeout: float = 60) -> Answer:
     if not any(k.lower() == "host" for k in headers):
         lines.append(f"Host: {host}:{port}")
     lines += [f"{k}: {v}" for k, v in headers.items()] + ["Connection: close"]
-    if case.get("chunked"):
+    if case.get("chunked_raw"):   # the body is sent as written: framing errors are the point
+        lines.append("Transfer-Encoding: chunked")
+        payload = body
+    elif case.get("chunked"):
         lines.append("Transfer-Encoding: chunked")
         payload = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
                            for i in range(0, len(body), 65536)) + b"0\r\n\r\n"
@@ -127,7 +131,7 @@ def send(host: str, port: int, case, timeout: float = 60) -> Answer:
         payload = body
     if "content_length" in case:
         lines.append(f"Content-Length: {case['content_length']}")
-    elif not case.get("chunked") and method in ("POST", "PUT"):
+    elif not case.get("chunked") and not case.get("chunked_raw") and method in ("POST", "PUT"):
         lines.append(f"Content-Length: {len(body)}")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     started = time.monotonic()

@@ -4,6 +4,7 @@ input value in the server's output."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -93,6 +94,10 @@ def test_corpus_case(servers, item, via):
     if case.get("max_seconds"):
         assert answer.seconds < case["max_seconds"]
     new_log = server.log_text()[before:]
+    if case.get("access_logged") and via == "direct":
+        time.sleep(0.2)
+        new_log = server.log_text()[before:]
+        assert f'"status":{answer.status}' in new_log and '"riskservice.access"' in new_log
     assert "Traceback" not in new_log and "WORKER TIMEOUT" not in new_log
     for marker in MARKERS:
         assert marker not in new_log, f"input value {marker!r} reached the log"

@@ -198,3 +198,17 @@ def test_a_deadline_that_passes_while_connecting_closes_the_socket(monkeypatch, 
         with pytest.raises(OutboundError, match="deadline"):
             call.connect(("127.0.0.1", server.httpd.server_address[1]))
     assert made and all(s.fileno() == -1 for s in made)
+
+
+@pytest.mark.parametrize("path", ["/fhir/%2e%2e/admin", "/fhir/%2E%2E/admin", "/fhir/../admin", "/fhir/./Patient",
+                                  "/fhir/%2e/Patient", "/fhir%2f..%2fadmin", "/fhir/..%5cadmin", "/fhir/.%2e/admin"])
+def test_dot_segments_never_pass_the_allowlist(path):
+    """Issue 22, finding 12: /fhir/%2e%2e/admin matched the allow-listed prefix /fhir and the EHR's token
+    went to /admin. Dot segments, raw or encoded, and encoded slashes are refused before any call."""
+    with LocalServer() as s:
+        allow = (s.url("/fhir"),)
+        assert not outbound.is_allowlisted(s.url(path), allow)
+        with pytest.raises(OutboundDenied):
+            outbound.get(s.url(path), policy=Policy(allowlist=allow), headers={"Authorization": "Bearer t0k"},
+                         credentials=True)
+        assert s.requests == []   # nothing was sent, no token

@@ -57,15 +57,25 @@ def test_deep_nesting_and_too_many_rows_are_refused_before_any_row(client):
 
 def test_records_the_reader_refuses_are_their_rows_errors_and_the_rest_is_scored(client):
     records = [b'{"id":1,"age":52,"sex":"male","sex":"female"}', b'{"id":2,"age":52,"sex":"male","bmi":NaN}',
-               b'{"id":3,"age":52,"sex":"male","bmi":' + b"9" * 400 + b"}", b'{"id":4,"age":52,"sex":"male"}',
-               b'{"id":5,"age":52,"sexx":"male"}']
+               b'{"id":3,"age":52,"sex":"male","bmi":' + b"9" * 400 + b"}", b'{"id":4,"age":52,"sex":"male"}']
     r = client.post("/v1/score/batch", data=b"[" + b",".join(records) + b"]", content_type="application/json")
     lines = [json.loads(x) for x in r.get_data(as_text=True).splitlines()]
-    assert lines.pop() == {"summary": {"rows": 5, "scored": 1, "errors": 4}}
-    assert [x["row"] for x in lines] == [1, 2, 3, 4, 5]
+    assert lines.pop() == {"summary": {"rows": 4, "scored": 1, "errors": 3}}
+    assert [x["row"] for x in lines] == [1, 2, 3, 4]
     assert "duplicate key 'sex'" in lines[0]["error"] and "NaN" in lines[1]["error"]
     assert "beyond the range" in lines[2]["error"] and lines[3]["error"] is None and lines[3]["id"] == 4
-    assert "sex" in lines[4]["error"]   # a near miss of a required field: that row's error
+
+
+def test_a_misspelt_key_is_a_422_in_the_first_block_and_its_rows_error_later(client, monkeypatch):
+    from riskservice.api import batchjson
+    monkeypatch.setattr(batchjson, "BLOCK", 2)
+    good, bad = {"age": 52, "sex": "male"}, {"age": 52, "sex": "male", "bmii": 31}
+    first = client.post("/v1/score/batch", json=[bad, good, good])
+    assert first.status_code == 422 and "bmii" in first.get_json()["errors"]   # as a CSV header would be
+    later = client.post("/v1/score/batch", json=[good, good, bad, good])
+    rows = [json.loads(x) for x in later.get_data(as_text=True).splitlines()]
+    assert rows.pop() == {"summary": {"rows": 4, "scored": 3, "errors": 1}}
+    assert "bmii" in rows[2]["error"] and rows[3]["error"] is None   # the rows before were answered already
 
 
 def test_blocks_are_numbered_across_the_array(client, monkeypatch):

@@ -270,7 +270,7 @@ def test_smart_launch_shows_how_it_has_moved(browser, live_server, test_ehr, two
     date, with the Observations (and their dates) behind every value."""
     from datetime import date
 
-    from riskservice.web.answer import percent
+    from riskservice.web.answer import number, percent
     browser.get(test_ehr.base + "/ehr/chart?" + urllib.parse.urlencode({"app": live_server + "/launch",
                                                                          "patient": "p-history"}))
     click_and_load(browser, browser.find_element(By.ID, "open-app"), "#band, #launch-error")
@@ -286,15 +286,18 @@ def test_smart_launch_shows_how_it_has_moved(browser, live_server, test_ehr, two
                                         drug_resolver=two_model_scorer.knowledge.drug_class_for)
         expected = two_model_scorer.score(mapping.payload, view="summary")
         assert row.find_element(By.TAG_NAME, "th").text.startswith(day)
-        value = expected["probability"]["value"]      # None: HOMA-IR measured (valid) at that visit
-        shown = [el.text for el in row.find_elements(By.CSS_SELECTOR, "td strong")]
-        assert shown == ([percent(value)] if value is not None else []) or (value is None and "" in shown), day
-        assert f"{expected['points']} points" in row.text
+        measured = expected["measured_homa_ir"]       # every visit has fasting glucose and insulin
+        assert measured["valid"] and expected["probability"]["value"] is None    # the measurement leads
+        assert row.find_element(By.CSS_SELECTOR, "td.trend-homa strong").text == number(measured["value"])
+        second = expected["dysglycaemia_probability"]["value"]
+        assert row.find_element(By.CSS_SELECTOR, "td.trend-dg").text == (
+            percent(second) if second is not None else "not estimated"), day
+        assert row.find_element(By.CSS_SELECTOR, "td.trend-points").text.startswith(f"{expected['points']} points")
         sources = row.find_element(By.CSS_SELECTOR, "ul.trend-values").text
         for field in ("weight", "waist", "fasting_glucose", "hba1c"):
             src = mapping.sources[field]
             assert f"{src['effective'][:10]}" in sources and src["reference"] in sources, (day, field)
-    assert "How it has moved: 4 visits" in summary.text
+    assert summary.text.startswith("How it has moved: 4 visits, measured HOMA-IR")
     from .devwords import developer_words
     assert developer_words(browser.page_source) == []
     assert_accessible(browser)

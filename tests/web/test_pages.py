@@ -412,6 +412,13 @@ def test_what_if_on_the_page_is_a_fresh_score_of_the_changed_inputs(model_app, t
                          ("smoking", dict(raw, smoking="former")),
                          ("together", dict(raw, bmi=31.2 * 0.95, mvpa_minutes_per_week=150.0, smoking="former"))):
         assert f"<strong>{percent(fresh(changed))}</strong>" in _whatif_row(html, sid), sid
+    # the second estimate too, in its own column (here the fasting glucose would establish dysglycaemia)
+    no_glucose = {k: v for k, v in form.items() if not k.startswith("fasting_glucose")}
+    page = client.post("/", data=no_glucose).get_data(as_text=True)
+    second = two_model_scorer.score(dict(forms.to_raw(MultiDict(no_glucose)), smoking="former"),
+                                    view="summary")["dysglycaemia_probability"]["value"]
+    cell = re.search(r'class="whatif-dg"><strong>([^<]+)</strong>', _whatif_row(page, "smoking")).group(1)
+    assert second is not None and cell == percent(second)
     # targets the clinician picks, in the units shown next to them
     html = client.post("/", data=dict(form, whatif_weight_percent="-10", whatif_mvpa="300", whatif_waist="90",
                                       whatif_stop_med="olanzapine")).get_data(as_text=True)
@@ -471,3 +478,19 @@ def test_every_screenshot_the_readme_shows_exists():
 def test_any_what_if_targets_get_a_page_not_a_crash(wc, picked):
     resp = wc.post("/", data=dict(FORM, smoking="current", **picked))
     assert resp.status_code == 200 and 'id="sec-whatif"' in resp.get_data(as_text=True)
+
+
+def test_the_trend_line_shows_the_first_series_every_visit_has():
+    from riskservice.web import trend
+    visits = [{"date": "2025-01-01", "homa_ir": 5.0, "probability": None, "dysglycaemia_probability": 0.4, "points": 20},
+              {"date": "2025-07-01", "homa_ir": 3.0, "probability": None, "dysglycaemia_probability": 0.3, "points": 15},
+              {"date": "2026-01-01", "error": {"age": ["x"]}}]
+    line = trend.chart(visits, cutoff=3.51)
+    assert line["key"] == "homa_ir" and len(line["dots"]) == 2          # the refused visit is not drawn
+    assert line["dots"][0]["x"] == 4 and line["dots"][1]["x"] == 96 and line["dots"][0]["y"] < line["dots"][1]["y"]
+    assert line["ref"] == 3.51 and line["dots"][0]["y"] < line["ref_y"] < line["dots"][1]["y"]
+    visits[1]["homa_ir"] = None
+    assert trend.chart(visits)["key"] == "dysglycaemia_probability"
+    visits[1]["dysglycaemia_probability"] = None
+    assert trend.chart(visits)["key"] == "points"
+    assert trend.chart(visits[:1]) is None

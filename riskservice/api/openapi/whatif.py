@@ -78,6 +78,7 @@ def schemas() -> dict:
                         **estimate,
                         "probability_change": {"type": "number", "description": "Scenario minus patient."},
                         "points_change": {"type": "integer", "description": "Scenario minus patient."},
+                        "dysglycaemia_probability_change": {"type": "number", "description": "Scenario minus patient."},
                     }}},
                 "statement": {"type": "string", "description": "What these numbers are and are not: the model's "
                                                                 "cross-sectional association, not a promise."},
