@@ -350,6 +350,14 @@ def card(doc: dict, kb) -> str:
     for scheme, title in (("cv", "5-fold cross-validation"), ("cycle", "each cycle held out")):
         lines += [f"### {title}", "", *band_rows(ev, scheme, doc), ""]
     lines += ["## Subgroups (sex x ethnicity, n >= 200)", "", *subgroup_table(ev, "cycle"), ""]
+    caveats = doc.get("caveats") or []
+    if caveats:
+        lines += ["Outside 0.8-1.25 on the held-out cycle, and what the service does about it: the answer for a patient "
+                  "of the group with those labs carries this warning (`warnings`, code `subgroup_calibration`, and the "
+                  "CSV `warnings` column), written into ruleset.json by this command. A correction fitted on 200 adults "
+                  "would be tuned to the validation data, so none is applied.", ""]
+        lines += [f"- {c['text']}" for c in caveats]
+        lines.append("")
     lines += ["## Reaven & Miller 1979 (a check of relative weight; nothing tuned to it)", "",
               f"{ev['reaven_miller']['label']}, n = {ev['reaven_miller']['n']} ({ev['reaven_miller']['events']} resistant). "
               "Only relative weight exists there among the scored inputs (BMI ~ 22 x relwt), so the points are BMI points:",
