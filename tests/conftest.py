@@ -54,10 +54,10 @@ def models():
 
 
 @pytest.fixture(scope="session")
-def two_model_dir(tmp_path_factory):
-    """The shipped dysglycaemia model beside a TEST-ONLY insulin-resistance model (tests/modelfixture.py)."""
-    from tests.modelfixture import two_model_dir as build
-    return build(tmp_path_factory.mktemp("two_models"))
+def two_model_dir():
+    """The shipped models directory: the insulin-resistance model beside the dysglycaemia model."""
+    from riskservice.app import default_model_dir
+    return default_model_dir()
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +74,7 @@ def full_scorer(kb, models):
 
 @pytest.fixture(scope="session")
 def two_model_scorer(kb, two_models):
-    """Rules plus both models (the insulin-resistance one a test fixture)."""
+    """Rules plus both shipped models."""
     return Scorer(kb, model=two_models)
 
 

@@ -217,12 +217,14 @@ def subgroup_caveats(ev: dict) -> list[dict]:
             if oe is None or SUBGROUP_RANGE[0] <= oe <= SUBGROUP_RANGE[1]:
                 continue
             way = "high" if oe < 1 else "low"
-            labs = " and ".join({"hdl_cholesterol": "HDL", "triglycerides": "triglycerides", "hba1c": "HbA1c"}[x]
-                                for x in cfg) or "no labs"
+            names = [{"hdl_cholesterol": "HDL", "triglycerides": "triglycerides", "hba1c": "HbA1c"}[x] for x in cfg]
+            labs = (", ".join(names[:-1]) + " and " + names[-1]) if len(names) > 1 else (names[0] if names else "no labs")
+            group = {"asian": "Asian", "hispanic": "Hispanic", "african": "Black", "europid": "White",
+                     "other": "other-ethnicity"}[g["ethnicity"]]
             out.append({
                 "sex": g["sex"], "ethnicity": GROUP_VALUES[g["ethnicity"]], "labs": list(cfg),
                 "observed_expected": round(oe, 2), "n": g["n"],
-                "text": (f"For {g['ethnicity']} {'men' if g['sex'] == 'male' else 'women'} with {labs} given, the "
+                "text": (f"For {group} {'men' if g['sex'] == 'male' else 'women'} with {labs} given, the "
                          f"estimate ran {way} in NHANES 2015-2018 held-out data (observed/expected {oe:.2f}, "
                          f"n = {g['n']}): read the probability as {'an over' if way == 'high' else 'an under'}estimate."),
             })
@@ -271,6 +273,11 @@ def run(out_models: Path = Path("models"), readme: Path | None = Path("README.md
     doc["acceptance"] = R.acceptance(ev)
     out_models = Path(out_models)
     doc = _round(doc)          # the reports read exactly what points_fit.json records
+    from . import ir_model
+    model_manifest = ir_model.write(doc, kb, frame, design, out_models, log)
+    doc["model_artifact"] = {"model_id": model_manifest["model_id"], "version": model_manifest["version"],
+                             "sha256": model_manifest["artifact"]["sha256"],
+                             "serving_sha256": model_manifest["serving"]["sha256"]}
     (out_models / "points_fit.json").write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n",
                                                 encoding="utf-8")
     R.write_reports(doc, kb, out_models / "MODEL_CARD.md", readme, decisions)

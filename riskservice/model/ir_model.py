@@ -105,7 +105,7 @@ def manifest(doc: dict, kb, names, pipe, scales: dict, joblib_sha: str, ranges: 
         "external_validation": ev.get("reaven_miller"),
         "not_in_model": [{"factor": s["factor"], "reason": s["reason"]} for s in fit_["selection"] if not s["scores"]]
         + [{"factor": "medications, PCOS and inflammatory markers",
-            "reason": "not in the NHANES table: the points handle them (docs/factor-decisions.md)"}],
+            "reason": "not in the NHANES table: the points handle them where an estimate exists"}],
         "seed": "no random step: the fit is deterministic",
         "versions": _versions(),
     }

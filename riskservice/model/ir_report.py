@@ -126,6 +126,26 @@ def points_table(kb) -> list[str]:
     return lines
 
 
+def model_section(doc: dict) -> list[str]:
+    m = doc["fit"]["model"]
+    art = doc.get("model_artifact", {})
+    lines = [
+        f"`{art.get('model_id', 'nhanes1518_insulin_resistance_logreg')}` {art.get('version', '')} (joblib sha256 "
+        f"`{art.get('sha256', '')}`, served from its JSON, sha256 `{art.get('serving_sha256', '')}`), written by the same "
+        "command from the same fit: the risk-factor layer and the lab layer with continuous terms, and one calibration "
+        "term per combination of labs given (adding a lab sharpens the estimate, which in a logistic model moves the "
+        "average prediction; each term restores calibration-in-the-large for its combination). An input not given "
+        f"sits at the fit's weighted mean and contributes 0. Log-odds with every input at its mean and no lab given: "
+        f"{m['baseline']:.4f}.",
+        "",
+        "| term | coefficient (log-odds per unit) | weighted mean |",
+        "|---|---|---|",
+    ]
+    for t, b in m["coefficients"].items():
+        lines.append(f"| {t} | {b:+.4f} | {m['means'].get(t, 0.0):.4g} |")
+    return lines
+
+
 def discrimination_table(ev: dict, scheme: str, outcome: str) -> list[str]:
     per = ev["primary"][scheme][outcome]
     lines = ["| inputs | points AUC (95% CI) | weighted | model AUC | weighted |", "|---|---|---|---|---|"]
@@ -290,6 +310,10 @@ def card(doc: dict, kb) -> str:
         "",
         "Medications and the other factors NHANES lacks: see docs/factor-decisions.md (one table, every factor).",
         "",
+        "## The probability model",
+        "",
+        *model_section(doc),
+        "",
         "## Points to risk",
         "",
         "Risk for a total T is 1 / (1 + exp(-(a + 0.25 T))), a = "
@@ -326,6 +350,14 @@ def card(doc: dict, kb) -> str:
     for scheme, title in (("cv", "5-fold cross-validation"), ("cycle", "each cycle held out")):
         lines += [f"### {title}", "", *band_rows(ev, scheme, doc), ""]
     lines += ["## Subgroups (sex x ethnicity, n >= 200)", "", *subgroup_table(ev, "cycle"), ""]
+    caveats = doc.get("caveats") or []
+    if caveats:
+        lines += ["Outside 0.8-1.25 on the held-out cycle, and what the service does about it: the answer for a patient "
+                  "of the group with those labs carries this warning (`warnings`, code `subgroup_calibration`, and the "
+                  "CSV `warnings` column), written into ruleset.json by this command. A correction fitted on 200 adults "
+                  "would be tuned to the validation data, so none is applied.", ""]
+        lines += [f"- {c['text']}" for c in caveats]
+        lines.append("")
     lines += ["## Reaven & Miller 1979 (a check of relative weight; nothing tuned to it)", "",
               f"{ev['reaven_miller']['label']}, n = {ev['reaven_miller']['n']} ({ev['reaven_miller']['events']} resistant). "
               "Only relative weight exists there among the scored inputs (BMI ~ 22 x relwt), so the points are BMI points:",

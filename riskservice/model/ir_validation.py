@@ -112,10 +112,10 @@ def model_columns(frame: pd.DataFrame, fit_: dict, labs=()) -> np.ndarray:
         if c.layer == "lab" and c.factor not in labs:
             continue
         lp = lp + m["coefficients"][t] * np.where(np.isnan(X[:, j]), 0.0, X[:, j] - m["means"][t])
-    given = tuple(f for f in LABS if f in labs)
+    sent = np.column_stack([frame[f].notna().to_numpy() & (f in labs) for f in LABS])   # labs given, row by row
     for term, pattern in m["patterns"].items():
-        if tuple(pattern) == tuple(f for f in given if f in pattern) and set(pattern) == set(given):
-            lp = lp + m["coefficients"][term]
+        exactly = np.all(sent == np.array([f in pattern for f in LABS]), axis=1)
+        lp = lp + m["coefficients"][term] * exactly
     return lp
 
 

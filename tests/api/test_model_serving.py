@@ -13,7 +13,8 @@ def test_both_model_blocks_in_a_score(two_model_dir, kb):
     body = client.post("/v1/score", json={"age": 52, "sex": "male", "bmi": 31.2, "waist": 104}).get_json()
     m = body["model"]
     assert 0 < m["probability"] < 1 and m["withheld"] is None
-    assert m["outcome"] == kb.ruleset["outcome"]["text"] and "TEST FIXTURE" in m["outcome_definition"]
+    assert m["outcome"] == kb.ruleset["outcome"]["text"] == m["outcome_definition"]
+    assert m["model_id"] == "nhanes1518_insulin_resistance_logreg"
     total = sum(c["log_odds"] for c in m["contributions"])
     assert total == pytest.approx(m["logit"] - m["baseline_logit"], abs=1e-9)
     assert body["meta"]["model_version"] == m["version"] and body["meta"]["model_id"] == m["model_id"]
@@ -22,7 +23,15 @@ def test_both_model_blocks_in_a_score(two_model_dir, kb):
     assert d["outcome"] == kb.ruleset["dysglycaemia"]["text"]
 
 
-def test_without_the_insulin_resistance_model_its_probability_is_null_with_the_reason(client, kb):
+def test_without_the_insulin_resistance_model_its_probability_is_null_with_the_reason(kb, tmp_path):
+    import shutil
+
+    from riskservice.app import default_model_dir
+    only = tmp_path / "models"
+    only.mkdir()
+    for f in default_model_dir().glob("nhanes1718_dysglycaemia_logreg-1.0.0.*"):
+        shutil.copy(f, only)
+    client = create_app({"TESTING": True, "MODEL_DIR": str(only)}).test_client()
     body = client.post("/v1/score", json={"age": 52, "sex": "male", "bmi": 31.2}).get_json()
     assert body["model"]["probability"] is None and "not installed" in body["model"]["withheld"]
     assert 0 < body["dysglycaemia"]["probability"] < 1 and "model_id" not in body["meta"]

@@ -137,8 +137,8 @@ def batch_results(kb, keys, rows, model=None):
     return BatchScorer(kb, model).score_columns(columns, n)
 
 
-def test_batch_equals_single_on_2000_random_patients(kb, model, full_scorer):
-    scorer = full_scorer
+def test_batch_equals_single_on_2000_random_patients(kb, models, full_scorer):
+    scorer, model = full_scorer, models
     rng = random.Random(20261125)
     patients = [random_patient(rng, messy=rng.random() < 0.15) for _ in range(2000)]
     keys, rows = to_csv_rows(patients)

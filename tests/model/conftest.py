@@ -15,23 +15,32 @@ ETHNICITIES = [None, "europid", "south_asian", "east_asian", "japanese", "africa
                "middle_eastern", "other"]
 
 
-@pytest.fixture(scope="session")
-def models_dir() -> Path:
-    return MODELS
+DYSGLYCAEMIA = "nhanes1718_dysglycaemia_logreg-1.0.0"
 
 
 @pytest.fixture(scope="session")
-def pipeline():
+def models_dir(tmp_path_factory) -> Path:
+    """The shipped dysglycaemia model alone in a directory: the artifact and training tests exercise one
+    model's files (the insulin-resistance model's are tested in test_ir_model.py)."""
+    d = tmp_path_factory.mktemp("dysglycaemia_model")
+    for f in MODELS.glob(DYSGLYCAEMIA + ".*"):
+        shutil.copy(f, d)
+    shutil.copy(MODELS / "MODEL_CARD_dysglycaemia.md", d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def pipeline(models_dir):
     """The shipped scikit-learn Pipeline (verified joblib): the reference the served JSON must match."""
     from riskservice.model.sklearn_io import load_pipeline
 
-    return load_pipeline(MODELS)[0]
+    return load_pipeline(models_dir)[0]
 
 
 @pytest.fixture()
-def models_copy(tmp_path) -> Path:
+def models_copy(tmp_path, models_dir) -> Path:
     dst = tmp_path / "models"
-    shutil.copytree(MODELS, dst)
+    shutil.copytree(models_dir, dst)
     return dst
 
 

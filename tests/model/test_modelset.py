@@ -86,7 +86,7 @@ def test_labs_given_terms_count_only_the_labs_a_model_takes(kb, two_models):
 def test_two_manifests_of_one_role_or_an_unknown_role_are_refused(two_model_dir, tmp_path):
     target = tmp_path / "models"
     shutil.copytree(two_model_dir, target)
-    (ir,) = target.glob("test_fixture_*.manifest.json")
+    (ir,) = target.glob("nhanes1518_insulin_resistance_*.manifest.json")
     doc = json.loads(ir.read_text())
     doc["role"] = "dysglycaemia"
     ir.write_text(json.dumps(doc))

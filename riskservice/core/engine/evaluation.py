@@ -89,6 +89,7 @@ class Evaluation:
     factor_flagged: np.ndarray = None
     diabetes_range: np.ndarray = None    # a glycaemia value meets a diagnostic threshold for diabetes
     implausible: list = field(default_factory=list)   # (mask, field, message): data-entry checks
+    caveats: list = field(default_factory=list)       # (mask, message): held-out calibration of the patient's group
     unit_inferred: list = field(default_factory=list)  # (mask, field column, unit index, rests on): unitless labs
     med_member: np.ndarray = None        # (n, drug classes)
     med_points: np.ndarray = None

@@ -104,6 +104,7 @@ class ModelSteps:
             self._model_lookup = self._model_tables()
         models = self._model_lookup[-1]
         all_terms, given = self._terms(source, codes, key)
+        ev.caveats = self._caveats(codes, given & (ev.ok * 7))
         for role, (order, (fill, mean, scale, coef), intercept, patterns, taken) in models.items():
             terms = all_terms.take(order, axis=0)
             for k, bits in patterns:       # "labs given" counts only the labs this model takes
@@ -117,3 +118,17 @@ class ModelSteps:
                 ev.probability = probability
             else:
                 ev.dysglycaemia_probability = probability
+
+    def _caveats(self, codes, given):
+        """(mask, message) for each subgroup whose held-out calibration the ruleset names (outcome
+        subgroup_caveats, written by riskservice derive-points): same sex, an ethnicity of the group, and
+        exactly the labs the caveat names given."""
+        if self._caveat_lookup is None:
+            cx, names = self.cx, {"hdl_cholesterol": 1, "triglycerides": 2, "hba1c": 4}
+            sexes, eths = cx.choices[cx.coded_index["sex"]], cx.choices[cx.coded_index["ethnicity"]]
+            self._caveat_lookup = [
+                (sexes.index(c["sex"]), np.array([eths.index(e) for e in c["ethnicity"]]),
+                 sum(names[x] for x in c["labs"]), c["text"])
+                for c in self.kb.ruleset["outcome"].get("subgroup_caveats", [])]
+        sex, eth = codes[:, self.cx.coded_index["sex"]], codes[:, self.cx.coded_index["ethnicity"]]
+        return [((sex == s) & np.isin(eth, e) & (given == bits), text) for s, e, bits, text in self._caveat_lookup]

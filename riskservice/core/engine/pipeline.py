@@ -98,6 +98,7 @@ class Engine(InputSteps, UnitSteps, MedicationSteps, ItemSteps, RuleSteps, Estab
         self._cutoff_items = sl.blocks["cutoffs"][0]
         self._blocks = tuple(sl.blocks[group] for group in ("factors", "established", "cutoffs"))
         self._model_lookup = None
+        self._caveat_lookup = None
         self._outcome_tables()
         self._fasting_col = cx.coded_index["fasting"]
         self._triglycerides_col = cx.numeric_index["triglycerides"]

@@ -199,6 +199,7 @@ def _warnings_column(engine, ev, bad, audience="clinician"):
                         mask = (items.variant[:, k] == v) & (items.band[:, k] == b)
                         parts.append((mask, f"{factor['input']}: {band['warning']}"))
     parts += [(mask, f"{field}: {message}") for mask, field, message in ev.implausible]
+    parts += [(mask, f"probability: {message}") for mask, message in ev.caveats]
     parts.append((ev.triglycerides_unscored, "triglycerides: " + rs["triglycerides_not_fasting"]["text"]))
     invalid = rs["measured"]["invalid"]
     for bit, code in enumerate(MEASURED_INVALID):

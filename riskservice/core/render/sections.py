@@ -134,6 +134,9 @@ def warnings_of(row):
         if mask[i]:
             out.append({"field": row.cx.numeric[j], "code": "unit_inferred",
                         "message": unit_inferred_message(row.cx.unit_names[j][u], basis)})
+    for mask, message in ev.caveats:
+        if mask[i]:
+            out.append({"field": "probability", "code": "subgroup_calibration", "message": message})
     w, h = row.number("weight"), row.number("height")
     if (w is None) != (h is None) and row.number("bmi") is None:
         which = "weight" if w is not None else "height"
