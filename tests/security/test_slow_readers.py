@@ -30,3 +30,21 @@ def test_slow_readers_and_idle_connections_do_not_deny_service():
         assert r["probes"] >= 4, r
     bare = results[1]
     assert bare["cut_at_write_deadline"] >= 1, bare   # the non-reading batches were cut, not left hanging
+
+
+@pytest.mark.slow
+def test_pipelined_requests_are_capped_per_connection(tmp_path):
+    """200 pipelined requests on one connection: 16 answers (GUNICORN_MAX_PIPELINED), the last one
+    with Connection: close, then the connection ends; the rest must be sent again."""
+    import socket
+
+    from tests.realserver import RealServer
+    with RealServer(tmp_path / "server.log", RISKSERVICE_MODEL="off") as server:
+        with socket.create_connection((server.host, server.port), timeout=20) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n" * 200)
+            data = b""
+            while chunk := sock.recv(1 << 16):
+                data += chunk
+    answers = data.count(b"HTTP/1.1 200")
+    assert answers == 16, answers
+    assert data.rsplit(b"HTTP/1.1 200", 1)[1].lower().count(b"connection: close") == 1
