@@ -177,3 +177,12 @@ def test_error_6_not_applicable_texts_for_each_audience(full_scorer, kb):
 
 def test_error_8_every_cited_reference_exists(kb):
     assert "caleyachetty2021" in kb.references and kb.references["caleyachetty2021"]["doi"] == "10.1016/S2213-8587(21)00088-7"
+
+
+def test_a_valid_measurement_names_the_assay_its_cut_off_belongs_to(scorer, kb):
+    """Hazard H24: the cut-off comes from NHANES's insulin assay; the clinician text says it does not transfer."""
+    patient = {"age": 50, "sex": "female", "fasting_glucose": 95, "fasting_glucose_unit": "mg/dL",
+               "fasting_insulin": 20, "fasting_insulin_unit": "uU/mL"}
+    measured = scorer.score(patient)["measured"]["homa_ir"]
+    assert measured["valid"] and kb.ruleset["outcome"]["assay_note"] in measured["text"]
+    assert "Tosoh" in kb.ruleset["outcome"]["assay_note"]

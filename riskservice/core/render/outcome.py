@@ -75,6 +75,8 @@ def measured_of(row, audience: str = "clinician") -> dict | None:
         statement = spec["patient_disagree_text" if audience == "patient" else "disagree_text"]
     if valid:
         text = f"Measured HOMA-IR {value:.3g}: {status_text}. Cut-off: {o['text']}."
+        if audience != "patient":
+            text += " " + o["assay_note"]
     else:
         text = (f"Measured HOMA-IR {value:.3g}, not valid as a measurement of the outcome: "
                 + "; ".join(r["text"] for r in reasons) + ". The risk-factor estimate leads.")
