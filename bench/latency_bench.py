@@ -41,8 +41,9 @@ def main():
     # the access log stays on (its cost is part of a request) but goes to /dev/null, not over the table
     table, sys.stdout = sys.stdout, open(os.devnull, "w")
     scorer = app.extensions["riskservice"]
-    model = scorer.model
-    pipeline = load_pipeline(default_model_dir())[0]  # the joblib, for comparison only; serving never loads it
+    model = scorer.model.insulin_resistance   # the insulin-resistance model (the summary's probability)
+    manifest = next(default_model_dir().glob(f"{model.model_id}-{model.version}.manifest.json"))
+    pipeline = load_pipeline(default_model_dir(), manifest=manifest)[0]  # for comparison only; serving never loads it
     client = app.test_client()
     canonical = dict(ACCEPTANCE_PATIENT)   # canonical already: mg/dL, cm, kg/m2
     row = FC.engineer_frame(__import__("pandas").DataFrame([canonical]))[:, model._idx]

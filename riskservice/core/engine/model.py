@@ -126,9 +126,11 @@ class ModelSteps:
         if self._caveat_lookup is None:
             cx, names = self.cx, {"hdl_cholesterol": 1, "triglycerides": 2, "hba1c": 4}
             sexes, eths = cx.choices[cx.coded_index["sex"]], cx.choices[cx.coded_index["ethnicity"]]
-            self._caveat_lookup = [
-                (sexes.index(c["sex"]), np.array([eths.index(e) for e in c["ethnicity"]]),
-                 sum(names[x] for x in c["labs"]), c["text"])
-                for c in self.kb.ruleset["outcome"].get("subgroup_caveats", [])]
+            self._caveat_lookup = []
+            for c in self.kb.ruleset["outcome"].get("subgroup_caveats", []):
+                # (sex code, ethnicity code) -> in the group; a missing code (-1) takes the last row/column
+                table = np.zeros((len(sexes) + 1, len(eths) + 1), dtype=bool)
+                table[sexes.index(c["sex"]), [eths.index(e) for e in c["ethnicity"]]] = True
+                self._caveat_lookup.append((table, sum(names[x] for x in c["labs"]), c["text"]))
         sex, eth = codes[:, self.cx.coded_index["sex"]], codes[:, self.cx.coded_index["ethnicity"]]
-        return [((sex == s) & np.isin(eth, e) & (given == bits), text) for s, e, bits, text in self._caveat_lookup]
+        return [(table[sex, eth] & (given == bits), text) for table, bits, text in self._caveat_lookup]
