@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from riskservice.deploy import serve
-from tests.realserver import RealServer, free_port
+from tests.realserver import RealServer, free_port, stop_process
 
 
 def require_nginx() -> None:
@@ -57,13 +57,7 @@ class ProxiedServer:
         return self
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         if self._dir:
             self._log.close()
             self._nginx_log = Path(self._dir.name, "nginx.log").read_text(errors="replace")

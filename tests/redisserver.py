@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from tests.realserver import free_port
+from tests.realserver import free_port, stop_process
 
 
 def available() -> bool:
@@ -44,12 +44,6 @@ class RedisServer:
         raise RuntimeError("redis-server did not come up")
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         if self._dir:
             self._dir.cleanup()
